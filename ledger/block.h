@@ -1,0 +1,57 @@
+#pragma once
+
+// Blocks: canonical header bytes, block ids, transaction roots, vote bytes and quorum
+// certificates. Formats: docs/PROTOCOL.md, "Blocks" and "Certificates".
+
+#include <vector>
+
+#include "civitas/v1/types.pb.h"
+#include "ledger/crypto.h"
+#include "ledger/status.h"
+
+namespace civitas {
+
+inline constexpr std::string_view kBlockIdTag = "civitas/block/v1";
+inline constexpr std::string_view kVoteTag = "civitas/vote/v1";
+
+// The canonical bytes of a header (fixed order, big-endian, length-prefixed chain id).
+// Fails on fields of the wrong length.
+Result<Bytes> HeaderBytes(const v1::BlockHeader& header);
+// block id = TaggedHash("civitas/block/v1", HeaderBytes(header)).
+Result<Hash32> BlockId(const v1::BlockHeader& header);
+
+// Merkle root of transaction ids, RFC 6962 shape: leaf = SHA256(0x00 || id),
+// node = SHA256(0x01 || left || right), the left subtree holding the largest power of two
+// below n leaves; the root of no leaves is SHA256("").
+Hash32 MerkleRoot(const std::vector<Hash32>& leaves);
+
+// The bytes a validator signs to vote for a block: chain id (length-prefixed), epoch, round,
+// block id.
+Bytes VoteBytes(std::string_view chain_id, uint64_t epoch, uint64_t round, const Hash32& block_id);
+
+// The council of an epoch: validators of equal weight.
+class ValidatorSet {
+ public:
+  ValidatorSet() = default;
+  explicit ValidatorSet(std::vector<crypto::PublicKey> keys) : keys_(std::move(keys)) {}
+  size_t size() const { return keys_.size(); }
+  // Largest f with n >= 3f + 1.
+  size_t max_faulty() const { return keys_.empty() ? 0 : (keys_.size() - 1) / 3; }
+  // 2f + 1 of n = 3f + 1; in general n - f, which any two quorums intersect in an honest node.
+  size_t quorum() const { return keys_.size() - max_faulty(); }
+  bool Contains(const crypto::PublicKey& pk) const;
+  const std::vector<crypto::PublicKey>& keys() const { return keys_; }
+
+ private:
+  std::vector<crypto::PublicKey> keys_;
+};
+
+// Checks a QC: distinct signers, all in `validators`, at least a quorum, every signature valid
+// over VoteBytes(chain_id, qc.epoch, qc.round, qc.block_id). Reasons: bad_qc.
+Status VerifyQuorumCert(const v1::QuorumCert& qc, std::string_view chain_id,
+                        const ValidatorSet& validators);
+
+// Signs a vote and adds it to `qc` (whose epoch, round and block id must be set).
+void AddVote(v1::QuorumCert& qc, std::string_view chain_id, const crypto::SecretKey& key);
+
+}  // namespace civitas

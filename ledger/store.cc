@@ -1,0 +1,329 @@
+#include "ledger/store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <filesystem>
+
+namespace civitas {
+namespace {
+
+constexpr char kFormatVersion[] = "civitas-store-1";
+constexpr char kMetaFormat[] = "format";
+constexpr char kMetaChainId[] = "chain_id";
+constexpr char kMetaGenesisHash[] = "genesis_hash";
+constexpr char kMetaHeight[] = "height";
+
+const char* const kFamilies[] = {"default", "blocks", "block_ids", "txs", "receipts",
+                                 "state",   "nodes",  "values",    "roots"};
+
+std::string U64Key(uint64_t v) {
+  Bytes b;
+  PutU64(b, v);
+  return std::string(AsStringView(b));
+}
+
+std::string LocKey(uint64_t height, uint32_t index) {
+  Bytes b;
+  PutU64(b, height);
+  PutU32(b, index);
+  return std::string(AsStringView(b));
+}
+
+rocksdb::Slice Sl(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+template <size_t N>
+rocksdb::Slice Sl(const std::array<uint8_t, N>& a) {
+  return rocksdb::Slice(reinterpret_cast<const char*>(a.data()), N);
+}
+
+Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::Ok();
+  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
+  return Status::IOError(what + ": " + s.ToString());
+}
+
+rocksdb::ColumnFamilyOptions FamilyOptions(bool point_lookups) {
+  rocksdb::ColumnFamilyOptions o;
+  rocksdb::BlockBasedTableOptions t;
+  static std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(256 << 20);
+  t.block_cache = cache;
+  if (point_lookups) t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  o.write_buffer_size = 32 << 20;
+  return o;
+}
+
+}  // namespace
+
+Store::~Store() {
+  if (db_) {
+    for (auto* h : handles_) (void)db_->DestroyColumnFamilyHandle(h);
+  }
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Genesis& genesis,
+                                           Mode mode) {
+  std::unique_ptr<Store> store(new Store());
+  store->read_only_ = mode == Mode::kReadOnly;
+  std::error_code ec;
+  bool fresh = !std::filesystem::exists(path + "/CURRENT", ec);
+  if (fresh && store->read_only_) {
+    return Status::NotFound("no ledger at " + path + " (has the node been started?)");
+  }
+  if (fresh && std::filesystem::exists(path, ec) && !std::filesystem::is_empty(path, ec)) {
+    return Status::Error(Status::Code::kFailedPrecondition, "foreign_data_dir",
+                         path + " is not empty and holds no Civitas ledger");
+  }
+
+  rocksdb::DBOptions db_opts;
+  db_opts.create_if_missing = true;
+  db_opts.create_missing_column_families = true;
+  db_opts.paranoid_checks = true;
+  db_opts.max_background_jobs = 2;
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const char* name : kFamilies) {
+    bool points = std::string_view(name) != "blocks" && std::string_view(name) != "receipts";
+    cfs.emplace_back(name, FamilyOptions(points));
+  }
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      store->read_only_
+          ? rocksdb::DB::OpenForReadOnly(db_opts, path, cfs, &store->handles_, &raw)
+          : rocksdb::DB::Open(db_opts, path, cfs, &store->handles_, &raw);
+  if (!s.ok()) {
+    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+      return Status::Error(Status::Code::kFailedPrecondition, "locked",
+                           "the ledger at " + path + " is in use by another process: " +
+                               s.ToString());
+    }
+    return FromRocks(s, "cannot open the ledger at " + path);
+  }
+  store->db_.reset(raw);
+  auto& h = store->handles_;
+  store->meta_ = h[0];
+  store->blocks_ = h[1];
+  store->block_ids_ = h[2];
+  store->txs_ = h[3];
+  store->receipts_ = h[4];
+  store->state_ = h[5];
+  store->nodes_ = h[6];
+  store->values_ = h[7];
+  store->roots_ = h[8];
+
+  auto format = store->RawGet(store->meta_, kMetaFormat);
+  if (!format.ok()) return format.status();
+  if (!format->has_value()) {
+    if (!fresh) {
+      return Status::Corruption("the ledger at " + path + " has no format record");
+    }
+    Status st = store->Init(genesis);
+    if (!st.ok()) return st;
+  } else if (**format != kFormatVersion) {
+    return Status::Error(Status::Code::kFailedPrecondition, "foreign_data_dir",
+                         "the ledger at " + path + " has format '" + **format + "', expected '" +
+                             kFormatVersion + "'");
+  }
+  auto chain = store->RawGet(store->meta_, kMetaChainId);
+  auto ghash = store->RawGet(store->meta_, kMetaGenesisHash);
+  if (!chain.ok()) return chain.status();
+  if (!ghash.ok()) return ghash.status();
+  if (!chain->has_value() || !ghash->has_value()) {
+    return Status::Corruption("the ledger at " + path + " lacks its chain id or genesis hash");
+  }
+  if (**chain != genesis.chain_id || **ghash != std::string(AsStringView(genesis.hash))) {
+    return Status::Error(Status::Code::kFailedPrecondition, "foreign_data_dir",
+                         "the ledger at " + path + " belongs to chain '" + **chain +
+                             "' or another genesis; this node's genesis is chain '" +
+                             genesis.chain_id + "'");
+  }
+  store->chain_id_ = genesis.chain_id;
+  Status st = store->CheckConsistency();
+  if (!st.ok()) return st;
+  return store;
+}
+
+Status Store::Init(const Genesis& genesis) {
+  StateWrites writes = genesis.InitialState();
+  smt::MemoryNodeStore empty;
+  smt::Tree tree(empty);
+  smt::NodeBatch nodes;
+  auto root = ApplyWrites(tree, smt::kEmptyRoot, writes, &nodes);
+  if (!root.ok()) return root.status();
+  rocksdb::WriteBatch batch;
+  for (const auto& [k, v] : writes) {
+    batch.Put(state_, Sl(k), Sl(*v));
+    batch.Put(values_, Sl(crypto::Sha256(*v)), Sl(*v));
+  }
+  for (const auto& [hash, node] : nodes) batch.Put(nodes_, Sl(hash), Sl(AsStringView(node)));
+  batch.Put(roots_, U64Key(0), Sl(*root));
+  batch.Put(meta_, kMetaChainId, genesis.chain_id);
+  batch.Put(meta_, kMetaGenesisHash, Sl(genesis.hash));
+  batch.Put(meta_, kMetaHeight, U64Key(0));
+  // The format record goes last in the batch; the batch is atomic anyway.
+  batch.Put(meta_, kMetaFormat, kFormatVersion);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocks(db_->Write(wo, &batch), "cannot write the genesis state");
+}
+
+Status Store::CheckConsistency() {
+  auto h = RawGet(meta_, kMetaHeight);
+  if (!h.ok()) return h.status();
+  if (!h->has_value() || (*h)->size() != 8) return Status::Corruption("commit height is missing");
+  uint64_t height = GetU64(reinterpret_cast<const uint8_t*>((*h)->data()));
+  auto root = RawGet(roots_, U64Key(height));
+  if (!root.ok()) return root.status();
+  if (!root->has_value() || (*root)->size() != 32) {
+    return Status::Corruption("state root of the commit height " + std::to_string(height) +
+                              " is missing");
+  }
+  if (height > 0) {
+    auto block = RawGet(blocks_, U64Key(height));
+    if (!block.ok()) return block.status();
+    v1::CommittedBlock cb;
+    if (!block->has_value() || !cb.ParseFromString(**block) || cb.block().header().height() != height) {
+      return Status::Corruption("block " + std::to_string(height) + " is missing or damaged");
+    }
+    auto id = BlockId(cb.block().header());
+    if (!id.ok()) return Status::Corruption("block " + std::to_string(height) + " is damaged");
+    auto indexed = RawGet(block_ids_, Sl(*id).ToStringView());
+    if (!indexed.ok()) return indexed.status();
+    if (!indexed->has_value() || **indexed != U64Key(height)) {
+      return Status::Corruption("block index disagrees with block " + std::to_string(height));
+    }
+  }
+  height_.store(height, std::memory_order_release);
+  return Status::Ok();
+}
+
+Result<std::optional<std::string>> Store::RawGet(rocksdb::ColumnFamilyHandle* cf,
+                                                 std::string_view key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf, Sl(key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocks(s, "read failed");
+  return std::optional<std::string>(std::move(value));
+}
+
+Result<Hash32> Store::StateRoot(uint64_t height) const {
+  auto v = RawGet(roots_, U64Key(height));
+  if (!v.ok()) return v.status();
+  if (!v->has_value()) return Status::NotFound("no state root at height " + std::to_string(height));
+  auto root = FixedFromBytes<32>(**v);
+  if (!root) return Status::Corruption("state root record is not 32 bytes");
+  return *root;
+}
+
+Result<v1::CommittedBlock> Store::GetBlock(uint64_t height) const {
+  auto v = RawGet(blocks_, U64Key(height));
+  if (!v.ok()) return v.status();
+  if (!v->has_value()) return Status::NotFound("no block at height " + std::to_string(height));
+  v1::CommittedBlock cb;
+  if (!cb.ParseFromString(**v)) {
+    return Status::Corruption("block " + std::to_string(height) + " does not decode");
+  }
+  return cb;
+}
+
+Result<uint64_t> Store::GetBlockHeight(const Hash32& block_id) const {
+  auto v = RawGet(block_ids_, Sl(block_id).ToStringView());
+  if (!v.ok()) return v.status();
+  if (!v->has_value()) return Status::NotFound("no block " + ToHex(block_id));
+  if ((*v)->size() != 8) return Status::Corruption("block index record is not 8 bytes");
+  return GetU64(reinterpret_cast<const uint8_t*>((*v)->data()));
+}
+
+Result<TxLocation> Store::GetTxLocation(const Hash32& tx_id) const {
+  auto v = RawGet(txs_, Sl(tx_id).ToStringView());
+  if (!v.ok()) return v.status();
+  if (!v->has_value()) return Status::NotFound("no committed transaction " + ToHex(tx_id));
+  if ((*v)->size() != 12) return Status::Corruption("transaction index record is not 12 bytes");
+  const auto* p = reinterpret_cast<const uint8_t*>((*v)->data());
+  return TxLocation{GetU64(p), GetU32(p + 8)};
+}
+
+Result<v1::Receipt> Store::GetReceipt(const TxLocation& loc) const {
+  auto v = RawGet(receipts_, LocKey(loc.height, loc.index));
+  if (!v.ok()) return v.status();
+  if (!v->has_value()) return Status::NotFound("no receipt");
+  v1::Receipt r;
+  if (!r.ParseFromString(**v)) return Status::Corruption("receipt does not decode");
+  return r;
+}
+
+Result<std::optional<std::string>> Store::Get(std::string_view key) const {
+  return RawGet(state_, key);
+}
+
+Status Store::GetNode(const Hash32& hash, Bytes* out) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), nodes_, Sl(hash), &value);
+  if (s.IsNotFound()) return Status::NotFound("state tree node " + ToHex(hash));
+  if (!s.ok()) return FromRocks(s, "read failed");
+  out->assign(value.begin(), value.end());
+  return Status::Ok();
+}
+
+Result<ProvenValue> Store::GetProven(std::string_view key, uint64_t height) const {
+  ProvenValue out;
+  auto root = StateRoot(height);
+  if (!root.ok()) return root.status();
+  out.root = *root;
+  smt::Tree tree(*this);
+  Hash32 tkey = TreeKey(key);
+  auto proof = tree.Prove(out.root, tkey);
+  if (!proof.ok()) return proof.status();
+  out.proof = std::move(*proof);
+  if (out.proof.has_leaf && out.proof.leaf_key == tkey) {
+    auto v = RawGet(values_, Sl(out.proof.leaf_value_hash).ToStringView());
+    if (!v.ok()) return v.status();
+    if (!v->has_value()) return Status::Corruption("state value missing for a proven leaf");
+    out.value = std::move(**v);
+  }
+  return out;
+}
+
+Status Store::CommitBlock(const v1::CommittedBlock& committed, const Hash32& block_id,
+                          const std::vector<Hash32>& tx_ids, const BlockExecution& exec,
+                          const Hash32& new_root, const smt::NodeBatch& nodes) {
+  if (read_only_) return Status::Error(Status::Code::kInternal, "read_only", "store is read-only");
+  const uint64_t height = committed.block().header().height();
+  if (height != this->height() + 1) {
+    return Status::Error(Status::Code::kInternal, "bad_height",
+                         "commit of height " + std::to_string(height) + " on top of " +
+                             std::to_string(this->height()));
+  }
+  if (tx_ids.size() != exec.receipts.size()) {
+    return Status::Error(Status::Code::kInternal, "internal", "receipts do not match transactions");
+  }
+  rocksdb::WriteBatch batch;
+  const std::string hkey = U64Key(height);
+  batch.Put(blocks_, hkey, committed.SerializeAsString());
+  batch.Put(block_ids_, Sl(block_id), hkey);
+  for (size_t i = 0; i < tx_ids.size(); ++i) {
+    const std::string loc = LocKey(height, static_cast<uint32_t>(i));
+    batch.Put(txs_, Sl(tx_ids[i]), loc);
+    batch.Put(receipts_, loc, exec.receipts[i].SerializeAsString());
+  }
+  for (const auto& [k, v] : exec.writes) {
+    if (v) {
+      batch.Put(state_, Sl(k), Sl(*v));
+      batch.Put(values_, Sl(crypto::Sha256(*v)), Sl(*v));
+    } else {
+      batch.Delete(state_, Sl(k));
+    }
+  }
+  for (const auto& [hash, node] : nodes) batch.Put(nodes_, Sl(hash), Sl(AsStringView(node)));
+  batch.Put(roots_, hkey, Sl(new_root));
+  batch.Put(meta_, kMetaHeight, hkey);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  Status s = FromRocks(db_->Write(wo, &batch), "cannot commit block " + std::to_string(height));
+  if (!s.ok()) return s;
+  height_.store(height, std::memory_order_release);
+  return Status::Ok();
+}
+
+}  // namespace civitas

@@ -1,0 +1,97 @@
+#pragma once
+
+// The node's durable ledger on RocksDB (docs/STORAGE.md). Each committed block is written by one
+// synced WriteBatch holding the block, its certificate, receipts, indexes, state changes, new
+// state-tree nodes, the new state root and the commit height: after a crash the store is at the
+// last height whose batch was acknowledged, never in between.
+//
+// Thread-safety: readers may call any const method concurrently with one committing thread.
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "civitas/v1/types.pb.h"
+#include "ledger/executor.h"
+#include "ledger/genesis.h"
+#include "ledger/smt.h"
+#include "ledger/state.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+}  // namespace rocksdb
+
+namespace civitas {
+
+struct TxLocation {
+  uint64_t height = 0;
+  uint32_t index = 0;
+};
+
+// A value read at a past height with its proof against that height's state root.
+struct ProvenValue {
+  std::optional<std::string> value;
+  Hash32 root{};
+  smt::Proof proof;
+};
+
+class Store : public StateReader, public smt::NodeReader {
+ public:
+  enum class Mode { kReadWrite, kReadOnly };
+
+  // Opens the store at `path`. A missing or empty directory is initialised with the genesis
+  // state (read-write only); an existing one must belong to the same genesis (chain id and
+  // genesis hash), else Open fails with reason foreign_data_dir. Damaged data: reason corruption.
+  static Result<std::unique_ptr<Store>> Open(const std::string& path, const Genesis& genesis,
+                                             Mode mode = Mode::kReadWrite);
+  ~Store() override;
+
+  uint64_t height() const { return height_.load(std::memory_order_acquire); }
+  const std::string& chain_id() const { return chain_id_; }
+
+  // The state root after executing block `height` (0 = genesis state).
+  Result<Hash32> StateRoot(uint64_t height) const;
+  Result<v1::CommittedBlock> GetBlock(uint64_t height) const;
+  Result<uint64_t> GetBlockHeight(const Hash32& block_id) const;
+  Result<TxLocation> GetTxLocation(const Hash32& tx_id) const;
+  Result<v1::Receipt> GetReceipt(const TxLocation& loc) const;
+
+  // Latest committed state.
+  Result<std::optional<std::string>> Get(std::string_view key) const override;
+  Status GetNode(const Hash32& hash, Bytes* out) const override;
+  // State at a past height, with a proof against StateRoot(height).
+  Result<ProvenValue> GetProven(std::string_view key, uint64_t height) const;
+
+  // Commits block height()+1 in one synced write. `block_id` and `tx_ids` are those of
+  // `committed.block`; `exec` and `nodes`/`new_root` its execution result.
+  Status CommitBlock(const v1::CommittedBlock& committed, const Hash32& block_id,
+                     const std::vector<Hash32>& tx_ids, const BlockExecution& exec,
+                     const Hash32& new_root, const smt::NodeBatch& nodes);
+
+ private:
+  Store() = default;
+  Status Init(const Genesis& genesis);
+  Status CheckConsistency();
+  Result<std::optional<std::string>> RawGet(rocksdb::ColumnFamilyHandle* cf,
+                                            std::string_view key) const;
+
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+  rocksdb::ColumnFamilyHandle* blocks_ = nullptr;
+  rocksdb::ColumnFamilyHandle* block_ids_ = nullptr;
+  rocksdb::ColumnFamilyHandle* txs_ = nullptr;
+  rocksdb::ColumnFamilyHandle* receipts_ = nullptr;
+  rocksdb::ColumnFamilyHandle* state_ = nullptr;
+  rocksdb::ColumnFamilyHandle* nodes_ = nullptr;
+  rocksdb::ColumnFamilyHandle* values_ = nullptr;
+  rocksdb::ColumnFamilyHandle* roots_ = nullptr;
+  std::string chain_id_;
+  std::atomic<uint64_t> height_{0};
+  bool read_only_ = false;
+};
+
+}  // namespace civitas

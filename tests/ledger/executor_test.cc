@@ -1,0 +1,124 @@
+#include <gtest/gtest.h>
+
+#include "ledger/executor.h"
+#include "test_chain.h"
+
+namespace civitas {
+namespace {
+
+using testing::MakeTestChain;
+using testing::Transfer;
+
+// A committed state held in a map.
+class MapState : public StateReader {
+ public:
+  explicit MapState(const StateWrites& w) {
+    for (const auto& [k, v] : w) {
+      if (v) kv_[k] = *v;
+    }
+  }
+  Result<std::optional<std::string>> Get(std::string_view key) const override {
+    auto it = kv_.find(std::string(key));
+    if (it == kv_.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+  }
+
+ private:
+  std::map<std::string, std::string> kv_;
+};
+
+DecodedTx Decode(const testing::TestChain& c, const v1::Transaction& env) {
+  auto tx = DecodeAndCheckTx(env, c.genesis.chain_id, c.genesis.params);
+  if (!tx.ok()) ADD_FAILURE() << tx.status().ToString();
+  return *tx;
+}
+
+AccountState Account(const StateWrites& w, const StateReader& base, const Address& a) {
+  auto it = w.find(AccountKey(a));
+  if (it != w.end()) return *DecodeAccount(*it->second);
+  auto v = base.Get(AccountKey(a));
+  return v->has_value() ? *DecodeAccount(**v) : AccountState{};
+}
+
+TEST(Executor, TransferMovesFundsChargesFeeAndNonce) {
+  auto c = MakeTestChain(2, 1'000'000);
+  MapState state(c.genesis.InitialState());
+  Address a = AddressOf(c.users[0].public_key()), b = AddressOf(c.users[1].public_key());
+  auto t1 = Decode(c, Transfer(c, c.users[0], b, 1000, 0));
+  auto t2 = Decode(c, Transfer(c, c.users[0], b, 2000, 1));
+  auto r = ExecuteBlock(c.genesis.params, state, 1, {t1, t2});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->receipts.size(), 2u);
+  EXPECT_EQ(r->receipts[0].status(), v1::TX_STATUS_SUCCESS);
+  uint64_t fees = r->receipts[0].fee() + r->receipts[1].fee();
+  EXPECT_EQ(r->receipts[0].fee(), IntrinsicGas(c.genesis.params, t1.size));
+  EXPECT_EQ(Account(r->writes, state, a).balance, 1'000'000 - 3000 - fees);
+  EXPECT_EQ(Account(r->writes, state, a).nonce, 2u);
+  EXPECT_EQ(Account(r->writes, state, b).balance, 1'000'000 + 3000);
+  EXPECT_EQ(Account(r->writes, state, TreasuryAddress()).balance, fees);
+}
+
+TEST(Executor, FailedTransferPaysFeeOnly) {
+  auto c = MakeTestChain(2, 10'000);
+  MapState state(c.genesis.InitialState());
+  Address a = AddressOf(c.users[0].public_key()), b = AddressOf(c.users[1].public_key());
+  auto t = Decode(c, Transfer(c, c.users[0], b, 1'000'000, 0));
+  auto r = ExecuteBlock(c.genesis.params, state, 1, {t});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->receipts[0].status(), v1::TX_STATUS_FAILED);
+  EXPECT_EQ(r->receipts[0].reason(), "insufficient_funds");
+  EXPECT_TRUE(r->receipts[0].events().empty());
+  EXPECT_EQ(Account(r->writes, state, a).balance, 10'000 - r->receipts[0].fee());
+  EXPECT_EQ(Account(r->writes, state, a).nonce, 1u);
+  EXPECT_EQ(Account(r->writes, state, b).balance, 10'000u);
+}
+
+TEST(Executor, NonceOutOfSequenceInvalidatesBlock) {
+  auto c = MakeTestChain(2);
+  MapState state(c.genesis.InitialState());
+  Address b = AddressOf(c.users[1].public_key());
+  auto skipped = Decode(c, Transfer(c, c.users[0], b, 1, 1));
+  auto r = ExecuteBlock(c.genesis.params, state, 1, {skipped});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().reason(), "bad_nonce");
+  auto t0 = Decode(c, Transfer(c, c.users[0], b, 1, 0));
+  auto replayed = ExecuteBlock(c.genesis.params, state, 1, {t0, t0});
+  ASSERT_FALSE(replayed.ok());
+  EXPECT_EQ(replayed.status().reason(), "bad_nonce");
+}
+
+TEST(Executor, SameBlockSameStateSameWrites) {
+  auto c = MakeTestChain(3);
+  MapState state(c.genesis.InitialState());
+  std::vector<DecodedTx> txs;
+  for (uint64_t n = 0; n < 20; ++n) {
+    txs.push_back(Decode(c, Transfer(c, c.users[n % 3], AddressOf(c.users[(n + 1) % 3].public_key()),
+                                     n * 7, n / 3)));
+  }
+  auto r1 = ExecuteBlock(c.genesis.params, state, 1, txs);
+  auto r2 = ExecuteBlock(c.genesis.params, state, 1, txs);
+  ASSERT_TRUE(r1.ok() && r2.ok()) << r1.status().ToString();
+  EXPECT_EQ(r1->writes, r2->writes);
+}
+
+TEST(StateOverlay, NestedSnapshotsRevertExactly) {
+  StateWrites init;
+  init["a"] = "1";
+  MapState base(init);
+  StateOverlay s(base);
+  s.Set("a", "2");
+  size_t m1 = s.Snapshot();
+  s.Set("b", "3");
+  size_t m2 = s.Snapshot();
+  s.Delete("a");
+  s.Set("b", "4");
+  s.RevertTo(m2);
+  EXPECT_EQ(**s.Get("a"), "2");
+  EXPECT_EQ(**s.Get("b"), "3");
+  s.RevertTo(m1);
+  EXPECT_FALSE(s.Get("b")->has_value());
+  EXPECT_EQ(s.writes().size(), 1u);
+}
+
+}  // namespace
+}  // namespace civitas

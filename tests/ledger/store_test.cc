@@ -1,0 +1,204 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "ledger/chain.h"
+#include "test_chain.h"
+
+namespace civitas {
+namespace {
+
+using testing::MakeTestChain;
+using testing::Transfer;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("civitas-store-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    chain_ = MakeTestChain(3, 1'000'000);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<Store> Open(Store::Mode mode = Store::Mode::kReadWrite) {
+    auto s = Store::Open(dir_.string(), chain_.genesis, mode);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+
+  v1::QuorumCert Certify(const PreparedBlock& p) {
+    v1::QuorumCert qc;
+    qc.set_round(p.block.header().round());
+    qc.set_block_id(std::string(AsStringView(p.id)));
+    AddVote(qc, chain_.genesis.chain_id, chain_.validators[0]);
+    return qc;
+  }
+
+  // Builds and commits one block of `n` transfers from user 0.
+  PreparedBlock CommitTransfers(Store& store, int n, uint64_t& nonce) {
+    std::vector<DecodedTx> txs;
+    for (int i = 0; i < n; ++i) {
+      auto env = Transfer(chain_, chain_.users[0], AddressOf(chain_.users[1].public_key()), 5, nonce++);
+      txs.push_back(*DecodeAndCheckTx(env, chain_.genesis.chain_id, chain_.genesis.params));
+    }
+    auto p = BuildBlock(store, chain_.genesis, chain_.validators[0].public_key(), 1000, txs);
+    EXPECT_TRUE(p.ok()) << p.status().ToString();
+    Status s = CommitPrepared(store, chain_.genesis, *p, Certify(*p));
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return *p;
+  }
+
+  std::filesystem::path dir_;
+  testing::TestChain chain_;
+};
+
+TEST_F(StoreTest, CommitIndexesAndReopens) {
+  uint64_t nonce = 0;
+  PreparedBlock last;
+  {
+    auto store = Open();
+    ASSERT_TRUE(store);
+    EXPECT_EQ(store->height(), 0u);
+    for (int b = 0; b < 5; ++b) last = CommitTransfers(*store, 3, nonce);
+    EXPECT_EQ(store->height(), 5u);
+  }
+  auto store = Open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->height(), 5u);
+  EXPECT_EQ(*store->StateRoot(5), last.new_root);
+  EXPECT_EQ(*store->GetBlockHeight(last.id), 5u);
+  auto loc = store->GetTxLocation(last.tx_ids[2]);
+  ASSERT_TRUE(loc.ok());
+  EXPECT_EQ(loc->height, 5u);
+  EXPECT_EQ(loc->index, 2u);
+  auto receipt = store->GetReceipt(*loc);
+  ASSERT_TRUE(receipt.ok());
+  EXPECT_EQ(receipt->status(), v1::TX_STATUS_SUCCESS);
+  auto block = store->GetBlock(5);
+  ASSERT_TRUE(block.ok());
+  EXPECT_EQ(block->block().header().state_height(), 4u);
+  EXPECT_EQ(block->block().header().state_root(), std::string(AsStringView(*store->StateRoot(4))));
+  // Balance of user 0 after 15 transfers of 5, with a proof at the latest height.
+  Address a = AddressOf(chain_.users[0].public_key());
+  auto proven = store->GetProven(AccountKey(a), 5);
+  ASSERT_TRUE(proven.ok());
+  ASSERT_TRUE(proven->value.has_value());
+  EXPECT_EQ(DecodeAccount(*proven->value)->nonce, 15u);
+  EXPECT_TRUE(smt::VerifyProof(proven->root, TreeKey(AccountKey(a)), crypto::Sha256(*proven->value),
+                               proven->proof)
+                  .ok());
+  // And at height 1 the account had nonce 3.
+  auto old = store->GetProven(AccountKey(a), 1);
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(DecodeAccount(*old->value)->nonce, 3u);
+}
+
+TEST_F(StoreTest, InvalidBlocksAreNeverWritten) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  uint64_t nonce = 0;
+  auto good = CommitTransfers(*store, 2, nonce);
+  Hash32 root_before = *store->StateRoot(1);
+
+  auto next = [&](auto mutate) {
+    std::vector<DecodedTx> txs{*DecodeAndCheckTx(
+        Transfer(chain_, chain_.users[0], AddressOf(chain_.users[1].public_key()), 5, nonce),
+        chain_.genesis.chain_id, chain_.genesis.params)};
+    auto p = BuildBlock(*store, chain_.genesis, chain_.validators[0].public_key(), 1000, txs);
+    EXPECT_TRUE(p.ok());
+    v1::Block b = p->block;
+    mutate(b);
+    return PrepareBlock(*store, chain_.genesis, b);
+  };
+  EXPECT_EQ(next([](v1::Block& b) { b.mutable_header()->set_height(5); }).status().reason(), "bad_block");
+  EXPECT_EQ(next([](v1::Block& b) { b.mutable_header()->set_parent_id(std::string(32, 'x')); })
+                .status().reason(), "bad_block");
+  EXPECT_EQ(next([](v1::Block& b) { b.mutable_header()->set_state_root(std::string(32, 'x')); })
+                .status().reason(), "bad_block");
+  EXPECT_EQ(next([](v1::Block& b) { b.mutable_header()->set_tx_root(std::string(32, 'x')); })
+                .status().reason(), "bad_block");
+  EXPECT_EQ(next([](v1::Block& b) { b.mutable_header()->set_proposer(std::string(32, 'x')); })
+                .status().reason(), "bad_block");
+  EXPECT_EQ(next([](v1::Block& b) { b.mutable_txs(0)->mutable_signature()->at(0) ^= 1; })
+                .status().reason(), "bad_signature");
+  EXPECT_EQ(next([&](v1::Block& b) {
+              *b.mutable_txs(0) = Transfer(chain_, chain_.users[0],
+                                           AddressOf(chain_.users[1].public_key()), 5, nonce + 1);
+              std::vector<Hash32> ids{TxId(chain_.users[0].public_key(), b.txs(0).body())};
+              b.mutable_header()->set_tx_root(std::string(AsStringView(MerkleRoot(ids))));
+            }).status().reason(), "bad_nonce");
+
+  // A valid block with a certificate that lacks a quorum is refused too.
+  auto p = next([](v1::Block&) {});
+  ASSERT_TRUE(p.ok());
+  v1::QuorumCert bad_qc = Certify(*p);
+  bad_qc.mutable_signers(0)->mutable_signature()->at(3) ^= 1;
+  EXPECT_EQ(CommitPrepared(*store, chain_.genesis, *p, bad_qc).reason(), "bad_qc");
+  EXPECT_EQ(store->height(), 1u);
+  EXPECT_EQ(*store->StateRoot(1), root_before);
+  EXPECT_TRUE(CommitPrepared(*store, chain_.genesis, *p, Certify(*p)).ok());
+  EXPECT_EQ(store->height(), 2u);
+  (void)good;
+}
+
+TEST_F(StoreTest, ForeignGenesisIsRefused) {
+  { ASSERT_TRUE(Open()); }
+  auto other = MakeTestChain(1);
+  auto s = Store::Open(dir_.string(), other.genesis);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().reason(), "foreign_data_dir");
+}
+
+TEST_F(StoreTest, NonLedgerDirectoryIsRefused) {
+  std::filesystem::create_directories(dir_);
+  std::ofstream(dir_ / "notes.txt") << "my files";
+  auto s = Store::Open(dir_.string(), chain_.genesis);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().reason(), "foreign_data_dir");
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "notes.txt"));
+}
+
+TEST_F(StoreTest, CorruptFilesAreRefusedNotReset) {
+  uint64_t nonce = 0;
+  {
+    auto store = Open();
+    ASSERT_TRUE(store);
+    for (int b = 0; b < 3; ++b) CommitTransfers(*store, 2, nonce);
+  }
+  // Damage every table and log file in the middle.
+  int damaged = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir_)) {
+    auto name = e.path().filename().string();
+    if (name.find("MANIFEST") == 0 || name.ends_with(".log") || name.ends_with(".sst")) {
+      std::fstream f(e.path(), std::ios::in | std::ios::out | std::ios::binary);
+      auto size = std::filesystem::file_size(e.path());
+      if (size < 64) continue;
+      f.seekp(static_cast<std::streamoff>(size / 2));
+      std::string junk(16, '\x5a');
+      f.write(junk.data(), 16);
+      ++damaged;
+    }
+  }
+  ASSERT_GT(damaged, 0);
+  auto s = Store::Open(dir_.string(), chain_.genesis);
+  ASSERT_FALSE(s.ok()) << "a damaged ledger opened";
+  EXPECT_TRUE(s.status().code() == Status::Code::kCorruption ||
+              s.status().code() == Status::Code::kIOError)
+      << s.status().ToString();
+}
+
+TEST_F(StoreTest, ReadOnlyOpenSeesCommittedBlocks) {
+  uint64_t nonce = 0;
+  auto store = Open();
+  ASSERT_TRUE(store);
+  CommitTransfers(*store, 1, nonce);
+  auto ro = Store::Open(dir_.string(), chain_.genesis, Store::Mode::kReadOnly);
+  ASSERT_TRUE(ro.ok()) << ro.status().ToString();
+  EXPECT_EQ((*ro)->height(), 1u);
+}
+
+}  // namespace
+}  // namespace civitas
