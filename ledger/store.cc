@@ -319,7 +319,7 @@ Status Store::CommitBlock(const v1::CommittedBlock& committed, const Hash32& blo
   batch.Put(roots_, hkey, Sl(new_root));
   batch.Put(meta_, kMetaHeight, hkey);
   rocksdb::WriteOptions wo;
-  wo.sync = true;
+  wo.sync = sync_;
   Status s = FromRocks(db_->Write(wo, &batch), "cannot commit block " + std::to_string(height));
   if (!s.ok()) return s;
   height_.store(height, std::memory_order_release);

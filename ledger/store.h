@@ -67,6 +67,9 @@ class Store : public StateReader, public smt::NodeReader {
 
   // Commits block height()+1 in one synced write. `block_id` and `tx_ids` are those of
   // `committed.block`; `exec` and `nodes`/`new_root` its execution result.
+  // Turning sync off (only for scratch stores, such as replay's) trades durability for speed.
+  void set_sync(bool sync) { sync_ = sync; }
+
   Status CommitBlock(const v1::CommittedBlock& committed, const Hash32& block_id,
                      const std::vector<Hash32>& tx_ids, const BlockExecution& exec,
                      const Hash32& new_root, const smt::NodeBatch& nodes);
@@ -92,6 +95,7 @@ class Store : public StateReader, public smt::NodeReader {
   std::string chain_id_;
   std::atomic<uint64_t> height_{0};
   bool read_only_ = false;
+  bool sync_ = true;
 };
 
 }  // namespace civitas

@@ -1,0 +1,150 @@
+#include "node/config.h"
+
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace civitas::node {
+namespace {
+
+Status Bad(const std::string& msg) { return Status::Invalid("bad_config", msg); }
+
+bool ValidHostPort(const std::string& a) {
+  auto colon = a.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 >= a.size()) return false;
+  for (size_t i = colon + 1; i < a.size(); ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(a[i]))) return false;
+  }
+  int port = std::stoi(a.substr(colon + 1));
+  return port > 0 && port < 65536;
+}
+
+}  // namespace
+
+Status ValidateConfig(const Config& c) {
+  for (const auto* a : {&c.grpc_listen, &c.http_listen, &c.p2p_listen}) {
+    if (!ValidHostPort(*a)) return Bad("listen address '" + *a + "' is not host:port");
+  }
+  if (c.block_interval_ms < 10 || c.block_interval_ms > 60'000) {
+    return Bad("block_interval_ms must be in [10, 60000]");
+  }
+  if (c.max_block_txs == 0 || c.max_block_txs > 10000) return Bad("max_block_txs must be in [1, 10000]");
+  if (c.mempool_max_txs == 0 || c.mempool_max_bytes == 0 || c.mempool_max_per_sender == 0) {
+    return Bad("mempool caps must be positive");
+  }
+  if (c.grpc_max_receive_bytes < 1024) return Bad("grpc max_receive_bytes must be at least 1024");
+  static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error"};
+  if (!levels.count(c.log_level)) return Bad("log level must be trace, debug, info, warn or error");
+  if (c.log_format != "plain" && c.log_format != "json") return Bad("log format must be plain or json");
+  return Status::Ok();
+}
+
+Result<Config> LoadConfig(const std::string& home) {
+  Config c;
+  c.home = home;
+  toml::table t;
+  try {
+    t = toml::parse_file(c.ConfigPath());
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << c.ConfigPath() << ": " << e.description() << " at " << e.source().begin;
+    return Bad(msg.str());
+  }
+  // Every known key; anything else is a typo the operator should hear about.
+  static const std::set<std::string> known{
+      "moniker", "grpc.listen", "grpc.max_receive_bytes", "grpc.max_wait_ms", "grpc.default_wait_ms",
+      "http.listen", "p2p.listen", "consensus.block_interval_ms", "consensus.create_empty_blocks",
+      "consensus.max_block_txs", "mempool.max_txs", "mempool.max_bytes", "mempool.max_per_sender",
+      "log.level", "log.format"};
+  std::string unknown;
+  t.for_each([&](const toml::key& k, auto& v) {
+    if constexpr (toml::is_table<decltype(v)>) {
+      v.for_each([&](const toml::key& k2, auto&) {
+        std::string full = std::string(k.str()) + "." + std::string(k2.str());
+        if (!known.count(full) && unknown.empty()) unknown = full;
+      });
+    } else if (!known.count(std::string(k.str())) && unknown.empty()) {
+      unknown = std::string(k.str());
+    }
+  });
+  if (!unknown.empty()) return Bad("unknown setting '" + unknown + "' in " + c.ConfigPath());
+
+  std::string wrong;
+  auto str = [&](const char* path, std::string& out) {
+    auto node = t.at_path(path);
+    if (!node) return;
+    if (auto v = node.value<std::string>()) out = *v; else wrong = path;
+  };
+  auto num = [&](const char* path, auto& out) {
+    auto node = t.at_path(path);
+    if (!node) return;
+    auto v = node.value<int64_t>();
+    if (v && *v >= 0) out = static_cast<std::remove_reference_t<decltype(out)>>(*v); else wrong = path;
+  };
+  auto flag = [&](const char* path, bool& out) {
+    auto node = t.at_path(path);
+    if (!node) return;
+    if (auto v = node.value<bool>()) out = *v; else wrong = path;
+  };
+  str("moniker", c.moniker);
+  str("grpc.listen", c.grpc_listen);
+  num("grpc.max_receive_bytes", c.grpc_max_receive_bytes);
+  num("grpc.max_wait_ms", c.grpc_max_wait_ms);
+  num("grpc.default_wait_ms", c.grpc_default_wait_ms);
+  str("http.listen", c.http_listen);
+  str("p2p.listen", c.p2p_listen);
+  num("consensus.block_interval_ms", c.block_interval_ms);
+  flag("consensus.create_empty_blocks", c.create_empty_blocks);
+  num("consensus.max_block_txs", c.max_block_txs);
+  num("mempool.max_txs", c.mempool_max_txs);
+  num("mempool.max_bytes", c.mempool_max_bytes);
+  num("mempool.max_per_sender", c.mempool_max_per_sender);
+  str("log.level", c.log_level);
+  str("log.format", c.log_format);
+  if (!wrong.empty()) return Bad("setting '" + wrong + "' has the wrong type");
+  Status s = ValidateConfig(c);
+  if (!s.ok()) return s;
+  return c;
+}
+
+std::string ConfigToToml(const Config& c) {
+  std::ostringstream o;
+  o << "# Civitas node configuration. Flags of `civitasd start` override these values.\n"
+    << "# Check it with `civitasd config validate --home DIR`.\n\n"
+    << "# A name for this node in logs and status output.\n"
+    << "moniker = \"" << c.moniker << "\"\n\n"
+    << "[grpc]\n"
+    << "# The public API (civitas.v1.Node, reflection, grpc.health.v1).\n"
+    << "listen = \"" << c.grpc_listen << "\"\n"
+    << "# Largest request accepted, in bytes.\n"
+    << "max_receive_bytes = " << c.grpc_max_receive_bytes << "\n"
+    << "# Longest a SubmitTransaction may wait for its commit, and the wait when none is asked.\n"
+    << "max_wait_ms = " << c.grpc_max_wait_ms << "\n"
+    << "default_wait_ms = " << c.grpc_default_wait_ms << "\n\n"
+    << "[http]\n"
+    << "# Metrics, health and the explorer.\n"
+    << "listen = \"" << c.http_listen << "\"\n\n"
+    << "[p2p]\n"
+    << "# Validator-to-validator connections.\n"
+    << "listen = \"" << c.p2p_listen << "\"\n\n"
+    << "[consensus]\n"
+    << "# Time between blocks, in milliseconds.\n"
+    << "block_interval_ms = " << c.block_interval_ms << "\n"
+    << "# Produce blocks when there are no transactions, so each state root gets certified.\n"
+    << "create_empty_blocks = " << (c.create_empty_blocks ? "true" : "false") << "\n"
+    << "# Most transactions in one block (at most 10000).\n"
+    << "max_block_txs = " << c.max_block_txs << "\n\n"
+    << "[mempool]\n"
+    << "# Caps on pending transactions: count, bytes, and per sender.\n"
+    << "max_txs = " << c.mempool_max_txs << "\n"
+    << "max_bytes = " << c.mempool_max_bytes << "\n"
+    << "max_per_sender = " << c.mempool_max_per_sender << "\n\n"
+    << "[log]\n"
+    << "# trace, debug, info, warn or error.\n"
+    << "level = \"" << c.log_level << "\"\n"
+    << "# plain or json (one object per line).\n"
+    << "format = \"" << c.log_format << "\"\n";
+  return o.str();
+}
+
+}  // namespace civitas::node

@@ -1,0 +1,49 @@
+#pragma once
+
+// The node's TOML configuration (docs/CONFIG.md). `civitasd init` writes a commented file;
+// command-line flags override single values.
+
+#include <string>
+
+#include "ledger/status.h"
+
+namespace civitas::node {
+
+struct Config {
+  std::string moniker = "civitas-node";
+  // Addresses.
+  std::string grpc_listen = "127.0.0.1:26657";
+  std::string http_listen = "127.0.0.1:26660";
+  std::string p2p_listen = "127.0.0.1:26656";
+  // gRPC limits.
+  size_t grpc_max_receive_bytes = 1 << 20;
+  uint32_t grpc_max_wait_ms = 30'000;     // longest wait_for_commit a client may ask
+  uint32_t grpc_default_wait_ms = 10'000;
+  // Block production.
+  uint32_t block_interval_ms = 500;
+  bool create_empty_blocks = true;
+  size_t max_block_txs = 5000;
+  // Mempool caps.
+  size_t mempool_max_txs = 50'000;
+  size_t mempool_max_bytes = 64 << 20;
+  size_t mempool_max_per_sender = 1000;
+  // Logging.
+  std::string log_level = "info";   // trace, debug, info, warn, error
+  std::string log_format = "plain";  // plain or json
+
+  // Paths inside the home directory.
+  std::string home;
+  std::string GenesisPath() const { return home + "/config/genesis.json"; }
+  std::string ValidatorKeyPath() const { return home + "/config/validator_key.json"; }
+  std::string DataPath() const { return home + "/data"; }
+  std::string ConfigPath() const { return home + "/config/config.toml"; }
+};
+
+// Reads HOME/config/config.toml. Unknown keys and values of the wrong type are errors.
+Result<Config> LoadConfig(const std::string& home);
+// The commented TOML text of `c`.
+std::string ConfigToToml(const Config& c);
+// Checks values for sense (ranges, address syntax). Reason: bad_config.
+Status ValidateConfig(const Config& c);
+
+}  // namespace civitas::node

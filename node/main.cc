@@ -1,0 +1,186 @@
+// civitasd: the Civitas node. Subcommands: init, start, status, replay, config validate.
+
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "ledger/block.h"
+#include "ledger/store.h"
+#include "node/home.h"
+#include "node/keyfile.h"
+#include "node/node.h"
+#include "node/replay.h"
+
+using namespace civitas;
+using namespace civitas::node;
+
+namespace {
+
+int Die(const Status& s) {
+  std::cerr << "error: " << s.message() << " [" << s.reason() << "]\n";
+  return 1;
+}
+
+void SetUpLogging(const Config& c) {
+  auto logger = spdlog::stderr_color_mt("civitasd");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(c.log_level));
+  if (c.log_format == "json") {
+    spdlog::set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","node":")" + c.moniker +
+                        R"(","msg":"%v"})");
+  } else {
+    spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ [" + c.moniker + "] %v");
+  }
+}
+
+int CmdStart(const std::string& home, const std::string& grpc_listen, int block_interval_ms,
+             const std::string& log_level) {
+  auto loaded = LoadHome(home);
+  if (!loaded.ok()) return Die(loaded.status());
+  Config config = loaded->config;
+  if (!grpc_listen.empty()) config.grpc_listen = grpc_listen;
+  if (block_interval_ms > 0) config.block_interval_ms = static_cast<uint32_t>(block_interval_ms);
+  if (!log_level.empty()) config.log_level = log_level;
+  Status s = ValidateConfig(config);
+  if (!s.ok()) return Die(s);
+  SetUpLogging(config);
+  auto key = ReadKeyFile(config.ValidatorKeyPath());
+  if (!key.ok()) return Die(key.status());
+
+  // Signals are taken by a dedicated thread so the rest of the node never sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto node = Node::Open(config, loaded->genesis, std::move(*key));
+  if (!node.ok()) return Die(node.status());
+  spdlog::info("chain {} at height {}", loaded->genesis.chain_id, (*node)->store().height());
+  s = (*node)->Start();
+  if (!s.ok()) return Die(s);
+  Node* raw = node->get();
+  std::thread([raw, signals] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    spdlog::info("signal {}: shutting down", sig);
+    raw->Stop();
+  }).detach();
+  s = (*node)->Wait();
+  (*node)->Stop();
+  if (!s.ok()) return Die(s);
+  spdlog::info("stopped at height {}", (*node)->store().height());
+  return 0;
+}
+
+int CmdStatus(const std::string& home) {
+  auto loaded = LoadHome(home);
+  if (!loaded.ok()) return Die(loaded.status());
+  auto store = Store::Open(loaded->config.DataPath(), loaded->genesis, Store::Mode::kReadOnly);
+  if (!store.ok()) return Die(store.status());
+  nlohmann::json j;
+  const Config& c = loaded->config;
+  j["moniker"] = c.moniker;
+  j["chain_id"] = loaded->genesis.chain_id;
+  uint64_t height = (*store)->height();
+  j["height"] = height;
+  j["latest_block_id"] = nullptr;
+  j["certified_state_height"] = nullptr;
+  j["certified_state_root"] = nullptr;
+  if (height > 0) {
+    auto block = (*store)->GetBlock(height);
+    if (!block.ok()) return Die(block.status());
+    const auto& h = block->block().header();
+    j["latest_block_id"] = ToHex(*BlockId(h));
+    j["latest_block_time_ms"] = h.time_ms();
+    j["certified_state_height"] = h.state_height();
+    j["certified_state_root"] = ToHex(ToBytes(h.state_root()));
+  }
+  auto root = (*store)->StateRoot(height);
+  if (root.ok()) j["executed_state_root"] = ToHex(*root);
+  j["listen"] = {{"grpc", c.grpc_listen}, {"http", c.http_listen}, {"p2p", c.p2p_listen}};
+  std::cout << j.dump(2) << "\n";
+  return 0;
+}
+
+int CmdReplay(const std::string& home) {
+  auto loaded = LoadHome(home);
+  if (!loaded.ok()) return Die(loaded.status());
+  std::string scratch = home + "/replay-scratch";
+  std::cerr << "replaying " << loaded->genesis.chain_id << " from genesis\n";
+  auto report = Replay(loaded->config.DataPath(), scratch, loaded->genesis,
+                       [](uint64_t done, uint64_t total, double secs) {
+                         std::fprintf(stderr, "  height %lu / %lu  (%.0f blocks/s)\n",
+                                      static_cast<unsigned long>(done),
+                                      static_cast<unsigned long>(total), done / secs);
+                       });
+  double secs = std::max(report.seconds, 1e-9);
+  if (!report.ok) {
+    std::cerr << "replay FAILED at height " << report.first_bad_height << ": " << report.error << "\n";
+    return 2;
+  }
+  std::printf("replay OK: %lu blocks, %lu transactions in %.2f s (%.0f blocks/s, %.0f tx/s)\n",
+              static_cast<unsigned long>(report.blocks), static_cast<unsigned long>(report.txs),
+              report.seconds, report.blocks / secs, report.txs / secs);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"civitasd: a Civitas council node"};
+  app.require_subcommand(1);
+  std::string home;
+  auto add_home = [&](CLI::App* cmd) {
+    cmd->add_option("--home", home, "node home directory")->required();
+  };
+
+  InitOptions init;
+  auto* init_cmd = app.add_subcommand("init", "create a single-validator node home");
+  add_home(init_cmd);
+  init_cmd->add_option("--chain-id", init.chain_id, "chain id")->capture_default_str();
+  init_cmd->add_option("--moniker", init.moniker, "node name")->capture_default_str();
+
+  std::string grpc_listen, log_level;
+  int block_interval_ms = 0;
+  auto* start = app.add_subcommand("start", "run the node");
+  add_home(start);
+  start->add_option("--grpc-listen", grpc_listen, "override grpc.listen");
+  start->add_option("--block-interval-ms", block_interval_ms, "override consensus.block_interval_ms");
+  start->add_option("--log-level", log_level, "override log.level");
+
+  auto* status = app.add_subcommand("status", "print the node's height, block id and state root as JSON");
+  add_home(status);
+  auto* replay = app.add_subcommand("replay", "re-execute and verify the whole chain from genesis");
+  add_home(replay);
+  auto* config = app.add_subcommand("config", "configuration tools");
+  auto* validate = config->add_subcommand("validate", "check config.toml and genesis.json");
+  add_home(validate);
+  config->require_subcommand(1);
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (*init_cmd) {
+    init.home = home;
+    Status s = InitHome(init);
+    if (!s.ok()) return Die(s);
+    std::cout << "initialised " << home << " for chain " << init.chain_id << "\n";
+    return 0;
+  }
+  if (*start) return CmdStart(home, grpc_listen, block_interval_ms, log_level);
+  if (*status) return CmdStatus(home);
+  if (*replay) return CmdReplay(home);
+  if (*validate) {
+    auto loaded = LoadHome(home);
+    if (!loaded.ok()) return Die(loaded.status());
+    std::cout << "config and genesis OK (chain " << loaded->genesis.chain_id << ")\n";
+    return 0;
+  }
+  return 0;
+}

@@ -1,0 +1,181 @@
+#include "node/node.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "node/grpc_service.h"
+
+namespace civitas::node {
+namespace {
+uint64_t NowMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+}  // namespace
+
+Node::Node(Config config, Genesis genesis, crypto::SecretKey key)
+    : config_(std::move(config)),
+      genesis_(std::move(genesis)),
+      key_(std::move(key)),
+      mempool_({config_.mempool_max_txs, config_.mempool_max_bytes, config_.mempool_max_per_sender}) {}
+
+Node::~Node() { Stop(); }
+
+Result<std::unique_ptr<Node>> Node::Open(Config config, Genesis genesis,
+                                         crypto::SecretKey validator_key) {
+  if (!genesis.validator_set().Contains(validator_key.public_key())) {
+    return Status::Invalid("not_a_validator",
+                           "this node's validator key is not in the genesis council");
+  }
+  std::unique_ptr<Node> node(new Node(std::move(config), std::move(genesis), std::move(validator_key)));
+  auto store = Store::Open(node->config_.DataPath(), node->genesis_);
+  if (!store.ok()) return store.status();
+  node->store_ = std::move(*store);
+  return node;
+}
+
+Status Node::Start() {
+  service_ = std::make_unique<NodeService>(*this);
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(config_.grpc_listen, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(config_.grpc_max_receive_bytes));
+  builder.RegisterService(service_.get());
+  grpc_server_ = builder.BuildAndStart();
+  if (!grpc_server_ || port == 0) {
+    return Status::IOError("cannot listen for gRPC on " + config_.grpc_listen);
+  }
+  spdlog::info("gRPC API listening on {}", config_.grpc_listen);
+  producer_ = std::thread([this] { ProduceLoop(); });
+  return Status::Ok();
+}
+
+void Node::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (grpc_server_) {
+    grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    grpc_server_.reset();
+  }
+  if (producer_.joinable()) producer_.join();
+}
+
+Status Node::Wait() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [this] { return stopping_; });
+  return failure_;
+}
+
+void Node::Fail(const Status& s) {
+  spdlog::critical("stopping: {}", s.ToString());
+  std::lock_guard lock(mu_);
+  failure_ = s;
+  stopping_ = true;
+  cv_.notify_all();
+}
+
+void Node::ProduceLoop() {
+  auto next = std::chrono::steady_clock::now();
+  for (;;) {
+    next += std::chrono::milliseconds(config_.block_interval_ms);
+    {
+      std::unique_lock lock(mu_);
+      if (cv_.wait_until(lock, next, [this] { return stopping_; })) return;
+    }
+    if (!config_.create_empty_blocks && mempool_.size() == 0) continue;
+    Status s = ProduceBlock();
+    if (!s.ok()) {
+      Fail(s);
+      return;
+    }
+    // A slow block delays the next one; missed intervals are not made up in a burst.
+    next = std::max(next, std::chrono::steady_clock::now());
+  }
+}
+
+Status Node::ProduceBlock() {
+  std::vector<DecodedTx> txs = mempool_.Take(config_.max_block_txs);
+  std::map<Address, uint64_t> senders;
+  for (const auto& tx : txs) senders[tx.sender] = 0;
+  auto prepared = BuildBlock(*store_, genesis_, key_.public_key(), NowMs(), std::move(txs));
+  auto settle = [&] {
+    for (auto& [addr, nonce] : senders) {
+      StateOverlay view(*store_);
+      auto acct = view.GetAccount(addr);
+      nonce = acct.ok() ? acct->nonce : 0;
+    }
+    mempool_.Committed(senders);
+  };
+  if (!prepared.ok()) {
+    // The mempool admits only transactions valid in order, so this is a bug or a storage fault.
+    // The transactions were never reported committed; drop them and go on.
+    spdlog::error("block {} not built: {}", store_->height() + 1, prepared.status().ToString());
+    settle();
+    if (prepared.status().code() == Status::Code::kIOError ||
+        prepared.status().code() == Status::Code::kCorruption) {
+      return prepared.status();
+    }
+    return Status::Ok();
+  }
+  v1::QuorumCert qc;
+  qc.set_epoch(prepared->block.header().epoch());
+  qc.set_round(prepared->block.header().round());
+  qc.set_block_id(std::string(AsStringView(prepared->id)));
+  AddVote(qc, genesis_.chain_id, key_);
+  Status s = CommitPrepared(*store_, genesis_, *prepared, qc);
+  if (!s.ok()) return s;  // the store is unchanged; stop rather than diverge
+  settle();
+  spdlog::debug("committed block {} with {} transactions", prepared->block.header().height(),
+                prepared->txs.size());
+  cv_.notify_all();
+  return Status::Ok();
+}
+
+Result<Hash32> Node::Submit(const v1::Transaction& envelope) {
+  auto tx = DecodeAndCheckTx(envelope, genesis_.chain_id, genesis_.params);
+  if (!tx.ok()) return tx.status();
+  Hash32 id = tx->id;
+  if (store_->GetTxLocation(id).ok()) {
+    return Status::Error(Status::Code::kAlreadyExists, "duplicate_tx", "transaction is already committed");
+  }
+  // The sender must be able to pay the largest fee it allowed for.
+  StateOverlay view(*store_);
+  auto acct = view.GetAccount(tx->sender);
+  if (!acct.ok()) return acct.status();
+  if (acct->balance < tx->body.gas_limit() * genesis_.params.gas_price) {
+    return Status::Error(Status::Code::kFailedPrecondition, "insufficient_funds",
+                         "balance " + std::to_string(acct->balance) + " cannot pay gas_limit x gas_price");
+  }
+  Status s = mempool_.Add(std::move(*tx), [this](const Address& a) -> Result<uint64_t> {
+    StateOverlay v(*store_);
+    auto account = v.GetAccount(a);
+    if (!account.ok()) return account.status();
+    return account->nonce;
+  });
+  if (!s.ok()) return s;
+  return id;
+}
+
+bool Node::WaitForCommit(const Hash32& tx_id, uint32_t timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::unique_lock lock(mu_);
+  for (;;) {
+    if (store_->GetTxLocation(tx_id).ok()) return true;
+    if (stopping_) return false;
+    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      return store_->GetTxLocation(tx_id).ok();
+    }
+  }
+}
+
+}  // namespace civitas::node

@@ -1,0 +1,70 @@
+#pragma once
+
+// A running Civitas node: the ledger store, the mempool, the block producer and the API servers.
+// For now a single validator produces every block; the BFT protocol (consensus/) replaces the
+// producer when a council of several validators runs.
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "ledger/chain.h"
+#include "ledger/genesis.h"
+#include "ledger/store.h"
+#include "node/config.h"
+#include "node/mempool.h"
+
+namespace grpc {
+class Server;
+}
+
+namespace civitas::node {
+
+class Node {
+ public:
+  // `validator_key` must be a council member of `genesis`.
+  static Result<std::unique_ptr<Node>> Open(Config config, Genesis genesis,
+                                            crypto::SecretKey validator_key);
+  ~Node();
+
+  // Starts the gRPC server and the block producer. Fails if a port cannot be bound.
+  Status Start();
+  // Stops serving and producing; returns when every thread has ended. Idempotent.
+  void Stop();
+  // Blocks until Stop() is called or the producer fails; returns the failure, if any.
+  Status Wait();
+
+  // Checks `tx` and adds it to the mempool; returns its id. Thread-safe.
+  Result<Hash32> Submit(const v1::Transaction& tx);
+  // Waits until `tx_id` is committed or `timeout_ms` passes; true when committed.
+  bool WaitForCommit(const Hash32& tx_id, uint32_t timeout_ms);
+
+  const Store& store() const { return *store_; }
+  const Genesis& genesis() const { return genesis_; }
+  const Config& config() const { return config_; }
+  size_t mempool_size() const { return mempool_.size(); }
+
+ private:
+  Node(Config config, Genesis genesis, crypto::SecretKey key);
+  void ProduceLoop();
+  Status ProduceBlock();
+  void Fail(const Status& s);
+
+  Config config_;
+  Genesis genesis_;
+  crypto::SecretKey key_;
+  std::unique_ptr<Store> store_;
+  Mempool mempool_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+  std::unique_ptr<class NodeService> service_;
+  std::thread producer_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;  // signalled on every commit and on stop
+  bool stopping_ = false;
+  Status failure_;
+};
+
+}  // namespace civitas::node

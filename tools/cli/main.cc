@@ -1,0 +1,242 @@
+// civitas: the citizen's and auditor's command-line client.
+//   civitas keys new --out FILE | keys show --key FILE
+//   civitas transfer --key FILE --to ADDRESS --amount N [--wait]
+//   civitas account ADDRESS | tx TXID | block [HEIGHT] | status
+// Global: --node HOST:PORT (default 127.0.0.1:26657), --output text|json.
+
+#include <grpcpp/grpcpp.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "civitas/v1/node.grpc.pb.h"
+#include "ledger/block.h"
+#include "ledger/did.h"
+#include "ledger/tx.h"
+#include "node/keyfile.h"
+
+using namespace civitas;
+using nlohmann::json;
+
+namespace {
+
+std::string Hex(const std::string& raw) { return ToHex(ToBytes(raw)); }
+
+int Fail(const std::string& msg, const std::string& reason = "") {
+  std::cerr << "error: " << msg;
+  if (!reason.empty()) std::cerr << " [" << reason << "]";
+  std::cerr << "\n";
+  return 1;
+}
+
+int FailRpc(const grpc::Status& s, const grpc::ClientContext& ctx) {
+  std::string reason;
+  auto md = ctx.GetServerTrailingMetadata();
+  auto it = md.find("civitas-reason");
+  if (it != md.end()) reason = std::string(it->second.data(), it->second.size());
+  return Fail(s.error_message(), reason.empty() ? "grpc code " + std::to_string(s.error_code()) : reason);
+}
+
+json ReceiptJson(const v1::Receipt& r) {
+  json j{{"tx_id", Hex(r.tx_id())},
+         {"height", r.height()},
+         {"index", r.index()},
+         {"status", r.status() == v1::TX_STATUS_SUCCESS ? "success" : "failed"},
+         {"gas_used", r.gas_used()},
+         {"fee", r.fee()}};
+  if (!r.reason().empty()) j["reason"] = r.reason();
+  j["events"] = json::array();
+  for (const auto& e : r.events()) j["events"].push_back({{"topic", e.topic()}, {"data", Hex(e.data())}});
+  return j;
+}
+
+json HeaderJson(const v1::BlockHeader& h) {
+  return {{"chain_id", h.chain_id()},         {"height", h.height()},
+          {"parent_id", Hex(h.parent_id())},  {"tx_root", Hex(h.tx_root())},
+          {"state_height", h.state_height()}, {"state_root", Hex(h.state_root())},
+          {"proposer", Hex(h.proposer())},    {"time_ms", h.time_ms()},
+          {"tx_count", h.tx_count()},         {"epoch", h.epoch()},
+          {"round", h.round()}};
+}
+
+void Print(const json& j, bool as_json) {
+  if (as_json) {
+    std::cout << j.dump() << "\n";
+    return;
+  }
+  for (const auto& [k, v] : j.items()) {
+    std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"civitas: client for a Civitas node"};
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may follow the subcommand
+  std::string node_addr = "127.0.0.1:26657";
+  std::string output = "text";
+  app.add_option("--node", node_addr, "node gRPC address")->capture_default_str();
+  app.add_option("--output,-o", output, "text or json")->check(CLI::IsMember({"text", "json"}));
+
+  auto* keys = app.add_subcommand("keys", "manage key files");
+  keys->require_subcommand(1);
+  std::string key_path;
+  auto* keys_new = keys->add_subcommand("new", "create a key file (mode 0600)");
+  keys_new->add_option("--out", key_path, "path of the new key file")->required();
+  auto* keys_show = keys->add_subcommand("show", "show a key's public key, address and DID");
+  keys_show->add_option("--key", key_path, "key file")->required();
+
+  std::string to, id;
+  uint64_t amount = 0, gas_limit = 100000;
+  int64_t nonce = -1;
+  bool wait = false;
+  auto* transfer = app.add_subcommand("transfer", "send native tokens");
+  transfer->add_option("--key", key_path, "sender's key file")->required();
+  transfer->add_option("--to", to, "recipient address (40 hex digits)")->required();
+  transfer->add_option("--amount", amount, "amount")->required();
+  transfer->add_option("--nonce", nonce, "sender nonce (default: ask the node)");
+  transfer->add_option("--gas-limit", gas_limit, "gas limit")->capture_default_str();
+  transfer->add_flag("--wait", wait, "wait for the commit and print the receipt");
+
+  auto* account = app.add_subcommand("account", "balance and nonce of an address");
+  account->add_option("address", to, "address")->required();
+  auto* tx = app.add_subcommand("tx", "a committed transaction and its receipt");
+  tx->add_option("id", id, "transaction id (hex)")->required();
+  uint64_t height = 0;
+  auto* block = app.add_subcommand("block", "a committed block (latest by default)");
+  block->add_option("height", height, "height");
+  auto* status = app.add_subcommand("status", "the node's chain, height and state root");
+
+  CLI11_PARSE(app, argc, argv);
+  const bool as_json = output == "json";
+
+  if (*keys_new || *keys_show) {
+    crypto::SecretKey key = crypto::SecretKey::Generate();
+    if (*keys_new) {
+      Status s = node::WriteKeyFile(key_path, key);
+      if (!s.ok()) return Fail(s.message(), s.reason());
+    } else {
+      auto k = node::ReadKeyFile(key_path);
+      if (!k.ok()) return Fail(k.status().message(), k.status().reason());
+      key = *k;
+    }
+    Print({{"public_key", ToHex(key.public_key())},
+           {"address", ToHex(AddressOf(key.public_key()))},
+           {"did", DeriveDid(key.public_key())}},
+          as_json);
+    return 0;
+  }
+
+  auto channel = grpc::CreateChannel(node_addr, grpc::InsecureChannelCredentials());
+  auto stub = v1::Node::NewStub(channel);
+  auto deadline = [](grpc::ClientContext& ctx, int secs) {
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(secs));
+  };
+
+  if (*status) {
+    grpc::ClientContext ctx;
+    deadline(ctx, 10);
+    v1::GetStatusResponse resp;
+    auto s = stub->GetStatus(&ctx, {}, &resp);
+    if (!s.ok()) return FailRpc(s, ctx);
+    Print({{"chain_id", resp.chain_id()},
+           {"height", resp.height()},
+           {"latest_block_id", Hex(resp.latest_block_id())},
+           {"certified_state_height", resp.state_height()},
+           {"certified_state_root", Hex(resp.state_root())},
+           {"mempool_size", resp.mempool_size()}},
+          as_json);
+    return 0;
+  }
+  if (*account) {
+    auto addr = ParseAddress(to);
+    if (!addr) return Fail("address must be 40 hex digits", "bad_address");
+    grpc::ClientContext ctx;
+    deadline(ctx, 10);
+    v1::GetAccountRequest req;
+    req.set_address(std::string(AsStringView(*addr)));
+    v1::GetAccountResponse resp;
+    auto s = stub->GetAccount(&ctx, req, &resp);
+    if (!s.ok()) return FailRpc(s, ctx);
+    Print({{"address", ToHex(*addr)},
+           {"balance", resp.account().balance()},
+           {"nonce", resp.account().nonce()},
+           {"height", resp.height()}},
+          as_json);
+    return 0;
+  }
+  if (*tx) {
+    auto tx_id = FixedFromHex<32>(id);
+    if (!tx_id) return Fail("transaction id must be 64 hex digits", "bad_tx_id");
+    grpc::ClientContext ctx;
+    deadline(ctx, 10);
+    v1::GetTransactionRequest req;
+    req.set_tx_id(std::string(AsStringView(*tx_id)));
+    v1::GetTransactionResponse resp;
+    auto s = stub->GetTransaction(&ctx, req, &resp);
+    if (!s.ok()) return FailRpc(s, ctx);
+    json j = ReceiptJson(resp.receipt());
+    j["sender_public_key"] = Hex(resp.tx().public_key());
+    Print(j, as_json);
+    return 0;
+  }
+  if (*block) {
+    grpc::ClientContext ctx;
+    deadline(ctx, 10);
+    v1::GetBlockRequest req;
+    req.set_height(height);
+    v1::GetBlockResponse resp;
+    auto s = stub->GetBlock(&ctx, req, &resp);
+    if (!s.ok()) return FailRpc(s, ctx);
+    json j = HeaderJson(resp.block().block().header());
+    j["block_id"] = Hex(resp.block_id());
+    j["commit_signatures"] = resp.block().commit_qc().signers_size();
+    Print(j, as_json);
+    return 0;
+  }
+  if (*transfer) {
+    auto key = node::ReadKeyFile(key_path);
+    if (!key.ok()) return Fail(key.status().message(), key.status().reason());
+    auto addr = ParseAddress(to);
+    if (!addr) return Fail("--to must be 40 hex digits", "bad_address");
+    v1::GetStatusResponse st;
+    {
+      grpc::ClientContext ctx;
+      deadline(ctx, 10);
+      auto s = stub->GetStatus(&ctx, {}, &st);
+      if (!s.ok()) return FailRpc(s, ctx);
+    }
+    if (nonce < 0) {
+      grpc::ClientContext ctx;
+      deadline(ctx, 10);
+      v1::GetAccountRequest req;
+      req.set_address(std::string(AsStringView(AddressOf(key->public_key()))));
+      v1::GetAccountResponse resp;
+      auto s = stub->GetAccount(&ctx, req, &resp);
+      if (!s.ok()) return FailRpc(s, ctx);
+      nonce = static_cast<int64_t>(resp.account().nonce());
+    }
+    v1::TxBody body;
+    body.set_chain_id(st.chain_id());
+    body.set_nonce(static_cast<uint64_t>(nonce));
+    body.set_gas_limit(gas_limit);
+    body.mutable_transfer()->set_to(std::string(AsStringView(*addr)));
+    body.mutable_transfer()->set_amount(amount);
+    v1::SubmitTransactionRequest req;
+    *req.mutable_tx() = SignTx(*key, body);
+    req.set_wait_for_commit(wait);
+    grpc::ClientContext ctx;
+    deadline(ctx, 60);
+    v1::SubmitTransactionResponse resp;
+    auto s = stub->SubmitTransaction(&ctx, req, &resp);
+    if (!s.ok()) return FailRpc(s, ctx);
+    json j{{"tx_id", Hex(resp.tx_id())}, {"committed", resp.committed()}};
+    if (resp.committed()) j["receipt"] = ReceiptJson(resp.receipt());
+    Print(j, as_json);
+    return resp.committed() || !wait ? 0 : 3;
+  }
+  return 0;
+}
