@@ -77,6 +77,10 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Genesi
                          path + " is not empty and holds no Civitas ledger");
   }
 
+  if (fresh) {
+    std::filesystem::create_directories(path, ec);
+    if (ec) return Status::IOError("cannot create " + path + ": " + ec.message());
+  }
   rocksdb::DBOptions db_opts;
   db_opts.create_if_missing = true;
   db_opts.create_missing_column_families = true;

@@ -16,7 +16,7 @@ bool ValidHostPort(const std::string& a) {
     if (!std::isdigit(static_cast<unsigned char>(a[i]))) return false;
   }
   int port = std::stoi(a.substr(colon + 1));
-  return port > 0 && port < 65536;
+  return port >= 0 && port < 65536;  // 0: any free port (tests)
 }
 
 }  // namespace

@@ -52,7 +52,8 @@ Status Node::Start() {
   if (!grpc_server_ || port == 0) {
     return Status::IOError("cannot listen for gRPC on " + config_.grpc_listen);
   }
-  spdlog::info("gRPC API listening on {}", config_.grpc_listen);
+  grpc_port_ = port;
+  spdlog::info("gRPC API listening on {} (port {})", config_.grpc_listen, port);
   producer_ = std::thread([this] { ProduceLoop(); });
   return Status::Ok();
 }

@@ -45,6 +45,8 @@ class Node {
   const Genesis& genesis() const { return genesis_; }
   const Config& config() const { return config_; }
   size_t mempool_size() const { return mempool_.size(); }
+  // The bound gRPC port (useful when the config asked for port 0).
+  int grpc_port() const { return grpc_port_; }
 
  private:
   Node(Config config, Genesis genesis, crypto::SecretKey key);
@@ -60,6 +62,7 @@ class Node {
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<class NodeService> service_;
   std::thread producer_;
+  int grpc_port_ = 0;
 
   std::mutex mu_;
   std::condition_variable cv_;  // signalled on every commit and on stop

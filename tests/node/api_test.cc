@@ -1,0 +1,177 @@
+// The gRPC API of an in-process node: accepted transactions commit, bad ones get a canonical
+// code and a reason, and leave state untouched.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "civitas/v1/node.grpc.pb.h"
+#include "node/node.h"
+#include "test_chain.h"
+
+namespace civitas::node {
+namespace {
+
+using civitas::testing::MakeTestChain;
+using civitas::testing::Transfer;
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    home_ = (std::filesystem::temp_directory_path() /
+             ("civitas-api-" + std::to_string(::getpid()) + "-" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+                .string();
+    std::filesystem::remove_all(home_);
+    Config config;
+    config.home = home_;
+    config.grpc_listen = "127.0.0.1:0";
+    config.block_interval_ms = 20;
+    config.grpc_max_receive_bytes = 200 * 1024;
+    auto node = Node::Open(config, chain_.genesis, chain_.validators[0]);
+    ASSERT_TRUE(node.ok()) << node.status().ToString();
+    node_ = std::move(*node);
+    ASSERT_TRUE(node_->Start().ok());
+    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(node_->grpc_port()),
+                                       grpc::InsecureChannelCredentials());
+    stub_ = v1::Node::NewStub(channel);
+  }
+  void TearDown() override {
+    node_->Stop();
+    node_.reset();
+    std::filesystem::remove_all(home_);
+  }
+
+  struct Outcome {
+    grpc::Status status;
+    std::string reason;
+    v1::SubmitTransactionResponse resp;
+  };
+  Outcome Submit(const v1::Transaction& tx, bool wait = true) {
+    v1::SubmitTransactionRequest req;
+    *req.mutable_tx() = tx;
+    req.set_wait_for_commit(wait);
+    req.set_wait_timeout_ms(10'000);
+    grpc::ClientContext ctx;
+    Outcome out;
+    out.status = stub_->SubmitTransaction(&ctx, req, &out.resp);
+    auto md = ctx.GetServerTrailingMetadata();
+    auto it = md.find("civitas-reason");
+    if (it != md.end()) out.reason = std::string(it->second.data(), it->second.size());
+    return out;
+  }
+  v1::Account Account(size_t user) {
+    v1::GetAccountRequest req;
+    req.set_address(std::string(AsStringView(AddressOf(chain_.users[user].public_key()))));
+    v1::GetAccountResponse resp;
+    grpc::ClientContext ctx;
+    EXPECT_TRUE(stub_->GetAccount(&ctx, req, &resp).ok());
+    return resp.account();
+  }
+  Address Addr(size_t user) { return AddressOf(chain_.users[user].public_key()); }
+
+  civitas::testing::TestChain chain_ = MakeTestChain(3, 1'000'000);
+  std::string home_;
+  std::unique_ptr<Node> node_;
+  std::unique_ptr<v1::Node::Stub> stub_;
+};
+
+TEST_F(ApiTest, TransferCommitsAndIsQueryable) {
+  auto out = Submit(Transfer(chain_, chain_.users[0], Addr(1), 700, 0));
+  ASSERT_TRUE(out.status.ok()) << out.status.error_message();
+  ASSERT_TRUE(out.resp.committed());
+  EXPECT_EQ(out.resp.receipt().status(), v1::TX_STATUS_SUCCESS);
+  EXPECT_EQ(Account(1).balance(), 1'000'700u);
+  EXPECT_EQ(Account(0).nonce(), 1u);
+
+  v1::GetTransactionRequest treq;
+  treq.set_tx_id(out.resp.tx_id());
+  v1::GetTransactionResponse tresp;
+  grpc::ClientContext c1;
+  ASSERT_TRUE(stub_->GetTransaction(&c1, treq, &tresp).ok());
+  EXPECT_EQ(tresp.receipt().height(), out.resp.receipt().height());
+
+  v1::GetBlockRequest breq;
+  breq.set_height(out.resp.receipt().height());
+  v1::GetBlockResponse bresp;
+  grpc::ClientContext c2;
+  ASSERT_TRUE(stub_->GetBlock(&c2, breq, &bresp).ok());
+  ASSERT_EQ(bresp.block().block().txs_size(), 1);
+  EXPECT_EQ(bresp.block().commit_qc().signers_size(), 1);
+  v1::GetBlockRequest by_id;
+  by_id.set_id(bresp.block_id());
+  v1::GetBlockResponse again;
+  grpc::ClientContext c3;
+  ASSERT_TRUE(stub_->GetBlock(&c3, by_id, &again).ok());
+  EXPECT_EQ(again.block().block().header().height(), out.resp.receipt().height());
+}
+
+TEST_F(ApiTest, BadTransactionsGetReasonsAndChangeNothing) {
+  ASSERT_TRUE(Submit(Transfer(chain_, chain_.users[0], Addr(1), 1, 0)).resp.committed());
+  auto before0 = Account(0), before1 = Account(1);
+
+  auto bad_sig = Transfer(chain_, chain_.users[0], Addr(1), 1, 1);
+  bad_sig.mutable_signature()->at(7) ^= 1;
+  auto out = Submit(bad_sig);
+  EXPECT_EQ(out.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(out.reason, "bad_signature");
+
+  out = Submit(Transfer(chain_, chain_.users[0], Addr(1), 1, 1, 100'000, "another-chain"));
+  EXPECT_EQ(out.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(out.reason, "wrong_chain_id");
+
+  out = Submit(Transfer(chain_, chain_.users[0], Addr(1), 1, 5));
+  EXPECT_EQ(out.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(out.reason, "nonce_too_high");
+
+  out = Submit(Transfer(chain_, chain_.users[0], Addr(1), 2, 0));
+  EXPECT_EQ(out.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(out.reason, "nonce_too_low");
+
+  out = Submit(Transfer(chain_, chain_.users[0], Addr(1), 1, 0));  // the committed one again
+  EXPECT_EQ(out.status.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(out.reason, "duplicate_tx");
+
+  v1::Transaction garbage;
+  garbage.set_body("\x12\x34not a body");
+  garbage.set_public_key(std::string(32, '\x02'));
+  garbage.set_signature(std::string(64, '\x03'));
+  out = Submit(garbage);
+  EXPECT_EQ(out.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(out.reason, "malformed_tx");
+
+  // Larger than the server's receive limit: refused by gRPC before any parsing.
+  auto huge = Transfer(chain_, chain_.users[0], Addr(1), 1, 1);
+  huge.set_body(std::string(300 * 1024, 'x'));
+  out = Submit(huge);
+  EXPECT_EQ(out.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  // Asking for more gas than the balance can pay.
+  out = Submit(Transfer(chain_, chain_.users[2], Addr(1), 1, 0, 2'000'000));
+  EXPECT_EQ(out.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(out.reason, "insufficient_funds");
+
+  // Nothing changed, and the chain still accepts the next valid transaction.
+  EXPECT_EQ(Account(0).balance(), before0.balance());
+  EXPECT_EQ(Account(0).nonce(), before0.nonce());
+  EXPECT_EQ(Account(1).balance(), before1.balance());
+  auto ok = Submit(Transfer(chain_, chain_.users[0], Addr(1), 1, 1));
+  ASSERT_TRUE(ok.status.ok()) << ok.status.error_message();
+  EXPECT_TRUE(ok.resp.committed());
+}
+
+TEST_F(ApiTest, StatusReportsCertifiedRoot) {
+  ASSERT_TRUE(Submit(Transfer(chain_, chain_.users[0], Addr(1), 1, 0)).resp.committed());
+  v1::GetStatusResponse st;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(stub_->GetStatus(&ctx, {}, &st).ok());
+  EXPECT_EQ(st.chain_id(), chain_.genesis.chain_id);
+  EXPECT_GE(st.height(), 1u);
+  EXPECT_EQ(st.state_height() + 1, st.height());
+  auto root = node_->store().StateRoot(st.state_height());
+  ASSERT_TRUE(root.ok());
+  EXPECT_EQ(st.state_root(), std::string(AsStringView(*root)));
+}
+
+}  // namespace
+}  // namespace civitas::node

@@ -1,0 +1,88 @@
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "node/config.h"
+#include "node/home.h"
+#include "node/keyfile.h"
+
+namespace civitas::node {
+namespace {
+
+namespace fs = std::filesystem;
+
+class HomeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    home_ = (fs::temp_directory_path() / ("civitas-home-" + std::to_string(::getpid()) + "-" +
+                                          ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+                .string();
+    fs::remove_all(home_);
+  }
+  void TearDown() override { fs::remove_all(home_); }
+  void AppendConfig(const std::string& text) {
+    std::ofstream(home_ + "/config/config.toml", std::ios::app) << text;
+  }
+  std::string home_;
+};
+
+TEST_F(HomeTest, InitWritesALoadableHome) {
+  ASSERT_TRUE(InitHome({home_, "test-chain", "n0"}).ok());
+  auto loaded = LoadHome(home_);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->genesis.chain_id, "test-chain");
+  EXPECT_EQ(loaded->config.moniker, "n0");
+  struct stat st;
+  ASSERT_EQ(::stat((home_ + "/config/validator_key.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(::stat((home_ + "/keys/operator.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto key = ReadKeyFile(home_ + "/config/validator_key.json");
+  ASSERT_TRUE(key.ok());
+  EXPECT_TRUE(loaded->genesis.validator_set().Contains(key->public_key()));
+  // A second init must not overwrite the keys.
+  EXPECT_FALSE(InitHome({home_, "test-chain", "n0"}).ok());
+}
+
+TEST_F(HomeTest, ConfigTyposAndBadValuesAreErrors) {
+  ASSERT_TRUE(InitHome({home_, "test-chain", "n0"}).ok());
+  AppendConfig("\n[extra]\nblok_interval = 3\n");
+  auto r = LoadConfig(home_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("extra.blok_interval"), std::string::npos);
+}
+
+TEST_F(HomeTest, ConfigWrongTypeIsAnError) {
+  ASSERT_TRUE(InitHome({home_, "test-chain", "n0"}).ok());
+  std::string path = home_ + "/config/config.toml";
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  auto pos = text.find("block_interval_ms = 500");
+  ASSERT_NE(pos, std::string::npos);
+  text.replace(pos, 23, "block_interval_ms = \"fast\"");
+  std::ofstream(path) << text;
+  auto r = LoadConfig(home_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().reason(), "bad_config");
+}
+
+TEST_F(HomeTest, KeyFileReadableByOthersIsRefused) {
+  ASSERT_TRUE(InitHome({home_, "test-chain", "n0"}).ok());
+  std::string path = home_ + "/keys/operator.json";
+  ASSERT_TRUE(ReadKeyFile(path).ok());
+  ::chmod(path.c_str(), 0644);
+  EXPECT_EQ(ReadKeyFile(path).status().reason(), "bad_key_file");
+}
+
+TEST_F(HomeTest, DamagedGenesisIsRefused) {
+  ASSERT_TRUE(InitHome({home_, "test-chain", "n0"}).ok());
+  std::ofstream(home_ + "/config/genesis.json") << "{\"chain_id\": \"x\", \"validators\": []}";
+  auto r = LoadHome(home_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().reason(), "bad_genesis");
+}
+
+}  // namespace
+}  // namespace civitas::node
