@@ -7,6 +7,7 @@
 
 #include "ledger/block.h"
 #include "ledger/did.h"
+#include "ledger/genesis.h"
 #include "ledger/smt.h"
 #include "ledger/state.h"
 #include "ledger/tx.h"
@@ -88,6 +89,54 @@ TEST(ProtocolVectors, StateLayoutAndRoot) {
   auto root = ApplyWrites(tree, smt::kEmptyRoot, w, &nodes);
   ASSERT_TRUE(root.ok());
   EXPECT_EQ(ToHex(*root), j["state_root_two_accounts"]);
+}
+
+}  // namespace
+}  // namespace civitas
+
+namespace civitas {
+namespace {
+
+TEST(Genesis, ExampleFileLoads) {
+  auto g = LoadGenesisFile(std::string(CIVITAS_TEST_DATA) + "/../../genesis/example.json");
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(g->validators.size(), 4u);
+  EXPECT_EQ(g->validator_set().quorum(), 3u);
+  EXPECT_EQ(g->accounts.size(), 2u);
+}
+
+TEST(Genesis, HashCoversContentNotFormatting) {
+  auto a = ParseGenesis(R"({"chain_id":"c","validators":[{"name":"v","public_key":
+    "f9308a019258c31049344f85f89d5229b531c845836f99b08601f113bce036f9"}],"accounts":[]})");
+  auto b = ParseGenesis(R"({ "accounts": [], "chain_id": "c",
+    "validators": [ { "public_key": "f9308a019258c31049344f85f89d5229b531c845836f99b08601f113bce036f9",
+    "name": "v" } ] })");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->hash, b->hash);
+  auto c = ParseGenesis(R"({"chain_id":"d","validators":[{"name":"v","public_key":
+    "f9308a019258c31049344f85f89d5229b531c845836f99b08601f113bce036f9"}],"accounts":[]})");
+  ASSERT_TRUE(c.ok());
+  EXPECT_NE(a->hash, c->hash);
+}
+
+TEST(Genesis, RefusesBadDocuments) {
+  const char* pk = "f9308a019258c31049344f85f89d5229b531c845836f99b08601f113bce036f9";
+  auto reason = [](const std::string& text) { return ParseGenesis(text).status().reason(); };
+  EXPECT_EQ(reason("not json"), "bad_genesis");
+  EXPECT_EQ(reason(R"({"chain_id":"c","validators":[],"accounts":[]})"), "bad_genesis");
+  EXPECT_EQ(reason(std::string(R"({"chain_id":"bad id!","validators":[{"public_key":")") + pk +
+                   R"("}],"accounts":[]})"),
+            "bad_genesis");
+  EXPECT_EQ(reason(std::string(R"({"chain_id":"c","validators":[{"public_key":")") + pk +
+                   R"("},{"public_key":")" + pk + R"("}],"accounts":[]})"),
+            "bad_genesis");
+  EXPECT_EQ(reason(std::string(R"({"chain_id":"c","validators":[{"public_key":")") + pk +
+                   R"("}],"accounts":[{"address":"00","balance":1}]})"),
+            "bad_genesis");
+  EXPECT_EQ(reason(std::string(R"({"chain_id":"c","validators":[{"public_key":")") + pk +
+                   R"("}],"accounts":[{"address":"0000000000000000000000000000000000000001","balance":18446744073709551615},)"
+                   R"({"address":"0000000000000000000000000000000000000002","balance":1}]})"),
+            "bad_genesis");
 }
 
 }  // namespace

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Configures and builds Civitas with Ninja (and ccache when present).
+#   scripts/build.sh                 release-with-debug-info build in build/
+#   scripts/build.sh --sanitize      ASan + UBSan build in build-asan/
+#   scripts/build.sh --werror        warnings are errors (CI)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build_dir=build
+flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+for arg in "$@"; do
+  case "$arg" in
+    --sanitize) build_dir=build-asan; flags+=(-DCIVITAS_SANITIZE=ON -DCIVITAS_BENCH=OFF) ;;
+    --werror) flags+=(-DCIVITAS_WERROR=ON) ;;
+    *) echo "unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+cmake -S . -B "$build_dir" -G Ninja "${flags[@]}" >/dev/null
+ninja -C "$build_dir"
+echo "built in $build_dir/"

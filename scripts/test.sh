@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what is needed, builds, and runs the whole test suite: first the normal build
+# (warnings as errors), then the ASan + UBSan build. Exits non-zero on any failure.
+#   scripts/test.sh            everything
+#   scripts/test.sh --quick    normal build only, no sanitizer pass
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+
+bash scripts/setup.sh
+jobs=$(nproc)
+
+echo "== build (warnings as errors)"
+bash scripts/build.sh --werror
+echo "== tests"
+ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600
+
+if [ "$quick" -eq 0 ]; then
+  echo "== build with AddressSanitizer + UndefinedBehaviorSanitizer"
+  bash scripts/build.sh --sanitize --werror
+  echo "== tests under sanitizers"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 900
+fi
+echo "== all tests passed"
