@@ -15,6 +15,8 @@ for arg in "$@"; do
     *) echo "unknown option $arg" >&2; exit 2 ;;
   esac
 done
+# Let ccache share objects between checkouts at different paths (CI clones afresh).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 cmake -S . -B "$build_dir" -G Ninja "${flags[@]}" >/dev/null
 ninja -C "$build_dir"
 echo "built in $build_dir/"
