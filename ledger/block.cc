@@ -78,7 +78,8 @@ Status VerifyQuorumCert(const v1::QuorumCert& qc, std::string_view chain_id,
   for (const auto& s : qc.signers()) {
     auto pk = FixedFromBytes<32>(s.public_key());
     auto sig = FixedFromBytes<64>(s.signature());
-    if (!pk || !sig) return Status::Invalid("bad_qc", "signer key or signature of the wrong length");
+    if (!pk || !sig)
+      return Status::Invalid("bad_qc", "signer key or signature of the wrong length");
     if (!validators.Contains(*pk)) return Status::Invalid("bad_qc", "signer is not a validator");
     if (!seen.insert(*pk).second) return Status::Invalid("bad_qc", "duplicate signer");
     if (!crypto::VerifyTagged(*pk, kVoteTag, AsStringView(msg), *sig)) {

@@ -25,7 +25,8 @@ Result<Tip> ReadTip(const Store& store, const Genesis& genesis) {
     auto parent = store.GetBlock(tip.height);
     if (!parent.ok()) return parent.status();
     auto id = BlockId(parent->block().header());
-    if (!id.ok()) return Status::Corruption("stored block " + std::to_string(tip.height) + " is damaged");
+    if (!id.ok())
+      return Status::Corruption("stored block " + std::to_string(tip.height) + " is damaged");
     tip.id = *id;
     tip.time_ms = parent->block().header().time_ms();
   }
@@ -58,7 +59,8 @@ Result<std::vector<DecodedTx>> DecodeBlockTxs(const v1::Block& block, const Gene
   for (int i = 0; i < block.txs_size(); ++i) {
     auto tx = DecodeAndCheckTx(block.txs(i), genesis.chain_id, genesis.params, verify_signatures);
     if (!tx.ok()) {
-      return Status::Invalid(tx.status().reason(), "transaction " + std::to_string(i) + " of block " +
+      return Status::Invalid(tx.status().reason(), "transaction " + std::to_string(i) +
+                                                       " of block " +
                                                        std::to_string(block.header().height()) +
                                                        ": " + tx.status().message());
     }
@@ -73,7 +75,8 @@ Result<PreparedBlock> PrepareBlock(const Store& store, const Genesis& genesis,
   auto tip = ReadTip(store, genesis);
   if (!tip.ok()) return tip.status();
   const uint64_t height = tip->height + 1;
-  if (h.height() != height) return BadBlock(h.height(), "expected height " + std::to_string(height));
+  if (h.height() != height)
+    return BadBlock(h.height(), "expected height " + std::to_string(height));
   if (h.chain_id() != genesis.chain_id) return BadBlock(height, "wrong chain id");
   if (h.parent_id() != Str(tip->id)) return BadBlock(height, "parent id is not the tip's id");
   if (h.time_ms() < tip->time_ms) return BadBlock(height, "time goes backwards");
@@ -86,7 +89,8 @@ Result<PreparedBlock> PrepareBlock(const Store& store, const Genesis& genesis,
     return BadBlock(height, "proposer is not a council validator");
   }
   if (h.epoch() != 0) return BadBlock(height, "unknown epoch");
-  if (static_cast<size_t>(block.txs_size()) > kMaxBlockTxs || block.ByteSizeLong() > kMaxBlockBytes) {
+  if (static_cast<size_t>(block.txs_size()) > kMaxBlockTxs ||
+      block.ByteSizeLong() > kMaxBlockBytes) {
     return BadBlock(height, "block exceeds the size caps");
   }
   if (h.tx_count() != static_cast<uint32_t>(block.txs_size())) {

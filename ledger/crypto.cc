@@ -34,7 +34,8 @@ const secp256k1_context* Ctx() {
 }  // namespace
 
 Sha256Hasher::Sha256Hasher() : ctx_(EVP_MD_CTX_new()) {
-  if (!ctx_ || !EVP_DigestInit_ex2(static_cast<EVP_MD_CTX*>(ctx_), Sha256Md(), nullptr)) std::abort();
+  if (!ctx_ || !EVP_DigestInit_ex2(static_cast<EVP_MD_CTX*>(ctx_), Sha256Md(), nullptr))
+    std::abort();
 }
 Sha256Hasher::~Sha256Hasher() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
 
@@ -113,8 +114,8 @@ bool Verify(const PublicKey& pk, std::string_view msg, const Signature& sig) {
   secp256k1_xonly_pubkey xonly;
   if (!secp256k1_xonly_pubkey_parse(Ctx(), &xonly, pk.data())) return false;
   return secp256k1_schnorrsig_verify(Ctx(), sig.data(),
-                                     reinterpret_cast<const unsigned char*>(msg.data()),
-                                     msg.size(), &xonly) == 1;
+                                     reinterpret_cast<const unsigned char*>(msg.data()), msg.size(),
+                                     &xonly) == 1;
 }
 
 bool IsValidPublicKey(const PublicKey& pk) {

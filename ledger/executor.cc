@@ -65,8 +65,8 @@ Result<BlockExecution> ExecuteBlock(const ChainParams& params, const StateReader
     if (!sender.ok()) return sender.status();
     if (tx.body.nonce() != sender->nonce) {
       return Status::Invalid("bad_nonce", "transaction " + std::to_string(i) + " has nonce " +
-                                              std::to_string(tx.body.nonce()) + ", account expects " +
-                                              std::to_string(sender->nonce));
+                                              std::to_string(tx.body.nonce()) +
+                                              ", account expects " + std::to_string(sender->nonce));
     }
     // The nonce is consumed and the fee paid whatever the action does. gas_limit and gas_price
     // are bounded at genesis so the product fits (checked in LoadGenesis).

@@ -15,7 +15,8 @@ Status Bad(const std::string& msg) { return Status::Invalid("bad_genesis", msg);
 bool ValidChainId(const std::string& id) {
   if (id.empty() || id.size() > kMaxChainIdLength) return false;
   for (char c : id) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+      return false;
   }
   return true;
 }
@@ -98,7 +99,8 @@ Result<Genesis> ParseGenesis(std::string_view text) {
     return Bad(std::string("missing or mistyped field: ") + e.what());
   }
   const auto& p = g.params;
-  if (p.max_tx_gas == 0 || p.max_tx_gas > (uint64_t{1} << 40) || p.gas_price > (uint64_t{1} << 20)) {
+  if (p.max_tx_gas == 0 || p.max_tx_gas > (uint64_t{1} << 40) ||
+      p.gas_price > (uint64_t{1} << 20)) {
     return Bad("params: max_tx_gas must be in [1, 2^40] and gas_price at most 2^20");
   }
   if (p.tx_base_gas + p.tx_byte_gas * kMaxTxBytes > p.max_tx_gas) {

@@ -5,17 +5,17 @@
 namespace civitas {
 
 // Hard limits every input meets (docs/PROTOCOL.md, "Limits").
-inline constexpr size_t kMaxTxBytes = 64 * 1024;        // whole Transaction envelope
+inline constexpr size_t kMaxTxBytes = 64 * 1024;  // whole Transaction envelope
 inline constexpr size_t kMaxBlockTxs = 10000;
 inline constexpr size_t kMaxBlockBytes = 16 * 1024 * 1024;
 inline constexpr size_t kMaxChainIdLength = 64;
 
 // Chain parameters fixed at genesis (genesis.json "params").
 struct ChainParams {
-  uint64_t gas_price = 1;             // fee units per gas
-  uint64_t max_tx_gas = 10'000'000;   // largest gas_limit a transaction may ask for
-  uint64_t tx_base_gas = 500;         // intrinsic gas of any transaction
-  uint64_t tx_byte_gas = 2;           // intrinsic gas per byte of the envelope
+  uint64_t gas_price = 1;            // fee units per gas
+  uint64_t max_tx_gas = 10'000'000;  // largest gas_limit a transaction may ask for
+  uint64_t tx_base_gas = 500;        // intrinsic gas of any transaction
+  uint64_t tx_byte_gas = 2;          // intrinsic gas per byte of the envelope
 };
 
 }  // namespace civitas

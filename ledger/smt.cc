@@ -111,7 +111,8 @@ Result<Tree::Sub> Tree::ApplyAt(const Hash32& hash, int depth, std::span<const U
     }
     return s.kind == Kind::kLeaf;
   };
-  if (left->kind == Kind::kEmpty && right->kind == Kind::kEmpty) return Sub{kEmptyRoot, Kind::kEmpty};
+  if (left->kind == Kind::kEmpty && right->kind == Kind::kEmpty)
+    return Sub{kEmptyRoot, Kind::kEmpty};
   if (left->kind == Kind::kEmpty || right->kind == Kind::kEmpty) {
     Sub& other = left->kind == Kind::kEmpty ? *right : *left;
     auto leaf = is_leaf(other);

@@ -56,8 +56,8 @@ struct Proof {
 
 // Checks `proof` for `key` against `root`: with a value hash, that the key holds that value;
 // with nullopt, that the key is absent. Standalone: needs nothing but the arguments.
-Status VerifyProof(const Hash32& root, const Hash32& key,
-                   const std::optional<Hash32>& value_hash, const Proof& proof);
+Status VerifyProof(const Hash32& root, const Hash32& key, const std::optional<Hash32>& value_hash,
+                   const Proof& proof);
 
 class Tree {
  public:

@@ -10,9 +10,7 @@ std::string Prefixed(KeySpace space, std::string_view rest) {
 }  // namespace
 
 std::string AccountKey(const Address& a) { return Prefixed(KeySpace::kAccount, AsStringView(a)); }
-std::string CodeHashKey(const Address& a) {
-  return Prefixed(KeySpace::kCodeHash, AsStringView(a));
-}
+std::string CodeHashKey(const Address& a) { return Prefixed(KeySpace::kCodeHash, AsStringView(a)); }
 std::string CodeKey(const Hash32& h) { return Prefixed(KeySpace::kCode, AsStringView(h)); }
 std::string StorageKey(const Address& contract, std::string_view key) {
   std::string k = Prefixed(KeySpace::kStorage, AsStringView(contract));

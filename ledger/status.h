@@ -13,14 +13,14 @@ class [[nodiscard]] Status {
  public:
   enum class Code {
     kOk = 0,
-    kInvalidArgument,    // input from a client or peer is malformed or not allowed
-    kNotFound,           // the thing asked for does not exist
-    kAlreadyExists,      // duplicate submission
-    kFailedPrecondition, // valid input that the current state refuses (nonce, balance)
-    kResourceExhausted,  // a limit is reached (mempool full, size cap)
-    kCorruption,         // stored data fails its checks
-    kIOError,            // the operating system or the database failed
-    kInternal,           // a bug
+    kInvalidArgument,     // input from a client or peer is malformed or not allowed
+    kNotFound,            // the thing asked for does not exist
+    kAlreadyExists,       // duplicate submission
+    kFailedPrecondition,  // valid input that the current state refuses (nonce, balance)
+    kResourceExhausted,   // a limit is reached (mempool full, size cap)
+    kCorruption,          // stored data fails its checks
+    kIOError,             // the operating system or the database failed
+    kInternal,            // a bug
   };
 
   Status() = default;
@@ -45,9 +45,7 @@ class [[nodiscard]] Status {
   Code code() const { return code_; }
   const std::string& reason() const { return reason_; }
   const std::string& message() const { return message_; }
-  std::string ToString() const {
-    return ok() ? "ok" : reason_ + ": " + message_;
-  }
+  std::string ToString() const { return ok() ? "ok" : reason_ + ": " + message_; }
 
  private:
   Status(Code code, std::string reason, std::string message)
@@ -62,7 +60,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {}  // NOLINT: implicit by design
 
   bool ok() const { return status_.ok(); }

@@ -16,7 +16,7 @@ constexpr char kMetaChainId[] = "chain_id";
 constexpr char kMetaGenesisHash[] = "genesis_hash";
 constexpr char kMetaHeight[] = "height";
 
-const char* const kFamilies[] = {"default", "blocks", "block_ids", "txs", "receipts",
+const char* const kFamilies[] = {"default", "blocks", "block_ids", "txs",  "receipts",
                                  "state",   "nodes",  "values",    "roots"};
 
 std::string U64Key(uint64_t v) {
@@ -92,15 +92,14 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Genesi
     cfs.emplace_back(name, FamilyOptions(points));
   }
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s =
-      store->read_only_
-          ? rocksdb::DB::OpenForReadOnly(db_opts, path, cfs, &store->handles_, &raw)
-          : rocksdb::DB::Open(db_opts, path, cfs, &store->handles_, &raw);
+  rocksdb::Status s = store->read_only_
+                          ? rocksdb::DB::OpenForReadOnly(db_opts, path, cfs, &store->handles_, &raw)
+                          : rocksdb::DB::Open(db_opts, path, cfs, &store->handles_, &raw);
   if (!s.ok()) {
     if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
-      return Status::Error(Status::Code::kFailedPrecondition, "locked",
-                           "the ledger at " + path + " is in use by another process: " +
-                               s.ToString());
+      return Status::Error(
+          Status::Code::kFailedPrecondition, "locked",
+          "the ledger at " + path + " is in use by another process: " + s.ToString());
     }
     return FromRocks(s, "cannot open the ledger at " + path);
   }
@@ -187,7 +186,8 @@ Status Store::CheckConsistency() {
     auto block = RawGet(blocks_, U64Key(height));
     if (!block.ok()) return block.status();
     v1::CommittedBlock cb;
-    if (!block->has_value() || !cb.ParseFromString(**block) || cb.block().header().height() != height) {
+    if (!block->has_value() || !cb.ParseFromString(**block) ||
+        cb.block().header().height() != height) {
       return Status::Corruption("block " + std::to_string(height) + " is missing or damaged");
     }
     auto id = BlockId(cb.block().header());

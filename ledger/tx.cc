@@ -23,8 +23,8 @@ Result<DecodedTx> DecodeAndCheckTx(const v1::Transaction& envelope, std::string_
   tx.size = envelope.ByteSizeLong();
   if (tx.size > kMaxTxBytes) {
     return Status::Error(Status::Code::kResourceExhausted, "tx_too_large",
-                         "transaction of " + std::to_string(tx.size) + " bytes exceeds the cap of " +
-                             std::to_string(kMaxTxBytes));
+                         "transaction of " + std::to_string(tx.size) +
+                             " bytes exceeds the cap of " + std::to_string(kMaxTxBytes));
   }
   auto pk = FixedFromBytes<32>(envelope.public_key());
   if (!pk) return Status::Invalid("malformed_tx", "public_key must be 32 bytes");

@@ -1,8 +1,8 @@
 #include "node/config.h"
 
+#include <toml++/toml.h>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace civitas::node {
 namespace {
@@ -28,14 +28,16 @@ Status ValidateConfig(const Config& c) {
   if (c.block_interval_ms < 10 || c.block_interval_ms > 60'000) {
     return Bad("block_interval_ms must be in [10, 60000]");
   }
-  if (c.max_block_txs == 0 || c.max_block_txs > 10000) return Bad("max_block_txs must be in [1, 10000]");
+  if (c.max_block_txs == 0 || c.max_block_txs > 10000)
+    return Bad("max_block_txs must be in [1, 10000]");
   if (c.mempool_max_txs == 0 || c.mempool_max_bytes == 0 || c.mempool_max_per_sender == 0) {
     return Bad("mempool caps must be positive");
   }
   if (c.grpc_max_receive_bytes < 1024) return Bad("grpc max_receive_bytes must be at least 1024");
   static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error"};
   if (!levels.count(c.log_level)) return Bad("log level must be trace, debug, info, warn or error");
-  if (c.log_format != "plain" && c.log_format != "json") return Bad("log format must be plain or json");
+  if (c.log_format != "plain" && c.log_format != "json")
+    return Bad("log format must be plain or json");
   return Status::Ok();
 }
 
@@ -51,11 +53,21 @@ Result<Config> LoadConfig(const std::string& home) {
     return Bad(msg.str());
   }
   // Every known key; anything else is a typo the operator should hear about.
-  static const std::set<std::string> known{
-      "moniker", "grpc.listen", "grpc.max_receive_bytes", "grpc.max_wait_ms", "grpc.default_wait_ms",
-      "http.listen", "p2p.listen", "consensus.block_interval_ms", "consensus.create_empty_blocks",
-      "consensus.max_block_txs", "mempool.max_txs", "mempool.max_bytes", "mempool.max_per_sender",
-      "log.level", "log.format"};
+  static const std::set<std::string> known{"moniker",
+                                           "grpc.listen",
+                                           "grpc.max_receive_bytes",
+                                           "grpc.max_wait_ms",
+                                           "grpc.default_wait_ms",
+                                           "http.listen",
+                                           "p2p.listen",
+                                           "consensus.block_interval_ms",
+                                           "consensus.create_empty_blocks",
+                                           "consensus.max_block_txs",
+                                           "mempool.max_txs",
+                                           "mempool.max_bytes",
+                                           "mempool.max_per_sender",
+                                           "log.level",
+                                           "log.format"};
   std::string unknown;
   t.for_each([&](const toml::key& k, auto& v) {
     if constexpr (toml::is_table<decltype(v)>) {
@@ -73,18 +85,27 @@ Result<Config> LoadConfig(const std::string& home) {
   auto str = [&](const char* path, std::string& out) {
     auto node = t.at_path(path);
     if (!node) return;
-    if (auto v = node.value<std::string>()) out = *v; else wrong = path;
+    if (auto v = node.value<std::string>())
+      out = *v;
+    else
+      wrong = path;
   };
   auto num = [&](const char* path, auto& out) {
     auto node = t.at_path(path);
     if (!node) return;
     auto v = node.value<int64_t>();
-    if (v && *v >= 0) out = static_cast<std::remove_reference_t<decltype(out)>>(*v); else wrong = path;
+    if (v && *v >= 0)
+      out = static_cast<std::remove_reference_t<decltype(out)>>(*v);
+    else
+      wrong = path;
   };
   auto flag = [&](const char* path, bool& out) {
     auto node = t.at_path(path);
     if (!node) return;
-    if (auto v = node.value<bool>()) out = *v; else wrong = path;
+    if (auto v = node.value<bool>())
+      out = *v;
+    else
+      wrong = path;
   };
   str("moniker", c.moniker);
   str("grpc.listen", c.grpc_listen);

@@ -17,7 +17,7 @@ struct Config {
   std::string p2p_listen = "127.0.0.1:26656";
   // gRPC limits.
   size_t grpc_max_receive_bytes = 1 << 20;
-  uint32_t grpc_max_wait_ms = 30'000;     // longest wait_for_commit a client may ask
+  uint32_t grpc_max_wait_ms = 30'000;  // longest wait_for_commit a client may ask
   uint32_t grpc_default_wait_ms = 10'000;
   // Block production.
   uint32_t block_interval_ms = 500;
@@ -28,7 +28,7 @@ struct Config {
   size_t mempool_max_bytes = 64 << 20;
   size_t mempool_max_per_sender = 1000;
   // Logging.
-  std::string log_level = "info";   // trace, debug, info, warn, error
+  std::string log_level = "info";    // trace, debug, info, warn, error
   std::string log_format = "plain";  // plain or json
 
   // Paths inside the home directory.

@@ -7,15 +7,24 @@ namespace {
 
 grpc::StatusCode CodeOf(const Status& s) {
   switch (s.code()) {
-    case Status::Code::kOk: return grpc::StatusCode::OK;
-    case Status::Code::kInvalidArgument: return grpc::StatusCode::INVALID_ARGUMENT;
-    case Status::Code::kNotFound: return grpc::StatusCode::NOT_FOUND;
-    case Status::Code::kAlreadyExists: return grpc::StatusCode::ALREADY_EXISTS;
-    case Status::Code::kFailedPrecondition: return grpc::StatusCode::FAILED_PRECONDITION;
-    case Status::Code::kResourceExhausted: return grpc::StatusCode::RESOURCE_EXHAUSTED;
-    case Status::Code::kCorruption: return grpc::StatusCode::DATA_LOSS;
-    case Status::Code::kIOError: return grpc::StatusCode::UNAVAILABLE;
-    case Status::Code::kInternal: return grpc::StatusCode::INTERNAL;
+    case Status::Code::kOk:
+      return grpc::StatusCode::OK;
+    case Status::Code::kInvalidArgument:
+      return grpc::StatusCode::INVALID_ARGUMENT;
+    case Status::Code::kNotFound:
+      return grpc::StatusCode::NOT_FOUND;
+    case Status::Code::kAlreadyExists:
+      return grpc::StatusCode::ALREADY_EXISTS;
+    case Status::Code::kFailedPrecondition:
+      return grpc::StatusCode::FAILED_PRECONDITION;
+    case Status::Code::kResourceExhausted:
+      return grpc::StatusCode::RESOURCE_EXHAUSTED;
+    case Status::Code::kCorruption:
+      return grpc::StatusCode::DATA_LOSS;
+    case Status::Code::kIOError:
+      return grpc::StatusCode::UNAVAILABLE;
+    case Status::Code::kInternal:
+      return grpc::StatusCode::INTERNAL;
   }
   return grpc::StatusCode::UNKNOWN;
 }
@@ -55,7 +64,8 @@ grpc::Status NodeService::SubmitTransaction(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
-grpc::Status NodeService::GetTransaction(grpc::ServerContext* ctx, const v1::GetTransactionRequest* req,
+grpc::Status NodeService::GetTransaction(grpc::ServerContext* ctx,
+                                         const v1::GetTransactionRequest* req,
                                          v1::GetTransactionResponse* resp) {
   auto id = FixedFromBytes<32>(req->tx_id());
   if (!id) return Invalid(ctx, "malformed_request", "tx_id must be 32 bytes");

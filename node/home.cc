@@ -23,8 +23,9 @@ Status InitHome(const InitOptions& opts) {
   config.home = opts.home;
   config.moniker = opts.moniker;
   if (fs::exists(config.GenesisPath())) {
-    return Status::Error(Status::Code::kAlreadyExists, "exists",
-                         opts.home + " is already initialised (" + config.GenesisPath() + " exists)");
+    return Status::Error(
+        Status::Code::kAlreadyExists, "exists",
+        opts.home + " is already initialised (" + config.GenesisPath() + " exists)");
   }
   std::error_code ec;
   fs::create_directories(opts.home + "/config", ec);

@@ -16,7 +16,8 @@ Status WriteKeyFile(const std::string& path, const crypto::SecretKey& key) {
                    {"secret_key", ToHex(key.bytes())}};
   std::string text = j.dump(2) + "\n";
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
-  if (fd < 0) return Status::IOError("cannot create key file " + path + " (does it exist already?)");
+  if (fd < 0)
+    return Status::IOError("cannot create key file " + path + " (does it exist already?)");
   bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
             ::fsync(fd) == 0;
   ::close(fd);
@@ -34,7 +35,8 @@ Result<crypto::SecretKey> ReadKeyFile(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   auto j = nlohmann::json::parse(ss.str(), nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("secret_key") || !j["secret_key"].is_string()) {
+  if (j.is_discarded() || !j.is_object() || !j.contains("secret_key") ||
+      !j["secret_key"].is_string()) {
     return Status::Invalid("bad_key_file", path + " is not a Civitas key file");
   }
   auto secret = FixedFromHex<32>(j["secret_key"].get<std::string>());

@@ -122,7 +122,8 @@ int CmdReplay(const std::string& home) {
                        });
   double secs = std::max(report.seconds, 1e-9);
   if (!report.ok) {
-    std::cerr << "replay FAILED at height " << report.first_bad_height << ": " << report.error << "\n";
+    std::cerr << "replay FAILED at height " << report.first_bad_height << ": " << report.error
+              << "\n";
     return 2;
   }
   std::printf("replay OK: %lu blocks, %lu transactions in %.2f s (%.0f blocks/s, %.0f tx/s)\n",
@@ -152,10 +153,12 @@ int main(int argc, char** argv) {
   auto* start = app.add_subcommand("start", "run the node");
   add_home(start);
   start->add_option("--grpc-listen", grpc_listen, "override grpc.listen");
-  start->add_option("--block-interval-ms", block_interval_ms, "override consensus.block_interval_ms");
+  start->add_option("--block-interval-ms", block_interval_ms,
+                    "override consensus.block_interval_ms");
   start->add_option("--log-level", log_level, "override log.level");
 
-  auto* status = app.add_subcommand("status", "print the node's height, block id and state root as JSON");
+  auto* status =
+      app.add_subcommand("status", "print the node's height, block id and state root as JSON");
   add_home(status);
   auto* replay = app.add_subcommand("replay", "re-execute and verify the whole chain from genesis");
   add_home(replay);

@@ -5,7 +5,8 @@ namespace civitas::node {
 Status Mempool::Add(DecodedTx tx, const NonceReader& committed_nonce) {
   std::lock_guard lock(mu_);
   if (txs_.count(tx.id)) {
-    return Status::Error(Status::Code::kAlreadyExists, "duplicate_tx", "transaction is already pending");
+    return Status::Error(Status::Code::kAlreadyExists, "duplicate_tx",
+                         "transaction is already pending");
   }
   auto committed = committed_nonce(tx.sender);
   if (!committed.ok()) return committed.status();
@@ -14,21 +15,24 @@ Status Mempool::Add(DecodedTx tx, const NonceReader& committed_nonce) {
   if (it != senders_.end()) expected = std::max(expected, it->second.next_nonce);
   const uint64_t nonce = tx.body.nonce();
   if (nonce < expected) {
-    return Status::Error(Status::Code::kFailedPrecondition, "nonce_too_low",
-                         "nonce " + std::to_string(nonce) + " is used; next is " + std::to_string(expected));
+    return Status::Error(
+        Status::Code::kFailedPrecondition, "nonce_too_low",
+        "nonce " + std::to_string(nonce) + " is used; next is " + std::to_string(expected));
   }
   if (nonce > expected) {
-    return Status::Error(Status::Code::kFailedPrecondition, "nonce_too_high",
-                         "nonce " + std::to_string(nonce) + " skips ahead; next is " +
-                             std::to_string(expected));
+    return Status::Error(
+        Status::Code::kFailedPrecondition, "nonce_too_high",
+        "nonce " + std::to_string(nonce) + " skips ahead; next is " + std::to_string(expected));
   }
   if (txs_.size() >= limits_.max_txs || bytes_ + tx.size > limits_.max_bytes) {
-    return Status::Error(Status::Code::kResourceExhausted, "mempool_full", "the mempool is full; retry later");
+    return Status::Error(Status::Code::kResourceExhausted, "mempool_full",
+                         "the mempool is full; retry later");
   }
   SenderInfo& info = senders_[tx.sender];
   if (info.pending >= limits_.max_per_sender) {
-    return Status::Error(Status::Code::kResourceExhausted, "mempool_full",
-                         "this sender has " + std::to_string(info.pending) + " pending transactions");
+    return Status::Error(
+        Status::Code::kResourceExhausted, "mempool_full",
+        "this sender has " + std::to_string(info.pending) + " pending transactions");
   }
   info.next_nonce = nonce + 1;
   info.pending += 1;

@@ -22,7 +22,8 @@ Node::Node(Config config, Genesis genesis, crypto::SecretKey key)
     : config_(std::move(config)),
       genesis_(std::move(genesis)),
       key_(std::move(key)),
-      mempool_({config_.mempool_max_txs, config_.mempool_max_bytes, config_.mempool_max_per_sender}) {}
+      mempool_(
+          {config_.mempool_max_txs, config_.mempool_max_bytes, config_.mempool_max_per_sender}) {}
 
 Node::~Node() { Stop(); }
 
@@ -32,7 +33,8 @@ Result<std::unique_ptr<Node>> Node::Open(Config config, Genesis genesis,
     return Status::Invalid("not_a_validator",
                            "this node's validator key is not in the genesis council");
   }
-  std::unique_ptr<Node> node(new Node(std::move(config), std::move(genesis), std::move(validator_key)));
+  std::unique_ptr<Node> node(
+      new Node(std::move(config), std::move(genesis), std::move(validator_key)));
   auto store = Store::Open(node->config_.DataPath(), node->genesis_);
   if (!store.ok()) return store.status();
   node->store_ = std::move(*store);
@@ -147,15 +149,17 @@ Result<Hash32> Node::Submit(const v1::Transaction& envelope) {
   if (!tx.ok()) return tx.status();
   Hash32 id = tx->id;
   if (store_->GetTxLocation(id).ok()) {
-    return Status::Error(Status::Code::kAlreadyExists, "duplicate_tx", "transaction is already committed");
+    return Status::Error(Status::Code::kAlreadyExists, "duplicate_tx",
+                         "transaction is already committed");
   }
   // The sender must be able to pay the largest fee it allowed for.
   StateOverlay view(*store_);
   auto acct = view.GetAccount(tx->sender);
   if (!acct.ok()) return acct.status();
   if (acct->balance < tx->body.gas_limit() * genesis_.params.gas_price) {
-    return Status::Error(Status::Code::kFailedPrecondition, "insufficient_funds",
-                         "balance " + std::to_string(acct->balance) + " cannot pay gas_limit x gas_price");
+    return Status::Error(
+        Status::Code::kFailedPrecondition, "insufficient_funds",
+        "balance " + std::to_string(acct->balance) + " cannot pay gas_limit x gas_price");
   }
   Status s = mempool_.Add(std::move(*tx), [this](const Address& a) -> Result<uint64_t> {
     StateOverlay v(*store_);

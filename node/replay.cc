@@ -13,7 +13,8 @@ namespace {
 // Verifies the signatures of `txs` on all cores; returns the index of the first bad one or -1.
 long VerifyParallel(const std::vector<DecodedTx>& txs) {
   const size_t n = txs.size();
-  size_t threads = std::max<size_t>(1, std::min<size_t>(std::thread::hardware_concurrency(), n / 64));
+  size_t threads =
+      std::max<size_t>(1, std::min<size_t>(std::thread::hardware_concurrency(), n / 64));
   std::atomic<long> bad{-1};
   auto work = [&](size_t t) {
     for (size_t i = t; i < n; i += threads) {
@@ -59,7 +60,8 @@ ReplayReport Replay(const std::string& data_dir, const std::string& scratch_dir,
 
   auto genesis_root = (*source)->StateRoot(0);
   auto replayed_genesis_root = (*scratch)->StateRoot(0);
-  if (!genesis_root.ok() || !replayed_genesis_root.ok() || *genesis_root != *replayed_genesis_root) {
+  if (!genesis_root.ok() || !replayed_genesis_root.ok() ||
+      *genesis_root != *replayed_genesis_root) {
     return fail(0, "the genesis state root differs from the genesis file's");
   }
   double last_progress = 0;

@@ -19,8 +19,8 @@ struct ReplayReport {
 // under `scratch_dir`, verifying each certificate, header link, transaction signature (on all
 // cores), transaction root, certified state root and the stored state root. Stops at the first
 // height that differs. `progress` (may be null) is called about once a second.
-ReplayReport Replay(const std::string& data_dir, const std::string& scratch_dir,
-                    const Genesis& genesis,
-                    const std::function<void(uint64_t done, uint64_t total, double secs)>& progress);
+ReplayReport Replay(
+    const std::string& data_dir, const std::string& scratch_dir, const Genesis& genesis,
+    const std::function<void(uint64_t done, uint64_t total, double secs)>& progress);
 
 }  // namespace civitas::node

@@ -12,6 +12,8 @@ quick=0
 bash scripts/setup.sh
 jobs=$(nproc)
 
+echo "== lint (module rules, formatting)"
+bash scripts/lint.sh
 echo "== build (warnings as errors)"
 bash scripts/build.sh --werror
 echo "== tests"

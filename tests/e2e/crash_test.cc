@@ -56,7 +56,8 @@ class CrashTest : public ::testing::Test {
     auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port_),
                                        grpc::InsecureChannelCredentials());
     // Wait (bounded) for the server to accept calls: the channel reports readiness.
-    EXPECT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(20)))
+    EXPECT_TRUE(
+        channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(20)))
         << "node did not start; see " << log_;
     stub_ = v1::Node::NewStub(channel);
     return p;

@@ -19,7 +19,8 @@ std::vector<std::string> SplitCsv(const std::string& line) {
 
 TEST(Sha256, KnownAnswers) {
   EXPECT_EQ(ToHex(Sha256("")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(ToHex(Sha256("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(ToHex(Sha256("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   Sha256Hasher h;
   EXPECT_EQ(h.Update("a").Update("bc").Finish(), Sha256("abc"));
   // The hasher resets after Finish.

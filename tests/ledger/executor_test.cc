@@ -92,8 +92,8 @@ TEST(Executor, SameBlockSameStateSameWrites) {
   MapState state(c.genesis.InitialState());
   std::vector<DecodedTx> txs;
   for (uint64_t n = 0; n < 20; ++n) {
-    txs.push_back(Decode(c, Transfer(c, c.users[n % 3], AddressOf(c.users[(n + 1) % 3].public_key()),
-                                     n * 7, n / 3)));
+    txs.push_back(Decode(c, Transfer(c, c.users[n % 3],
+                                     AddressOf(c.users[(n + 1) % 3].public_key()), n * 7, n / 3)));
   }
   auto r1 = ExecuteBlock(c.genesis.params, state, 1, txs);
   auto r2 = ExecuteBlock(c.genesis.params, state, 1, txs);

@@ -67,7 +67,8 @@ TEST(ProtocolVectors, BlockHeaderAndVote) {
   EXPECT_EQ(ToHex(VoteBytes(h.chain_id(), 0, 2, *id)), j["vote_bytes"]);
 
   std::vector<Hash32> leaves;
-  for (const auto& l : j["merkle_leaves"]) leaves.push_back(*FixedFromHex<32>(l.get<std::string>()));
+  for (const auto& l : j["merkle_leaves"])
+    leaves.push_back(*FixedFromHex<32>(l.get<std::string>()));
   EXPECT_EQ(ToHex(MerkleRoot(leaves)), j["merkle_root"]);
   EXPECT_EQ(ToHex(MerkleRoot({})), j["merkle_root_empty"]);
 }
@@ -133,10 +134,12 @@ TEST(Genesis, RefusesBadDocuments) {
   EXPECT_EQ(reason(std::string(R"({"chain_id":"c","validators":[{"public_key":")") + pk +
                    R"("}],"accounts":[{"address":"00","balance":1}]})"),
             "bad_genesis");
-  EXPECT_EQ(reason(std::string(R"({"chain_id":"c","validators":[{"public_key":")") + pk +
-                   R"("}],"accounts":[{"address":"0000000000000000000000000000000000000001","balance":18446744073709551615},)"
-                   R"({"address":"0000000000000000000000000000000000000002","balance":1}]})"),
-            "bad_genesis");
+  EXPECT_EQ(
+      reason(
+          std::string(R"({"chain_id":"c","validators":[{"public_key":")") + pk +
+          R"("}],"accounts":[{"address":"0000000000000000000000000000000000000001","balance":18446744073709551615},)"
+          R"({"address":"0000000000000000000000000000000000000002","balance":1}]})"),
+      "bad_genesis");
 }
 
 }  // namespace

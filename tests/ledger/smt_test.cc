@@ -3,8 +3,8 @@
 #include <map>
 #include <random>
 
-#include "ledger/smt.h"
 #include "ledger/crypto.h"
+#include "ledger/smt.h"
 
 namespace civitas::smt {
 namespace {

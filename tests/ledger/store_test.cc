@@ -41,7 +41,8 @@ class StoreTest : public ::testing::Test {
   PreparedBlock CommitTransfers(Store& store, int n, uint64_t& nonce) {
     std::vector<DecodedTx> txs;
     for (int i = 0; i < n; ++i) {
-      auto env = Transfer(chain_, chain_.users[0], AddressOf(chain_.users[1].public_key()), 5, nonce++);
+      auto env =
+          Transfer(chain_, chain_.users[0], AddressOf(chain_.users[1].public_key()), 5, nonce++);
       txs.push_back(*DecodeAndCheckTx(env, chain_.genesis.chain_id, chain_.genesis.params));
     }
     auto p = BuildBlock(store, chain_.genesis, chain_.validators[0].public_key(), 1000, txs);
@@ -113,23 +114,37 @@ TEST_F(StoreTest, InvalidBlocksAreNeverWritten) {
     mutate(b);
     return PrepareBlock(*store, chain_.genesis, b);
   };
-  EXPECT_EQ(next([](v1::Block& b) { b.mutable_header()->set_height(5); }).status().reason(), "bad_block");
+  EXPECT_EQ(next([](v1::Block& b) { b.mutable_header()->set_height(5); }).status().reason(),
+            "bad_block");
   EXPECT_EQ(next([](v1::Block& b) { b.mutable_header()->set_parent_id(std::string(32, 'x')); })
-                .status().reason(), "bad_block");
+                .status()
+                .reason(),
+            "bad_block");
   EXPECT_EQ(next([](v1::Block& b) { b.mutable_header()->set_state_root(std::string(32, 'x')); })
-                .status().reason(), "bad_block");
+                .status()
+                .reason(),
+            "bad_block");
   EXPECT_EQ(next([](v1::Block& b) { b.mutable_header()->set_tx_root(std::string(32, 'x')); })
-                .status().reason(), "bad_block");
+                .status()
+                .reason(),
+            "bad_block");
   EXPECT_EQ(next([](v1::Block& b) { b.mutable_header()->set_proposer(std::string(32, 'x')); })
-                .status().reason(), "bad_block");
+                .status()
+                .reason(),
+            "bad_block");
   EXPECT_EQ(next([](v1::Block& b) { b.mutable_txs(0)->mutable_signature()->at(0) ^= 1; })
-                .status().reason(), "bad_signature");
+                .status()
+                .reason(),
+            "bad_signature");
   EXPECT_EQ(next([&](v1::Block& b) {
               *b.mutable_txs(0) = Transfer(chain_, chain_.users[0],
                                            AddressOf(chain_.users[1].public_key()), 5, nonce + 1);
               std::vector<Hash32> ids{TxId(chain_.users[0].public_key(), b.txs(0).body())};
               b.mutable_header()->set_tx_root(std::string(AsStringView(MerkleRoot(ids))));
-            }).status().reason(), "bad_nonce");
+            })
+                .status()
+                .reason(),
+            "bad_nonce");
 
   // A valid block with a certificate that lacks a quorum is refused too.
   auto p = next([](v1::Block&) {});

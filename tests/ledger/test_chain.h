@@ -15,7 +15,8 @@ struct TestChain {
   std::vector<crypto::SecretKey> users;  // each funded with `balance`
 };
 
-inline TestChain MakeTestChain(size_t users = 3, uint64_t balance = 1'000'000, size_t validators = 1) {
+inline TestChain MakeTestChain(size_t users = 3, uint64_t balance = 1'000'000,
+                               size_t validators = 1) {
   TestChain c;
   c.genesis.chain_id = "civitas-test";
   for (size_t i = 0; i < validators; ++i) {
@@ -33,9 +34,9 @@ inline TestChain MakeTestChain(size_t users = 3, uint64_t balance = 1'000'000, s
   return c;
 }
 
-inline v1::Transaction Transfer(const TestChain& c, const crypto::SecretKey& from, const Address& to,
-                                uint64_t amount, uint64_t nonce, uint64_t gas_limit = 100'000,
-                                const std::string& chain_id = "") {
+inline v1::Transaction Transfer(const TestChain& c, const crypto::SecretKey& from,
+                                const Address& to, uint64_t amount, uint64_t nonce,
+                                uint64_t gas_limit = 100'000, const std::string& chain_id = "") {
   v1::TxBody body;
   body.set_chain_id(chain_id.empty() ? c.genesis.chain_id : chain_id);
   body.set_nonce(nonce);

@@ -16,8 +16,9 @@ namespace fs = std::filesystem;
 class HomeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    home_ = (fs::temp_directory_path() / ("civitas-home-" + std::to_string(::getpid()) + "-" +
-                                          ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+    home_ = (fs::temp_directory_path() /
+             ("civitas-home-" + std::to_string(::getpid()) + "-" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name()))
                 .string();
     fs::remove_all(home_);
   }

@@ -12,7 +12,8 @@ using civitas::testing::Transfer;
 class MempoolTest : public ::testing::Test {
  protected:
   DecodedTx Tx(size_t user, uint64_t nonce) {
-    auto env = Transfer(chain_, chain_.users[user], AddressOf(chain_.users[0].public_key()), 1, nonce);
+    auto env =
+        Transfer(chain_, chain_.users[user], AddressOf(chain_.users[0].public_key()), 1, nonce);
     return *DecodeAndCheckTx(env, chain_.genesis.chain_id, chain_.genesis.params);
   }
   Mempool::NonceReader Committed(uint64_t n) {

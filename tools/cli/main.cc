@@ -35,7 +35,8 @@ int FailRpc(const grpc::Status& s, const grpc::ClientContext& ctx) {
   auto md = ctx.GetServerTrailingMetadata();
   auto it = md.find("civitas-reason");
   if (it != md.end()) reason = std::string(it->second.data(), it->second.size());
-  return Fail(s.error_message(), reason.empty() ? "grpc code " + std::to_string(s.error_code()) : reason);
+  return Fail(s.error_message(),
+              reason.empty() ? "grpc code " + std::to_string(s.error_code()) : reason);
 }
 
 json ReceiptJson(const v1::Receipt& r) {
@@ -47,16 +48,22 @@ json ReceiptJson(const v1::Receipt& r) {
          {"fee", r.fee()}};
   if (!r.reason().empty()) j["reason"] = r.reason();
   j["events"] = json::array();
-  for (const auto& e : r.events()) j["events"].push_back({{"topic", e.topic()}, {"data", Hex(e.data())}});
+  for (const auto& e : r.events())
+    j["events"].push_back({{"topic", e.topic()}, {"data", Hex(e.data())}});
   return j;
 }
 
 json HeaderJson(const v1::BlockHeader& h) {
-  return {{"chain_id", h.chain_id()},         {"height", h.height()},
-          {"parent_id", Hex(h.parent_id())},  {"tx_root", Hex(h.tx_root())},
-          {"state_height", h.state_height()}, {"state_root", Hex(h.state_root())},
-          {"proposer", Hex(h.proposer())},    {"time_ms", h.time_ms()},
-          {"tx_count", h.tx_count()},         {"epoch", h.epoch()},
+  return {{"chain_id", h.chain_id()},
+          {"height", h.height()},
+          {"parent_id", Hex(h.parent_id())},
+          {"tx_root", Hex(h.tx_root())},
+          {"state_height", h.state_height()},
+          {"state_root", Hex(h.state_root())},
+          {"proposer", Hex(h.proposer())},
+          {"time_ms", h.time_ms()},
+          {"tx_count", h.tx_count()},
+          {"epoch", h.epoch()},
           {"round", h.round()}};
 }
 
