@@ -1,0 +1,242 @@
+#include "consensus/replica.h"
+
+#include <gtest/gtest.h>
+
+#include "consensus/codec.h"
+#include "tests/consensus/test_util.h"
+
+namespace civitas::consensus {
+namespace {
+
+using testing::Cluster;
+using testing::KeyFor;
+using testing::MakeQc;
+using testing::MakeTc;
+using testing::MakeValidators;
+using testing::SignProposal;
+using testing::TestApp;
+
+template <typename T>
+int IndexOf(
+    const Actions& out, const std::function<bool(const T&)>& pred = [](const T&) { return true; }) {
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (const T* a = std::get_if<T>(&out[i]); a && pred(*a)) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+bool IsVote(const SendAction& s) { return std::holds_alternative<Vote>(s.msg); }
+
+// One replica under test, fed by hand.
+class ReplicaTest : public ::testing::Test {
+ protected:
+  explicit ReplicaTest(ReplicaId self = 0) : signer_(KeyFor(self)) {
+    config_.validators = vs_;
+    config_.self = self;
+    config_.signer = &signer_;
+    config_.base_timeout_ms = 100;
+    config_.max_timeout_ms = 1600;
+    replica_ = std::make_unique<Replica>(config_, app_);
+    Actions out;
+    replica_->Start(out);
+  }
+
+  Proposal FirstProposal(Bytes payload = {1}) {
+    Block g = GenesisBlock(1);
+    return SignProposal(vs_, MakeBlock(1, 1, 1, g.Id(), vs_.Leader(1), GenesisQc(1), payload));
+  }
+
+  ValidatorSet vs_ = MakeValidators(4);
+  Bip340Signer signer_;
+  TestApp app_;
+  Config config_;
+  std::unique_ptr<Replica> replica_;
+};
+
+TEST_F(ReplicaTest, PersistsSafetyDataBeforeTheVoteLeaves) {
+  Actions out;
+  ASSERT_TRUE(replica_->OnProposal(1, FirstProposal(), out).ok());
+  int persist = IndexOf<PersistAction>(out);
+  int vote = IndexOf<SendAction>(out, IsVote);
+  ASSERT_GE(persist, 0);
+  ASSERT_GE(vote, 0);
+  EXPECT_LT(persist, vote);
+  EXPECT_EQ(std::get<PersistAction>(out[persist]).data.last_voted_round, 1u);
+  // The voted block is persisted too, so a certified block survives restarts of its voters.
+  ASSERT_TRUE(std::get<PersistAction>(out[persist]).block.has_value());
+  EXPECT_EQ(std::get<PersistAction>(out[persist]).block->Id(), FirstProposal().block.Id());
+  const auto& send = std::get<SendAction>(out[vote]);
+  EXPECT_EQ(send.to, vs_.Leader(2));
+  EXPECT_EQ(std::get<Vote>(send.msg).block_id, FirstProposal().block.Id());
+}
+
+TEST_F(ReplicaTest, VotesAtMostOncePerRound) {
+  Actions out;
+  ASSERT_TRUE(replica_->OnProposal(1, FirstProposal({1}), out).ok());
+  Actions again;
+  Status st = replica_->OnProposal(1, FirstProposal({2}), again);
+  EXPECT_EQ(st.reason(), "equivocation");
+  EXPECT_EQ(IndexOf<SendAction>(again, IsVote), -1);
+  // The same proposal delivered twice does not produce a second vote either.
+  Actions dup;
+  EXPECT_EQ(replica_->OnProposal(1, FirstProposal({1}), dup).reason(), "already_voted");
+  EXPECT_EQ(IndexOf<SendAction>(dup, IsVote), -1);
+}
+
+TEST_F(ReplicaTest, RestoredSafetyDataPreventsADoubleVoteAfterRestart) {
+  Actions out;
+  ASSERT_TRUE(replica_->OnProposal(1, FirstProposal({1}), out).ok());
+  SafetyData saved = std::get<PersistAction>(out[IndexOf<PersistAction>(out)]).data;
+  // Restart: a new Replica from the persisted data only.
+  TestApp app;
+  Replica restarted(config_, app);
+  ASSERT_TRUE(restarted.Restore({saved, GenesisBlock(1), GenesisQc(1), {}}).ok());
+  Actions start;
+  restarted.Start(start);
+  Actions again;
+  EXPECT_EQ(restarted.OnProposal(1, FirstProposal({2}), again).reason(), "already_voted");
+  EXPECT_EQ(IndexOf<SendAction>(again, IsVote), -1);
+}
+
+TEST_F(ReplicaTest, RefusesToVoteForAWrongStateRoot) {
+  Actions out;
+  Status st = replica_->OnProposal(1, FirstProposal({0xff}), out);
+  EXPECT_EQ(st.reason(), "payload");
+  EXPECT_EQ(app_.verified, 1);
+  EXPECT_EQ(IndexOf<SendAction>(out, IsVote), -1);
+  EXPECT_EQ(IndexOf<PersistAction>(out), -1);
+}
+
+TEST_F(ReplicaTest, DropsBadInputWithAReasonAndNoVote) {
+  Proposal forged = FirstProposal();
+  forged.sig[0] ^= 1;
+  Actions out;
+  EXPECT_EQ(replica_->OnProposal(1, forged, out).reason(), "bad_signature");
+  Proposal no_quorum = FirstProposal();
+  Block g = GenesisBlock(1);
+  Block b = MakeBlock(1, 2, 2, no_quorum.block.Id(), vs_.Leader(2),
+                      MakeQc(vs_, 1, no_quorum.block.Id(), {0, 1}), {});
+  EXPECT_EQ(replica_->OnProposal(2, SignProposal(vs_, b), out).reason(), "no_quorum");
+  Vote v = testing::SignVote(vs_, 0, 1, g.Id());
+  v.voter = 7;
+  EXPECT_FALSE(replica_->OnVote(0, v, out).ok());
+  EXPECT_EQ(replica_->OnMessage(9, Message{v}, out).reason(), "unknown_signer");
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(replica_->round(), 1u);
+}
+
+TEST_F(ReplicaTest, RefusesAProposalThatIgnoresTheTimeoutCertificatesHighQc) {
+  // TC for round 2 reports a QC of round 1 somewhere; a round-3 block extending genesis
+  // (round 0) could fork a block committed through that QC.
+  Block g = GenesisBlock(1);
+  TimeoutCert tc = MakeTc(vs_, 2, {{0, 1}, {1, 0}, {3, 0}});
+  Block b = MakeBlock(1, 3, 1, g.Id(), vs_.Leader(3), GenesisQc(1), Bytes{1});
+  Actions out;
+  EXPECT_EQ(replica_->OnProposal(3, SignProposal(vs_, b, tc), out).reason(), "unsafe");
+  EXPECT_EQ(replica_->round(), 3u);  // the TC still moved the round on
+  EXPECT_EQ(replica_->safety().last_voted_round, 0u);
+  // With every high QC at round 0, the same extension is safe.
+  TestApp app;
+  Replica fresh(config_, app);
+  Actions start, out2;
+  fresh.Start(start);
+  TimeoutCert tc0 = MakeTc(vs_, 2, {{0, 0}, {1, 0}, {3, 0}});
+  EXPECT_TRUE(fresh.OnProposal(3, SignProposal(vs_, b, tc0), out2).ok());
+  EXPECT_EQ(fresh.safety().last_voted_round, 3u);  // voted (the vote goes to itself)
+}
+
+TEST_F(ReplicaTest, TimeoutBacksOffWithoutProgressAndIsCapped) {
+  std::vector<uint64_t> durations;
+  Block g = GenesisBlock(1);
+  for (Round r = 2; r <= 10; ++r) {
+    TimeoutMsg t{1, r, GenesisQc(1), MakeTc(vs_, r - 1, {{1, 0}, {2, 0}, {3, 0}}), 1, {}};
+    t.sig = Bip340Signer(KeyFor(1)).Sign(kTimeoutTag, TimeoutSigningBytes(vs_.chain_id, 1, r, 0));
+    Actions out;
+    ASSERT_TRUE(replica_->OnTimeoutMsg(1, t, out).ok());
+    int i = IndexOf<ScheduleTimerAction>(out);
+    ASSERT_GE(i, 0);
+    EXPECT_EQ(std::get<ScheduleTimerAction>(out[i]).round, r);
+    durations.push_back(std::get<ScheduleTimerAction>(out[i]).duration_ms);
+  }
+  EXPECT_EQ(durations, (std::vector<uint64_t>{100, 100, 200, 400, 800, 1600, 1600, 1600, 1600}));
+}
+
+TEST_F(ReplicaTest, LocalTimeoutPersistsThenBroadcastsAndStopsVoting) {
+  Actions out;
+  replica_->OnLocalTimeout(1, out);
+  int persist = IndexOf<PersistAction>(out);
+  int bcast = IndexOf<BroadcastAction>(out);
+  ASSERT_GE(persist, 0);
+  ASSERT_GT(bcast, persist);
+  EXPECT_TRUE(std::holds_alternative<TimeoutMsg>(std::get<BroadcastAction>(out[bcast]).msg));
+  Actions late;
+  EXPECT_EQ(replica_->OnProposal(1, FirstProposal(), late).reason(), "already_voted");
+  // A timer for an old round is ignored.
+  Actions stale;
+  replica_->OnLocalTimeout(0, stale);
+  EXPECT_TRUE(stale.empty());
+}
+
+TEST(ClusterTest, HappyPathCommitsTheSameChainEverywhere) {
+  Cluster c(4);
+  c.Start();
+  c.Run(3000);
+  for (uint32_t i = 0; i < 4; ++i) {
+    ASSERT_GE(c.commits_[i].size(), 20u) << i;
+    for (size_t h = 0; h < c.commits_[i].size(); ++h) {
+      EXPECT_EQ(c.commits_[i][h].height, h + 1);
+      size_t common = std::min(c.commits_[0].size(), c.commits_[i].size());
+      if (h < common) {
+        EXPECT_EQ(c.commits_[i][h].Id(), c.commits_[0][h].Id());
+      }
+    }
+  }
+}
+
+TEST(ClusterTest, TimeoutsRouteAroundACrashedLeaderAndALaggardCatchesUp) {
+  Cluster c(4);
+  c.cut = 1;  // leader of rounds 1, 5, 9, ...
+  c.Start();
+  for (int i = 0; i < 12; ++i) {
+    c.Run(300);
+    c.FireTimeouts();
+  }
+  for (ReplicaId r : {0u, 2u, 3u}) {
+    EXPECT_GE(c.commits_[r].size(), 3u) << r;
+    EXPECT_GT(c.replicas_[r]->round(), 8u);
+  }
+  EXPECT_TRUE(c.commits_[1].empty());
+  // Replica 1 comes back: it fetches the blocks it missed and commits the same chain.
+  c.cut = 1000;
+  for (int i = 0; i < 6; ++i) {
+    c.Run(300);
+    c.FireTimeouts();
+  }
+  ASSERT_GE(c.commits_[1].size(), 3u);
+  for (size_t h = 0; h < c.commits_[1].size() && h < c.commits_[0].size(); ++h) {
+    EXPECT_EQ(c.commits_[1][h].Id(), c.commits_[0][h].Id()) << h;
+  }
+}
+
+TEST(ClusterTest, ServesBlockRequestsNewestFirstAboveTheStopHeight) {
+  Cluster c(4);
+  c.Start();
+  c.Run(400);
+  const Replica& r0 = *c.replicas_[0];
+  Actions out;
+  ASSERT_TRUE(c.replicas_[0]->OnBlockRequest(2, BlockRequest{r0.committed().Id(), 5, 1}, out).ok());
+  ASSERT_EQ(out.size(), 1u);
+  const auto& resp = std::get<BlockResponse>(std::get<SendAction>(out[0]).msg);
+  ASSERT_FALSE(resp.blocks.empty());
+  EXPECT_LE(resp.blocks.size(), 5u);
+  for (size_t i = 1; i < resp.blocks.size(); ++i) {
+    EXPECT_EQ(resp.blocks[i].Id(), resp.blocks[i - 1].parent_id);
+  }
+  EXPECT_GT(resp.blocks.back().height, 1u);
+  // An unsolicited block (no verified QC names it) is not taken.
+  Actions none;
+  EXPECT_EQ(c.replicas_[1]->OnFetchedBlocks(0, resp, none).reason(), "unsolicited");
+}
+
+}  // namespace
+}  // namespace civitas::consensus
