@@ -16,5 +16,6 @@ for p in "$root"/tests/vm/programs/*.casm; do
   ASAN_OPTIONS=detect_leaks=0 "$build/tools/asm/civitas-asm" assemble "$p" \
     -o "$build/vm-corpus/$(basename "$p" .casm).bin"
 done
+cp "$root"/tests/vm/fuzz_regressions/* "$build/vm-corpus/" 2>/dev/null || true
 "$build/tests/fuzz/vm_fuzz" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
   -artifact_prefix="$build/vm-artifacts/" "$build/vm-corpus"
