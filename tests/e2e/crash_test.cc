@@ -148,7 +148,9 @@ TEST_F(CrashTest, KillNineNeverLosesCommittedTransactions) {
   auto node = StartNode();
   auto st = Status();
   EXPECT_GE(st.height(), reported_height);
-  EXPECT_EQ(OperatorNonce(), committed.size());
+  // A transaction may commit while the kill cuts off its reply, so the chain can hold more than
+  // was reported; never less (each reported one was checked above at every restart).
+  EXPECT_GE(OperatorNonce(), committed.size());
   EXPECT_EQ(node->Kill(SIGTERM) & 0x7f, 0) << "node did not exit cleanly on SIGTERM";
   int rc = e2e::Run({CIVITASD, "replay", "--home", home_}, dir_ + "/replay.log");
   std::ifstream replay_log(dir_ + "/replay.log");
