@@ -38,7 +38,7 @@ Result<Tip> ReadTip(const Store& store, const Genesis& genesis) {
 
 Result<PreparedBlock> Execute(const Store& store, const Genesis& genesis, PreparedBlock p) {
   const uint64_t height = p.block.header().height();
-  auto exec = ExecuteBlock(genesis.params, store, height, p.txs);
+  auto exec = ExecuteBlock(genesis.params, store, {height, p.block.header().time_ms()}, p.txs);
   if (!exec.ok()) return exec.status();
   p.exec = std::move(*exec);
   smt::Tree tree(store);

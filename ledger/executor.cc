@@ -1,98 +1,163 @@
 #include "ledger/executor.h"
 
+#include "ledger/vm_host.h"
+
 namespace civitas {
 namespace {
 
-struct TxOutcome {
+struct ActionOutcome {
   bool ok = true;
   std::string reason;
+  uint64_t gas = 0;  // gas used beyond the intrinsic gas
 };
 
-// Adds `amount` to an account, refusing an overflow.
-Result<bool> Credit(StateOverlay& s, const Address& to, uint64_t amount) {
-  auto acct = s.GetAccount(to);
-  if (!acct.ok()) return acct.status();
-  if (acct->balance > UINT64_MAX - amount) return false;
-  acct->balance += amount;
-  s.SetAccount(to, *acct);
-  return true;
+std::string Str(const Address& a) { return std::string(AsStringView(a)); }
+
+void AddTransferEvent(v1::Receipt& receipt, const Address& from, const Address& to,
+                      uint64_t amount) {
+  auto* ev = receipt.add_events();
+  ev->set_topic("transfer");
+  Bytes data;
+  Append(data, from);
+  Append(data, to);
+  PutU64(data, amount);
+  ev->set_data(std::string(AsStringView(data)));
 }
 
-Result<TxOutcome> ExecuteAction(StateOverlay& s, const DecodedTx& tx, v1::Receipt& receipt) {
-  const auto& body = tx.body;
-  switch (body.action_case()) {
+Result<ActionOutcome> Deploy(const ChainParams& params, CallContext& ctx, const DecodedTx& tx,
+                             uint64_t nonce, uint64_t gas_available, v1::Receipt& receipt) {
+  const std::string& code = tx.body.deploy().code();
+  uint64_t gas = params.deploy_byte_gas * code.size();
+  if (gas > gas_available) return ActionOutcome{false, "out_of_gas", gas_available};
+  auto module =
+      vm::Validate(vm::ByteView(reinterpret_cast<const uint8_t*>(code.data()), code.size()));
+  if (!module.ok()) return ActionOutcome{false, "bad_code: " + module.reason(), gas};
+  Address addr = ContractAddress(tx.sender, nonce);
+  auto existing = ctx.state.Get(CodeHashKey(addr));
+  if (!existing.ok()) return existing.status();
+  if (existing->has_value()) return ActionOutcome{false, "contract_exists", gas};
+  Hash32 hash = crypto::Sha256(code);
+  ctx.state.Set(CodeKey(hash), code);
+  ctx.state.Set(CodeHashKey(addr), std::string(AsStringView(hash)));
+  receipt.set_contract_address(Str(addr));
+  return ActionOutcome{true, "", gas};
+}
+
+Result<ActionOutcome> Call(CallContext& ctx, const DecodedTx& tx, uint64_t gas_available,
+                           v1::Receipt& receipt) {
+  const auto& call = tx.body.call();
+  Address contract = *AddressFromBytes(call.contract());
+  auto module = LoadContract(ctx, contract);
+  if (!module.ok()) {
+    if (module.status().code() == Status::Code::kNotFound)
+      return ActionOutcome{false, "no_contract", 0};
+    return module.status();
+  }
+  auto args = vm::DecodeValues(
+      vm::ByteView(reinterpret_cast<const uint8_t*>(call.args().data()), call.args().size()));
+  if (!args.ok()) return ActionOutcome{false, "bad_arguments: " + args.reason(), 0};
+  if (call.amount() > 0) {
+    auto moved = MoveTokens(ctx.state, tx.sender, contract, call.amount());
+    if (!moved.ok()) return moved.status();
+    if (!*moved) return ActionOutcome{false, "insufficient_funds", 0};
+  }
+  LedgerHost host(ctx, contract, tx.sender);
+  vm::ExecResult r = vm::Execute(**module, call.function(), std::move(*args), gas_available, host);
+  if (!host.storage_error().ok()) return host.storage_error();
+  if (!r.ok()) {
+    return ActionOutcome{false, std::string(vm::ExecStatusName(r.status)) + ": " + r.reason,
+                         r.gas_used};
+  }
+  vm::Bytes ret = vm::EncodeValues(r.returns);
+  receipt.set_return_data(std::string(ret.begin(), ret.end()));
+  return ActionOutcome{true, "", r.gas_used};
+}
+
+Result<ActionOutcome> RunAction(const ChainParams& params, CallContext& ctx, const DecodedTx& tx,
+                                uint64_t nonce, uint64_t gas_available, v1::Receipt& receipt) {
+  switch (tx.body.action_case()) {
     case v1::TxBody::kTransfer: {
-      const auto& t = body.transfer();
-      auto to = AddressFromBytes(t.to());
-      if (!to) return TxOutcome{false, "malformed_tx"};
-      auto from = s.GetAccount(tx.sender);
-      if (!from.ok()) return from.status();
-      if (from->balance < t.amount()) return TxOutcome{false, "insufficient_funds"};
-      from->balance -= t.amount();
-      s.SetAccount(tx.sender, *from);
-      auto credited = Credit(s, *to, t.amount());
-      if (!credited.ok()) return credited.status();
-      if (!*credited) return TxOutcome{false, "balance_overflow"};
-      auto* ev = receipt.add_events();
-      ev->set_topic("transfer");
-      Bytes data;
-      Append(data, tx.sender);
-      Append(data, *to);
-      PutU64(data, t.amount());
-      ev->set_data(std::string(AsStringView(data)));
-      return TxOutcome{};
+      const auto& t = tx.body.transfer();
+      Address to = *AddressFromBytes(t.to());
+      auto moved = MoveTokens(ctx.state, tx.sender, to, t.amount());
+      if (!moved.ok()) return moved.status();
+      if (!*moved) return ActionOutcome{false, "insufficient_funds", 0};
+      AddTransferEvent(receipt, tx.sender, to, t.amount());
+      return ActionOutcome{};
     }
+    case v1::TxBody::kDeploy:
+      return Deploy(params, ctx, tx, nonce, gas_available, receipt);
+    case v1::TxBody::kCall:
+      return Call(ctx, tx, gas_available, receipt);
     default:
-      return TxOutcome{false, "unsupported_action"};
+      return ActionOutcome{false, "malformed_tx", 0};
   }
 }
 
 }  // namespace
 
 Result<BlockExecution> ExecuteBlock(const ChainParams& params, const StateReader& state,
-                                    uint64_t height, const std::vector<DecodedTx>& txs) {
+                                    const BlockContext& block, const std::vector<DecodedTx>& txs) {
   StateOverlay s(state);
+  std::map<Hash32, std::shared_ptr<const vm::Module>> modules;
   BlockExecution out;
   out.receipts.reserve(txs.size());
   for (size_t i = 0; i < txs.size(); ++i) {
     const DecodedTx& tx = txs[i];
     v1::Receipt receipt;
     receipt.set_tx_id(std::string(AsStringView(tx.id)));
-    receipt.set_height(height);
+    receipt.set_height(block.height);
     receipt.set_index(static_cast<uint32_t>(i));
 
     auto sender = s.GetAccount(tx.sender);
     if (!sender.ok()) return sender.status();
-    if (tx.body.nonce() != sender->nonce) {
+    const uint64_t nonce = tx.body.nonce();
+    if (nonce != sender->nonce) {
       return Status::Invalid("bad_nonce", "transaction " + std::to_string(i) + " has nonce " +
-                                              std::to_string(tx.body.nonce()) +
-                                              ", account expects " + std::to_string(sender->nonce));
+                                              std::to_string(nonce) + ", account expects " +
+                                              std::to_string(sender->nonce));
     }
-    // The nonce is consumed and the fee paid whatever the action does. gas_limit and gas_price
-    // are bounded at genesis so the product fits (checked in LoadGenesis).
-    uint64_t gas_used = IntrinsicGas(params, tx.size);
-    uint64_t fee = gas_used * params.gas_price;
+    // The nonce is consumed whatever the action does. gas_limit * gas_price fits 64 bits: both
+    // are bounded at genesis (2^40 and 2^20).
     sender->nonce += 1;
-    TxOutcome outcome;
-    if (sender->balance < fee) {
-      fee = sender->balance;
-      outcome = {false, "insufficient_funds_for_fee"};
-    }
-    sender->balance -= fee;
     s.SetAccount(tx.sender, *sender);
-    auto credited = Credit(s, TreasuryAddress(), fee);
-    if (!credited.ok()) return credited.status();
-
-    if (outcome.ok) {
-      size_t mark = s.Snapshot();
-      auto r = ExecuteAction(s, tx, receipt);
+    const uint64_t intrinsic = IntrinsicGas(params, tx.size);
+    const uint64_t max_fee = tx.body.gas_limit() * params.gas_price;
+    uint64_t gas_used = intrinsic;
+    ActionOutcome outcome;
+    if (sender->balance < max_fee) {
+      // It cannot cover the fee it offered: it pays what it has towards the intrinsic gas.
+      outcome = {false, "insufficient_funds_for_fee", 0};
+    } else {
+      // Reserve the largest fee so the action cannot spend it; release it afterwards.
+      sender->balance -= max_fee;
+      s.SetAccount(tx.sender, *sender);
+      const size_t mark = s.Snapshot();
+      CallContext ctx{s, tx.sender, block.height, block.time_ms, {}, modules};
+      auto r = RunAction(params, ctx, tx, nonce, tx.body.gas_limit() - intrinsic, receipt);
       if (!r.ok()) return r.status();
       outcome = *r;
-      if (!outcome.ok) {
+      gas_used = intrinsic + outcome.gas;
+      if (outcome.ok) {
+        for (auto& e : ctx.events) *receipt.add_events() = std::move(e);
+      } else {
         s.RevertTo(mark);
         receipt.clear_events();
+        receipt.clear_contract_address();
+        receipt.clear_return_data();
       }
+      auto acct = s.GetAccount(tx.sender);
+      if (!acct.ok()) return acct.status();
+      acct->balance += max_fee;
+      s.SetAccount(tx.sender, *acct);
     }
+    auto acct = s.GetAccount(tx.sender);
+    if (!acct.ok()) return acct.status();
+    const uint64_t fee = std::min(gas_used * params.gas_price, acct->balance);
+    auto paid = MoveTokens(s, tx.sender, TreasuryAddress(), fee);
+    if (!paid.ok()) return paid.status();
+    if (!*paid) return Status::Corruption("treasury balance overflows");
+
     receipt.set_status(outcome.ok ? v1::TX_STATUS_SUCCESS : v1::TX_STATUS_FAILED);
     receipt.set_reason(outcome.reason);
     receipt.set_gas_used(gas_used);

@@ -36,7 +36,8 @@ json ToJson(const Genesis& g) {
   j["params"] = {{"gas_price", g.params.gas_price},
                  {"max_tx_gas", g.params.max_tx_gas},
                  {"tx_base_gas", g.params.tx_base_gas},
-                 {"tx_byte_gas", g.params.tx_byte_gas}};
+                 {"tx_byte_gas", g.params.tx_byte_gas},
+                 {"deploy_byte_gas", g.params.deploy_byte_gas}};
   return j;
 }
 
@@ -94,6 +95,7 @@ Result<Genesis> ParseGenesis(std::string_view text) {
       g.params.max_tx_gas = p.value("max_tx_gas", g.params.max_tx_gas);
       g.params.tx_base_gas = p.value("tx_base_gas", g.params.tx_base_gas);
       g.params.tx_byte_gas = p.value("tx_byte_gas", g.params.tx_byte_gas);
+      g.params.deploy_byte_gas = p.value("deploy_byte_gas", g.params.deploy_byte_gas);
     }
   } catch (const json::exception& e) {
     return Bad(std::string("missing or mistyped field: ") + e.what());

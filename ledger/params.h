@@ -16,6 +16,7 @@ struct ChainParams {
   uint64_t max_tx_gas = 10'000'000;  // largest gas_limit a transaction may ask for
   uint64_t tx_base_gas = 500;        // intrinsic gas of any transaction
   uint64_t tx_byte_gas = 2;          // intrinsic gas per byte of the envelope
+  uint64_t deploy_byte_gas = 20;     // gas per byte of deployed contract code
 };
 
 }  // namespace civitas

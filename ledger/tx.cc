@@ -40,11 +40,11 @@ Result<DecodedTx> DecodeAndCheckTx(const v1::Transaction& envelope, std::string_
   if (tx.body.action_case() == v1::TxBody::ACTION_NOT_SET) {
     return Status::Invalid("malformed_tx", "transaction has no action");
   }
-  if (!tx.body.has_transfer()) {
-    return Status::Invalid("unsupported_action", "this chain executes transfers only");
-  }
   if (tx.body.has_transfer() && tx.body.transfer().to().size() != 20) {
     return Status::Invalid("malformed_tx", "transfer.to must be a 20-byte address");
+  }
+  if (tx.body.has_deploy() && tx.body.deploy().code().empty()) {
+    return Status::Invalid("malformed_tx", "deploy.code is empty");
   }
   if (tx.body.has_call() && tx.body.call().contract().size() != 20) {
     return Status::Invalid("malformed_tx", "call.contract must be a 20-byte address");

@@ -41,6 +41,12 @@ operator=$($civitas -o json keys show --key "$dir/node0/keys/operator.json" | py
 $civitas transfer --key "$key" --to "$operator" --amount 250 --wait
 echo "== a refused transaction: a nonce from the future"
 $civitas transfer --key "$key" --to "$operator" --amount 1 --nonce 99 || true
+echo "== the citizen deploys a contract (a counter, written in the VM's assembly) and calls it"
+contract=$($civitas -o json deploy --key "$key" --code "$root/tests/vm/programs/counter.casm" --wait \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["receipt"]["contract_address"])')
+echo "contract at $contract"
+$civitas call --key "$key" --contract "$contract" --function increment --wait
+$civitas call --key "$key" --contract "$contract" --function increment --wait
 echo "== balances"
 $civitas account "$citizen"
 $civitas account "$operator"

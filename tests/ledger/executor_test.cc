@@ -46,7 +46,7 @@ TEST(Executor, TransferMovesFundsChargesFeeAndNonce) {
   Address a = AddressOf(c.users[0].public_key()), b = AddressOf(c.users[1].public_key());
   auto t1 = Decode(c, Transfer(c, c.users[0], b, 1000, 0));
   auto t2 = Decode(c, Transfer(c, c.users[0], b, 2000, 1));
-  auto r = ExecuteBlock(c.genesis.params, state, 1, {t1, t2});
+  auto r = ExecuteBlock(c.genesis.params, state, {1, 0}, {t1, t2});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->receipts.size(), 2u);
   EXPECT_EQ(r->receipts[0].status(), v1::TX_STATUS_SUCCESS);
@@ -62,8 +62,8 @@ TEST(Executor, FailedTransferPaysFeeOnly) {
   auto c = MakeTestChain(2, 10'000);
   MapState state(c.genesis.InitialState());
   Address a = AddressOf(c.users[0].public_key()), b = AddressOf(c.users[1].public_key());
-  auto t = Decode(c, Transfer(c, c.users[0], b, 1'000'000, 0));
-  auto r = ExecuteBlock(c.genesis.params, state, 1, {t});
+  auto t = Decode(c, Transfer(c, c.users[0], b, 1'000'000, 0, 1000));
+  auto r = ExecuteBlock(c.genesis.params, state, {1, 0}, {t});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->receipts[0].status(), v1::TX_STATUS_FAILED);
   EXPECT_EQ(r->receipts[0].reason(), "insufficient_funds");
@@ -73,16 +73,29 @@ TEST(Executor, FailedTransferPaysFeeOnly) {
   EXPECT_EQ(Account(r->writes, state, b).balance, 10'000u);
 }
 
+TEST(Executor, SenderThatCannotPayTheOfferedFeePaysIntrinsicOnly) {
+  auto c = MakeTestChain(2, 10'000);
+  MapState state(c.genesis.InitialState());
+  Address a = AddressOf(c.users[0].public_key()), b = AddressOf(c.users[1].public_key());
+  auto t = Decode(c, Transfer(c, c.users[0], b, 1, 0, 50'000));
+  auto r = ExecuteBlock(c.genesis.params, state, {1, 0}, {t});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->receipts[0].reason(), "insufficient_funds_for_fee");
+  EXPECT_EQ(r->receipts[0].fee(), IntrinsicGas(c.genesis.params, t.size));
+  EXPECT_EQ(Account(r->writes, state, a).balance, 10'000 - r->receipts[0].fee());
+  EXPECT_EQ(Account(r->writes, state, b).balance, 10'000u);
+}
+
 TEST(Executor, NonceOutOfSequenceInvalidatesBlock) {
   auto c = MakeTestChain(2);
   MapState state(c.genesis.InitialState());
   Address b = AddressOf(c.users[1].public_key());
   auto skipped = Decode(c, Transfer(c, c.users[0], b, 1, 1));
-  auto r = ExecuteBlock(c.genesis.params, state, 1, {skipped});
+  auto r = ExecuteBlock(c.genesis.params, state, {1, 0}, {skipped});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().reason(), "bad_nonce");
   auto t0 = Decode(c, Transfer(c, c.users[0], b, 1, 0));
-  auto replayed = ExecuteBlock(c.genesis.params, state, 1, {t0, t0});
+  auto replayed = ExecuteBlock(c.genesis.params, state, {1, 0}, {t0, t0});
   ASSERT_FALSE(replayed.ok());
   EXPECT_EQ(replayed.status().reason(), "bad_nonce");
 }
@@ -95,8 +108,8 @@ TEST(Executor, SameBlockSameStateSameWrites) {
     txs.push_back(Decode(c, Transfer(c, c.users[n % 3],
                                      AddressOf(c.users[(n + 1) % 3].public_key()), n * 7, n / 3)));
   }
-  auto r1 = ExecuteBlock(c.genesis.params, state, 1, txs);
-  auto r2 = ExecuteBlock(c.genesis.params, state, 1, txs);
+  auto r1 = ExecuteBlock(c.genesis.params, state, {1, 0}, txs);
+  auto r2 = ExecuteBlock(c.genesis.params, state, {1, 0}, txs);
   ASSERT_TRUE(r1.ok() && r2.ok()) << r1.status().ToString();
   EXPECT_EQ(r1->writes, r2->writes);
 }

@@ -1,12 +1,15 @@
 // civitas: the citizen's and auditor's command-line client.
 //   civitas keys new --out FILE | keys show --key FILE
 //   civitas transfer --key FILE --to ADDRESS --amount N [--wait]
+//   civitas deploy --key FILE --code FILE.casm|FILE.bin [--wait]
+//   civitas call --key FILE --contract ADDRESS --function NAME [--arg V]... [--wait]
 //   civitas account ADDRESS | tx TXID | block [HEIGHT] | status
 // Global: --node HOST:PORT (default 127.0.0.1:26657), --output text|json.
 
 #include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -15,6 +18,8 @@
 #include "ledger/did.h"
 #include "ledger/tx.h"
 #include "node/keyfile.h"
+#include "tools/asm/assembler.h"
+#include "vm/vm.h"
 
 using namespace civitas;
 using nlohmann::json;
@@ -47,6 +52,21 @@ json ReceiptJson(const v1::Receipt& r) {
          {"gas_used", r.gas_used()},
          {"fee", r.fee()}};
   if (!r.reason().empty()) j["reason"] = r.reason();
+  if (!r.contract_address().empty()) j["contract_address"] = Hex(r.contract_address());
+  if (!r.return_data().empty()) {
+    auto values = vm::DecodeValues(vm::ByteView(
+        reinterpret_cast<const uint8_t*>(r.return_data().data()), r.return_data().size()));
+    if (values.ok()) {
+      j["returns"] = json::array();
+      for (const auto& v : *values) {
+        if (v.is_int()) {
+          j["returns"].push_back(v.as_int());
+        } else {
+          j["returns"].push_back("0x" + ToHex(v.as_bytes().data(), v.as_bytes().size()));
+        }
+      }
+    }
+  }
   j["events"] = json::array();
   for (const auto& e : r.events())
     j["events"].push_back({{"topic", e.topic()}, {"data", Hex(e.data())}});
@@ -75,6 +95,65 @@ void Print(const json& j, bool as_json) {
   for (const auto& [k, v] : j.items()) {
     std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
   }
+}
+
+// Fills in chain id and nonce (asked from the node unless given), signs with `key`, submits and
+// prints the outcome. Returns the process exit code.
+int SignAndSubmit(v1::Node::Stub& stub, const crypto::SecretKey& key, v1::TxBody body,
+                  int64_t nonce, bool wait, bool as_json) {
+  auto with_deadline = [](grpc::ClientContext& ctx, int secs) {
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(secs));
+  };
+  v1::GetStatusResponse st;
+  {
+    grpc::ClientContext ctx;
+    with_deadline(ctx, 10);
+    auto s = stub.GetStatus(&ctx, {}, &st);
+    if (!s.ok()) return FailRpc(s, ctx);
+  }
+  if (nonce < 0) {
+    grpc::ClientContext ctx;
+    with_deadline(ctx, 10);
+    v1::GetAccountRequest req;
+    req.set_address(std::string(AsStringView(AddressOf(key.public_key()))));
+    v1::GetAccountResponse resp;
+    auto s = stub.GetAccount(&ctx, req, &resp);
+    if (!s.ok()) return FailRpc(s, ctx);
+    nonce = static_cast<int64_t>(resp.account().nonce());
+  }
+  body.set_chain_id(st.chain_id());
+  body.set_nonce(static_cast<uint64_t>(nonce));
+  v1::SubmitTransactionRequest req;
+  *req.mutable_tx() = SignTx(key, body);
+  req.set_wait_for_commit(wait);
+  grpc::ClientContext ctx;
+  with_deadline(ctx, 60);
+  v1::SubmitTransactionResponse resp;
+  auto s = stub.SubmitTransaction(&ctx, req, &resp);
+  if (!s.ok()) return FailRpc(s, ctx);
+  json j{{"tx_id", Hex(resp.tx_id())}, {"committed", resp.committed()}};
+  if (resp.committed()) j["receipt"] = ReceiptJson(resp.receipt());
+  Print(j, as_json);
+  if (wait && !resp.committed()) return 3;
+  if (resp.committed() && resp.receipt().status() != v1::TX_STATUS_SUCCESS) return 4;
+  return 0;
+}
+
+// A call argument: an integer, 0x-prefixed hex bytes, or text.
+vm::Value ParseArg(const std::string& a) {
+  if (!a.empty() &&
+      (std::isdigit(static_cast<unsigned char>(a[0])) || (a[0] == '-' && a.size() > 1))) {
+    try {
+      size_t used = 0;
+      long long v = std::stoll(a, &used);
+      if (used == a.size()) return vm::Value::Int(v);
+    } catch (const std::exception&) {
+    }
+  }
+  if (a.rfind("0x", 0) == 0) {
+    if (auto b = FromHex(a.substr(2))) return vm::Value::FromBytes(vm::Bytes(b->begin(), b->end()));
+  }
+  return vm::Value::FromString(a);
 }
 
 }  // namespace
@@ -107,6 +186,25 @@ int main(int argc, char** argv) {
   transfer->add_option("--nonce", nonce, "sender nonce (default: ask the node)");
   transfer->add_option("--gas-limit", gas_limit, "gas limit")->capture_default_str();
   transfer->add_flag("--wait", wait, "wait for the commit and print the receipt");
+
+  std::string code_path, function;
+  std::vector<std::string> call_args;
+  auto* deploy =
+      app.add_subcommand("deploy", "deploy a contract (.casm source or assembled bytecode)");
+  deploy->add_option("--key", key_path, "deployer's key file")->required();
+  deploy->add_option("--code", code_path, "contract file: .casm is assembled first")->required();
+  deploy->add_option("--nonce", nonce, "sender nonce (default: ask the node)");
+  deploy->add_option("--gas-limit", gas_limit, "gas limit")->capture_default_str();
+  deploy->add_flag("--wait", wait, "wait for the commit and print the receipt");
+  auto* call = app.add_subcommand("call", "call an exported contract function");
+  call->add_option("--key", key_path, "caller's key file")->required();
+  call->add_option("--contract", to, "contract address")->required();
+  call->add_option("--function", function, "function name")->required();
+  call->add_option("--arg", call_args, "argument: integer, 0x-hex bytes or text (repeatable)");
+  call->add_option("--amount", amount, "native tokens sent with the call");
+  call->add_option("--nonce", nonce, "sender nonce (default: ask the node)");
+  call->add_option("--gas-limit", gas_limit, "gas limit")->capture_default_str();
+  call->add_flag("--wait", wait, "wait for the commit and print the receipt");
 
   auto* account = app.add_subcommand("account", "balance and nonce of an address");
   account->add_option("address", to, "address")->required();
@@ -204,46 +302,38 @@ int main(int argc, char** argv) {
     Print(j, as_json);
     return 0;
   }
-  if (*transfer) {
+  if (*transfer || *deploy || *call) {
     auto key = node::ReadKeyFile(key_path);
     if (!key.ok()) return Fail(key.status().message(), key.status().reason());
-    auto addr = ParseAddress(to);
-    if (!addr) return Fail("--to must be 40 hex digits", "bad_address");
-    v1::GetStatusResponse st;
-    {
-      grpc::ClientContext ctx;
-      deadline(ctx, 10);
-      auto s = stub->GetStatus(&ctx, {}, &st);
-      if (!s.ok()) return FailRpc(s, ctx);
-    }
-    if (nonce < 0) {
-      grpc::ClientContext ctx;
-      deadline(ctx, 10);
-      v1::GetAccountRequest req;
-      req.set_address(std::string(AsStringView(AddressOf(key->public_key()))));
-      v1::GetAccountResponse resp;
-      auto s = stub->GetAccount(&ctx, req, &resp);
-      if (!s.ok()) return FailRpc(s, ctx);
-      nonce = static_cast<int64_t>(resp.account().nonce());
-    }
     v1::TxBody body;
-    body.set_chain_id(st.chain_id());
-    body.set_nonce(static_cast<uint64_t>(nonce));
     body.set_gas_limit(gas_limit);
-    body.mutable_transfer()->set_to(std::string(AsStringView(*addr)));
-    body.mutable_transfer()->set_amount(amount);
-    v1::SubmitTransactionRequest req;
-    *req.mutable_tx() = SignTx(*key, body);
-    req.set_wait_for_commit(wait);
-    grpc::ClientContext ctx;
-    deadline(ctx, 60);
-    v1::SubmitTransactionResponse resp;
-    auto s = stub->SubmitTransaction(&ctx, req, &resp);
-    if (!s.ok()) return FailRpc(s, ctx);
-    json j{{"tx_id", Hex(resp.tx_id())}, {"committed", resp.committed()}};
-    if (resp.committed()) j["receipt"] = ReceiptJson(resp.receipt());
-    Print(j, as_json);
-    return resp.committed() || !wait ? 0 : 3;
+    if (*transfer) {
+      auto addr = ParseAddress(to);
+      if (!addr) return Fail("--to must be 40 hex digits", "bad_address");
+      body.mutable_transfer()->set_to(std::string(AsStringView(*addr)));
+      body.mutable_transfer()->set_amount(amount);
+    } else if (*deploy) {
+      std::ifstream in(code_path, std::ios::binary);
+      if (!in) return Fail("cannot read " + code_path, "bad_code");
+      std::string text((std::istreambuf_iterator<char>(in)), {});
+      if (code_path.ends_with(".casm")) {
+        auto code = casm::Assemble(text);
+        if (!code.ok()) return Fail(code.message(), code.reason());
+        text.assign(code->begin(), code->end());
+      }
+      body.mutable_deploy()->set_code(text);
+    } else {
+      auto addr = ParseAddress(to);
+      if (!addr) return Fail("--contract must be 40 hex digits", "bad_address");
+      std::vector<vm::Value> values;
+      for (const auto& a : call_args) values.push_back(ParseArg(a));
+      vm::Bytes args = vm::EncodeValues(values);
+      body.mutable_call()->set_contract(std::string(AsStringView(*addr)));
+      body.mutable_call()->set_function(function);
+      body.mutable_call()->set_args(std::string(args.begin(), args.end()));
+      body.mutable_call()->set_amount(amount);
+    }
+    return SignAndSubmit(*stub, *key, std::move(body), nonce, wait, as_json);
   }
   return 0;
 }

@@ -1,0 +1,203 @@
+// Contracts on chain: deploy and call through block execution, with the VM's results in
+// receipts and every failure rolled back.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "ledger/executor.h"
+#include "ledger/vm_host.h"
+#include "test_chain.h"
+#include "tools/asm/assembler.h"
+
+namespace civitas {
+namespace {
+
+using testing::MakeTestChain;
+
+class MapState : public StateReader {
+ public:
+  void Apply(const StateWrites& w) {
+    for (const auto& [k, v] : w) {
+      if (v)
+        kv_[k] = *v;
+      else
+        kv_.erase(k);
+    }
+  }
+  Result<std::optional<std::string>> Get(std::string_view key) const override {
+    auto it = kv_.find(std::string(key));
+    if (it == kv_.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+  }
+
+ private:
+  std::map<std::string, std::string> kv_;
+};
+
+std::string Program(const std::string& name) {
+  std::ifstream in(std::string(CIVITAS_TEST_DATA) + "/../vm/programs/" + name + ".casm");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto code = casm::Assemble(ss.str());
+  if (!code.ok()) ADD_FAILURE() << code.message();
+  return std::string(code->begin(), code->end());
+}
+
+std::string Args(const std::vector<vm::Value>& values) {
+  vm::Bytes b = vm::EncodeValues(values);
+  return std::string(b.begin(), b.end());
+}
+
+class ContractTest : public ::testing::Test {
+ protected:
+  void SetUp() override { state_.Apply(chain_.genesis.InitialState()); }
+
+  DecodedTx Sign(v1::TxBody body, size_t user = 0) {
+    body.set_chain_id(chain_.genesis.chain_id);
+    body.set_nonce(nonces_[user]++);
+    if (body.gas_limit() == 0) body.set_gas_limit(1'000'000);
+    auto tx = DecodeAndCheckTx(SignTx(chain_.users[user], body), chain_.genesis.chain_id,
+                               chain_.genesis.params);
+    if (!tx.ok()) ADD_FAILURE() << tx.status().ToString();
+    return *tx;
+  }
+  DecodedTx Deploy(const std::string& code) {
+    v1::TxBody body;
+    body.mutable_deploy()->set_code(code);
+    return Sign(body);
+  }
+  DecodedTx Call(const Address& contract, const std::string& fn, const std::vector<vm::Value>& args,
+                 uint64_t gas_limit = 0, uint64_t amount = 0) {
+    v1::TxBody body;
+    body.set_gas_limit(gas_limit);
+    body.mutable_call()->set_contract(std::string(AsStringView(contract)));
+    body.mutable_call()->set_function(fn);
+    body.mutable_call()->set_args(Args(args));
+    body.mutable_call()->set_amount(amount);
+    return Sign(body);
+  }
+  // Executes one block and applies it to the state.
+  std::vector<v1::Receipt> Run(const std::vector<DecodedTx>& txs) {
+    auto r = ExecuteBlock(chain_.genesis.params, state_, {++height_, 1000 * height_}, txs);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    state_.Apply(r->writes);
+    return r->receipts;
+  }
+  AccountState Account(const Address& a) {
+    auto v = state_.Get(AccountKey(a));
+    return v->has_value() ? *DecodeAccount(**v) : AccountState{};
+  }
+
+  testing::TestChain chain_ = MakeTestChain(2, 100'000'000);
+  MapState state_;
+  uint64_t height_ = 0;
+  uint64_t nonces_[2] = {0, 0};
+};
+
+TEST_F(ContractTest, DeployThenCallCounter) {
+  auto receipts = Run({Deploy(Program("counter"))});
+  ASSERT_EQ(receipts[0].status(), v1::TX_STATUS_SUCCESS) << receipts[0].reason();
+  auto addr = AddressFromBytes(receipts[0].contract_address());
+  ASSERT_TRUE(addr);
+  EXPECT_EQ(*addr, ContractAddress(AddressOf(chain_.users[0].public_key()), 0));
+  EXPECT_TRUE(state_.Get(CodeHashKey(*addr))->has_value());
+
+  receipts = Run({Call(*addr, "increment", {}), Call(*addr, "increment", {})});
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(receipts[i].status(), v1::TX_STATUS_SUCCESS) << receipts[i].reason();
+    auto ret = vm::DecodeValues(
+        vm::ByteView(reinterpret_cast<const uint8_t*>(receipts[i].return_data().data()),
+                     receipts[i].return_data().size()));
+    ASSERT_TRUE(ret.ok());
+    ASSERT_EQ(ret->size(), 1u);
+    EXPECT_EQ((*ret)[0].as_int(), i + 1);
+    ASSERT_EQ(receipts[i].events_size(), 1);
+    EXPECT_EQ(receipts[i].events(0).topic(), "incremented");
+    EXPECT_EQ(receipts[i].events(0).contract(), std::string(AsStringView(*addr)));
+    EXPECT_GT(receipts[i].gas_used(), IntrinsicGas(chain_.genesis.params, 0));
+    EXPECT_EQ(receipts[i].fee(), receipts[i].gas_used() * chain_.genesis.params.gas_price);
+  }
+  auto stored = state_.Get(StorageKey(*addr, "count"));
+  ASSERT_TRUE(stored->has_value());
+  EXPECT_EQ(**stored, std::string("\0\0\0\0\0\0\0\2", 8));
+}
+
+TEST_F(ContractTest, FailuresChargeFeeAndChangeNothingElse) {
+  auto deployed = Run({Deploy(Program("counter")), Deploy(Program("loop"))});
+  Address counter = *AddressFromBytes(deployed[0].contract_address());
+  Address loop = *AddressFromBytes(deployed[1].contract_address());
+  Address me = AddressOf(chain_.users[0].public_key());
+  AccountState before = Account(me);
+  uint64_t treasury_before = Account(TreasuryAddress()).balance;
+
+  auto receipts = Run({
+      Call(counter, "no_such", {}),
+      Call(loop, "sum", {vm::Value::Int(1'000'000)}, 20'000),  // runs out of gas
+      Call(loop, "factorial", {vm::Value::Int(30)}),           // overflow traps
+      Call(counter, "increment", {vm::Value::Int(1)}),         // wrong arity
+      Call(ContractAddress(me, 99), "increment", {}),          // no contract there
+      Call(counter, "increment", {}, 0, 1'000'000'000),        // more tokens than it has
+  });
+  const char* reasons[] = {"bad_call: no_such_function",
+                           "out_of_gas: out_of_gas",
+                           "trap: integer_overflow",
+                           "bad_call: bad_arguments",
+                           "no_contract",
+                           "insufficient_funds"};
+  uint64_t fees = 0;
+  for (size_t i = 0; i < receipts.size(); ++i) {
+    EXPECT_EQ(receipts[i].status(), v1::TX_STATUS_FAILED) << i;
+    EXPECT_EQ(receipts[i].reason(), reasons[i]) << i;
+    EXPECT_TRUE(receipts[i].events().empty());
+    fees += receipts[i].fee();
+  }
+  EXPECT_EQ(receipts[1].gas_used(), 20'000u);  // out of gas burns the whole limit
+  EXPECT_FALSE(state_.Get(StorageKey(counter, "count"))->has_value());
+  EXPECT_EQ(Account(me).balance, before.balance - fees);
+  EXPECT_EQ(Account(me).nonce, before.nonce + receipts.size());
+  EXPECT_EQ(Account(TreasuryAddress()).balance, treasury_before + fees);
+  EXPECT_EQ(Account(counter).balance, 0u);
+}
+
+TEST_F(ContractTest, BadCodeIsRefusedAtDeploy) {
+  auto receipts = Run({Deploy("not bytecode at all")});
+  EXPECT_EQ(receipts[0].status(), v1::TX_STATUS_FAILED);
+  EXPECT_EQ(receipts[0].reason().rfind("bad_code: ", 0), 0u) << receipts[0].reason();
+  EXPECT_TRUE(receipts[0].contract_address().empty());
+}
+
+TEST_F(ContractTest, SameBlockFromSameStateGivesSameRoot) {
+  auto deployed = Run({Deploy(Program("token")), Deploy(Program("counter"))});
+  Address token = *AddressFromBytes(deployed[0].contract_address());
+  Address counter = *AddressFromBytes(deployed[1].contract_address());
+  std::vector<DecodedTx> txs;
+  for (int i = 0; i < 10; ++i) {
+    vm::Bytes to(20, static_cast<uint8_t>(i));
+    txs.push_back(Call(token, "mint", {vm::Value::FromBytes(to), vm::Value::Int(100 + i)}));
+    txs.push_back(Call(counter, "increment", {}));
+  }
+  auto a = ExecuteBlock(chain_.genesis.params, state_, {9, 9000}, txs);
+  auto b = ExecuteBlock(chain_.genesis.params, state_, {9, 9000}, txs);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->writes, b->writes);
+  for (size_t i = 0; i < txs.size(); ++i) {
+    EXPECT_EQ(a->receipts[i].SerializeAsString(), b->receipts[i].SerializeAsString());
+  }
+  smt::MemoryNodeStore nodes;
+  smt::Tree tree(nodes);
+  smt::NodeBatch batch_a, batch_b;
+  EXPECT_EQ(*ApplyWrites(tree, smt::kEmptyRoot, a->writes, &batch_a),
+            *ApplyWrites(tree, smt::kEmptyRoot, b->writes, &batch_b));
+}
+
+TEST_F(ContractTest, ValueSentWithCallReachesTheContract) {
+  auto deployed = Run({Deploy(Program("counter"))});
+  Address counter = *AddressFromBytes(deployed[0].contract_address());
+  auto receipts = Run({Call(counter, "increment", {}, 0, 5000)});
+  ASSERT_EQ(receipts[0].status(), v1::TX_STATUS_SUCCESS);
+  EXPECT_EQ(Account(counter).balance, 5000u);
+}
+
+}  // namespace
+}  // namespace civitas
