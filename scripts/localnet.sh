@@ -10,7 +10,7 @@ dir=${1:-$root/localnet}
 grpc_port=${CIVITAS_GRPC_PORT:-26657}
 
 bash scripts/setup.sh
-bash scripts/build.sh
+bash scripts/build.sh civitasd civitas
 civitasd=$root/build/node/civitasd
 civitas="$root/build/tools/cli/civitas --node 127.0.0.1:$grpc_port"
 
