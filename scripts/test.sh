@@ -20,6 +20,8 @@ echo "== tests"
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600
 
 if [ "$quick" -eq 0 ]; then
+  echo "== fuzz smoke: the VM validator and interpreter for 10 s (longer: scripts/fuzz-vm.sh SECONDS)"
+  bash scripts/fuzz-vm.sh 10 2>&1 | tail -n 3
   echo "== build with AddressSanitizer + UndefinedBehaviorSanitizer"
   bash scripts/build.sh --sanitize --werror
   echo "== tests under sanitizers"
