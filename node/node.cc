@@ -56,6 +56,19 @@ Status Node::Start() {
   }
   grpc_port_ = port;
   spdlog::info("gRPC API listening on {} (port {})", config_.grpc_listen, port);
+  http_ = std::make_unique<HttpServer>(HttpHandlers{[this] { return MetricsText(); },
+                                                    [this] {
+                                                      std::lock_guard lock(mu_);
+                                                      return failure_.ok();
+                                                    },
+                                                    [this] {
+                                                      std::lock_guard lock(mu_);
+                                                      return failure_.ok() && !stopping_;
+                                                    }});
+  Status hs = http_->Start(config_.http_listen);
+  if (!hs.ok()) return hs;
+  spdlog::info("HTTP (metrics, health) listening on {} (port {})", config_.http_listen,
+               http_->port());
   producer_ = std::thread([this] { ProduceLoop(); });
   return Status::Ok();
 }
@@ -71,6 +84,7 @@ void Node::Stop() {
     grpc_server_.reset();
   }
   if (producer_.joinable()) producer_.join();
+  if (http_) http_->Stop();
 }
 
 Status Node::Wait() {
@@ -138,6 +152,18 @@ Status Node::ProduceBlock() {
   Status s = CommitPrepared(*store_, genesis_, *prepared, qc);
   if (!s.ok()) return s;  // the store is unchanged; stop rather than diverge
   settle();
+  for (const auto& r : prepared->exec.receipts) {
+    (r.status() == v1::TX_STATUS_SUCCESS ? committed_txs_ : failed_txs_).fetch_add(1);
+  }
+  const uint64_t block_time = prepared->block.header().time_ms();
+  if (last_block_time_ms_ > 0) {
+    uint64_t ms = block_time - last_block_time_ms_;
+    size_t b = 0;
+    while (b < kIntervalBuckets.size() && ms > kIntervalBuckets[b] * 1000) ++b;
+    interval_counts_[b].fetch_add(1);
+    interval_sum_ms_.fetch_add(ms);
+  }
+  last_block_time_ms_ = block_time;
   spdlog::debug("committed block {} with {} transactions", prepared->block.header().height(),
                 prepared->txs.size());
   cv_.notify_all();
@@ -181,6 +207,51 @@ bool Node::WaitForCommit(const Hash32& tx_id, uint32_t timeout_ms) {
       return store_->GetTxLocation(tx_id).ok();
     }
   }
+}
+
+}  // namespace civitas::node
+
+namespace civitas::node {
+
+std::string Node::MetricsText() const {
+  std::string out;
+  auto metric = [&out](const char* name, const char* type, const char* help, double value) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+           name + " " + std::to_string(value) + "\n";
+  };
+  metric("civitas_height", "gauge", "Height of the latest committed block.",
+         static_cast<double>(store_->height()));
+  metric("civitas_committed_transactions_total", "counter",
+         "Transactions committed with a successful receipt since start.",
+         static_cast<double>(committed_txs_.load()));
+  metric("civitas_failed_transactions_total", "counter",
+         "Transactions committed with a failed receipt since start.",
+         static_cast<double>(failed_txs_.load()));
+  metric("civitas_mempool_transactions", "gauge", "Transactions waiting in the mempool.",
+         static_cast<double>(mempool_.size()));
+  metric("civitas_mempool_bytes", "gauge", "Bytes of transactions waiting in the mempool.",
+         static_cast<double>(mempool_.bytes()));
+  StateOverlay view(*store_);
+  auto treasury = view.GetAccount(TreasuryAddress());
+  metric("civitas_treasury_balance", "gauge", "Native tokens held by the treasury.",
+         treasury.ok() ? static_cast<double>(treasury->balance) : 0.0);
+  out +=
+      "# HELP civitas_block_interval_seconds Time between consecutive committed blocks.\n"
+      "# TYPE civitas_block_interval_seconds histogram\n";
+  uint64_t cumulative = 0;
+  for (size_t b = 0; b < kIntervalBuckets.size(); ++b) {
+    cumulative += interval_counts_[b].load();
+    char le[32];
+    std::snprintf(le, sizeof(le), "%g", kIntervalBuckets[b]);
+    out += "civitas_block_interval_seconds_bucket{le=\"" + std::string(le) + "\"} " +
+           std::to_string(cumulative) + "\n";
+  }
+  cumulative += interval_counts_[kIntervalBuckets.size()].load();
+  out += "civitas_block_interval_seconds_bucket{le=\"+Inf\"} " + std::to_string(cumulative) + "\n";
+  out += "civitas_block_interval_seconds_sum " + std::to_string(interval_sum_ms_.load() / 1000.0) +
+         "\n";
+  out += "civitas_block_interval_seconds_count " + std::to_string(cumulative) + "\n";
+  return out;
 }
 
 }  // namespace civitas::node

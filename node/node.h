@@ -4,6 +4,7 @@
 // For now a single validator produces every block; the BFT protocol (consensus/) replaces the
 // producer when a council of several validators runs.
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <memory>
@@ -14,6 +15,7 @@
 #include "ledger/genesis.h"
 #include "ledger/store.h"
 #include "node/config.h"
+#include "node/http_server.h"
 #include "node/mempool.h"
 
 namespace grpc {
@@ -45,8 +47,12 @@ class Node {
   const Genesis& genesis() const { return genesis_; }
   const Config& config() const { return config_; }
   size_t mempool_size() const { return mempool_.size(); }
-  // The bound gRPC port (useful when the config asked for port 0).
+  // The bound gRPC and HTTP ports (useful when the config asked for port 0).
   int grpc_port() const { return grpc_port_; }
+  int http_port() const { return http_ ? http_->port() : 0; }
+
+  // Prometheus text exposition of the node's metrics (docs/OPERATIONS.md, "Metrics").
+  std::string MetricsText() const;
 
  private:
   Node(Config config, Genesis genesis, crypto::SecretKey key);
@@ -63,6 +69,15 @@ class Node {
   std::unique_ptr<class NodeService> service_;
   std::thread producer_;
   int grpc_port_ = 0;
+  std::unique_ptr<HttpServer> http_;
+
+  // Metrics. Block intervals are kept in a histogram with these upper bounds (seconds).
+  static constexpr std::array<double, 8> kIntervalBuckets = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  std::atomic<uint64_t> committed_txs_{0};
+  std::atomic<uint64_t> failed_txs_{0};
+  std::array<std::atomic<uint64_t>, kIntervalBuckets.size() + 1> interval_counts_{};
+  std::atomic<uint64_t> interval_sum_ms_{0};
+  uint64_t last_block_time_ms_ = 0;  // producer thread only
 
   std::mutex mu_;
   std::condition_variable cv_;  // signalled on every commit and on stop

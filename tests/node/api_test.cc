@@ -3,6 +3,10 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "civitas/v1/node.grpc.pb.h"
@@ -26,6 +30,7 @@ class ApiTest : public ::testing::Test {
     Config config;
     config.home = home_;
     config.grpc_listen = "127.0.0.1:0";
+    config.http_listen = "127.0.0.1:0";
     config.block_interval_ms = 20;
     config.grpc_max_receive_bytes = 200 * 1024;
     auto node = Node::Open(config, chain_.genesis, chain_.validators[0]);
@@ -69,6 +74,27 @@ class ApiTest : public ::testing::Test {
     return resp.account();
   }
   Address Addr(size_t user) { return AddressOf(chain_.users[user].public_key()); }
+
+  // A plain HTTP/1.1 GET on the node's HTTP port; returns the whole response.
+  std::string HttpGet(const std::string& path) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(node_->http_port()));
+    ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      ::close(fd);
+      return "";
+    }
+    std::string req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    (void)!::write(fd, req.data(), req.size());
+    std::string out;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(fd, buf, sizeof(buf))) > 0;)
+      out.append(buf, static_cast<size_t>(n));
+    ::close(fd);
+    return out;
+  }
 
   civitas::testing::TestChain chain_ = MakeTestChain(3, 1'000'000);
   std::string home_;
@@ -171,6 +197,31 @@ TEST_F(ApiTest, StatusReportsCertifiedRoot) {
   auto root = node_->store().StateRoot(st.state_height());
   ASSERT_TRUE(root.ok());
   EXPECT_EQ(st.state_root(), std::string(AsStringView(*root)));
+}
+
+}  // namespace
+}  // namespace civitas::node
+
+namespace civitas::node {
+namespace {
+
+TEST_F(ApiTest, MetricsAndHealthOverHttp) {
+  ASSERT_TRUE(Submit(Transfer(chain_, chain_.users[0], Addr(1), 1, 0)).resp.committed());
+  std::string health = HttpGet("/healthz");
+  EXPECT_NE(health.find("200 OK"), std::string::npos) << health;
+  EXPECT_NE(HttpGet("/readyz").find("200 OK"), std::string::npos);
+  EXPECT_NE(HttpGet("/nope").find("404"), std::string::npos);
+  std::string metrics = HttpGet("/metrics");
+  ASSERT_NE(metrics.find("200 OK"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("civitas_committed_transactions_total 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("# TYPE civitas_block_interval_seconds histogram"), std::string::npos);
+  auto pos = metrics.find("\ncivitas_height ");
+  ASSERT_NE(pos, std::string::npos);
+  EXPECT_GE(std::stod(metrics.substr(pos + 16)), 1.0);
+  // The fee of the transfer reached the treasury.
+  pos = metrics.find("\ncivitas_treasury_balance ");
+  ASSERT_NE(pos, std::string::npos);
+  EXPECT_GT(std::stod(metrics.substr(pos + 26)), 0.0);
 }
 
 }  // namespace
