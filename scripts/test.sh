@@ -20,8 +20,13 @@ echo "== tests"
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600
 
 if [ "$quick" -eq 0 ]; then
-  echo "== fuzz smoke: the VM validator and interpreter for 10 s (longer: scripts/fuzz-vm.sh SECONDS)"
-  bash scripts/fuzz-vm.sh 10 2>&1 | tail -n 3
+  echo "== fuzz smoke: VM and decoders, 10 s each (longer: scripts/fuzz.sh SECONDS)"
+  if ! bash scripts/fuzz.sh 10 >fuzz-smoke.log 2>&1; then
+    tail -n 60 fuzz-smoke.log
+    echo "fuzz smoke FAILED (crashing input under build-fuzz/artifacts-*)"
+    exit 1
+  fi
+  grep -E "^Done" fuzz-smoke.log
   echo "== build with AddressSanitizer + UndefinedBehaviorSanitizer"
   bash scripts/build.sh --sanitize --werror
   echo "== tests under sanitizers"
