@@ -14,26 +14,7 @@ namespace civitas {
 namespace {
 
 using testing::MakeTestChain;
-
-class MapState : public StateReader {
- public:
-  void Apply(const StateWrites& w) {
-    for (const auto& [k, v] : w) {
-      if (v)
-        kv_[k] = *v;
-      else
-        kv_.erase(k);
-    }
-  }
-  Result<std::optional<std::string>> Get(std::string_view key) const override {
-    auto it = kv_.find(std::string(key));
-    if (it == kv_.end()) return std::optional<std::string>();
-    return std::optional<std::string>(it->second);
-  }
-
- private:
-  std::map<std::string, std::string> kv_;
-};
+using testing::MapState;
 
 std::string Program(const std::string& name) {
   std::ifstream in(std::string(CIVITAS_TEST_DATA) + "/../vm/programs/" + name + ".casm");

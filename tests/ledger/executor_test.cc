@@ -7,25 +7,8 @@ namespace civitas {
 namespace {
 
 using testing::MakeTestChain;
+using testing::MapState;
 using testing::Transfer;
-
-// A committed state held in a map.
-class MapState : public StateReader {
- public:
-  explicit MapState(const StateWrites& w) {
-    for (const auto& [k, v] : w) {
-      if (v) kv_[k] = *v;
-    }
-  }
-  Result<std::optional<std::string>> Get(std::string_view key) const override {
-    auto it = kv_.find(std::string(key));
-    if (it == kv_.end()) return std::optional<std::string>();
-    return std::optional<std::string>(it->second);
-  }
-
- private:
-  std::map<std::string, std::string> kv_;
-};
 
 DecodedTx Decode(const testing::TestChain& c, const v1::Transaction& env) {
   auto tx = DecodeAndCheckTx(env, c.genesis.chain_id, c.genesis.params);

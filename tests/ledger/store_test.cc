@@ -15,10 +15,7 @@ using testing::Transfer;
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("civitas-store-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
+    dir_ = testing::TestDir("store");
     chain_ = MakeTestChain(3, 1'000'000);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }

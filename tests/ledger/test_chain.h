@@ -1,10 +1,17 @@
 #pragma once
 
-// Helpers for ledger tests: a genesis with funded keys.
+// Helpers shared by ledger and node tests: a genesis with funded keys, a state in a map, and a
+// scratch directory per test.
 
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
 #include <vector>
 
 #include "ledger/genesis.h"
+#include "ledger/state.h"
 #include "ledger/tx.h"
 
 namespace civitas::testing {
@@ -44,6 +51,39 @@ inline v1::Transaction Transfer(const TestChain& c, const crypto::SecretKey& fro
   body.mutable_transfer()->set_to(std::string(AsStringView(to)));
   body.mutable_transfer()->set_amount(amount);
   return SignTx(from, body);
+}
+
+// A committed state held in a map.
+class MapState : public StateReader {
+ public:
+  MapState() = default;
+  explicit MapState(const StateWrites& w) { Apply(w); }
+  void Apply(const StateWrites& w) {
+    for (const auto& [k, v] : w) {
+      if (v) {
+        kv_[k] = *v;
+      } else {
+        kv_.erase(k);
+      }
+    }
+  }
+  Result<std::optional<std::string>> Get(std::string_view key) const override {
+    auto it = kv_.find(std::string(key));
+    if (it == kv_.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+  }
+
+ private:
+  std::map<std::string, std::string> kv_;
+};
+
+// An empty scratch directory named after the running test (removed first if it exists).
+inline std::string TestDir(const std::string& prefix) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("civitas-" + prefix + "-" + std::to_string(::getpid()) + "-" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  std::filesystem::remove_all(dir);
+  return dir.string();
 }
 
 }  // namespace civitas::testing

@@ -22,11 +22,7 @@ using civitas::testing::Transfer;
 class ApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    home_ = (std::filesystem::temp_directory_path() /
-             ("civitas-api-" + std::to_string(::getpid()) + "-" +
-              ::testing::UnitTest::GetInstance()->current_test_info()->name()))
-                .string();
-    std::filesystem::remove_all(home_);
+    home_ = civitas::testing::TestDir("api");
     Config config;
     config.home = home_;
     config.grpc_listen = "127.0.0.1:0";

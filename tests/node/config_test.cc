@@ -7,6 +7,7 @@
 #include "node/config.h"
 #include "node/home.h"
 #include "node/keyfile.h"
+#include "test_chain.h"
 
 namespace civitas::node {
 namespace {
@@ -15,13 +16,7 @@ namespace fs = std::filesystem;
 
 class HomeTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    home_ = (fs::temp_directory_path() /
-             ("civitas-home-" + std::to_string(::getpid()) + "-" +
-              ::testing::UnitTest::GetInstance()->current_test_info()->name()))
-                .string();
-    fs::remove_all(home_);
-  }
+  void SetUp() override { home_ = civitas::testing::TestDir("home"); }
   void TearDown() override { fs::remove_all(home_); }
   void AppendConfig(const std::string& text) {
     std::ofstream(home_ + "/config/config.toml", std::ios::app) << text;

@@ -16,13 +16,7 @@ using civitas::testing::Transfer;
 
 class ReplayTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = (std::filesystem::temp_directory_path() /
-            ("civitas-replay-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name()))
-               .string();
-    std::filesystem::remove_all(dir_);
-  }
+  void SetUp() override { dir_ = civitas::testing::TestDir("replay"); }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   // Commits `blocks` blocks of two transfers each; the block at `forge_height` is written with a
