@@ -1,5 +1,7 @@
 #include "consensus/codec.h"
 
+#include "ledger/vote.h"
+
 #include <algorithm>
 
 namespace civitas::consensus {
@@ -349,9 +351,7 @@ Bytes SigningPrefix(std::string_view chain_id, Epoch epoch, Round round) {
 
 Bytes VoteSigningBytes(std::string_view chain_id, Epoch epoch, Round round,
                        const Hash32& block_id) {
-  Bytes out = SigningPrefix(chain_id, epoch, round);
-  Append(out, block_id);
-  return out;
+  return VoteBytes(chain_id, epoch, round, block_id);
 }
 
 Bytes TimeoutSigningBytes(std::string_view chain_id, Epoch epoch, Round round,

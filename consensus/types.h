@@ -12,6 +12,7 @@
 
 #include "ledger/bytes.h"
 #include "ledger/crypto.h"
+#include "ledger/vote.h"
 
 namespace civitas::consensus {
 
@@ -21,8 +22,9 @@ using Height = uint64_t;
 // Index of a validator in the epoch's ordered validator set.
 using ReplicaId = uint32_t;
 
-// Signature tags (BIP-340 tagged hashes) and the block id tag.
-inline constexpr char kVoteTag[] = "civitas/vote/v1";
+// Signature tags (BIP-340 tagged hashes) and the block id tag. Votes use the ledger's definition
+// (ledger/vote.h), so stored certificates and the protocol sign the same bytes.
+using civitas::kVoteTag;
 inline constexpr char kTimeoutTag[] = "civitas/timeout/v1";
 inline constexpr char kProposalTag[] = "civitas/proposal/v1";
 inline constexpr char kBlockIdTag[] = "civitas/cblock/v1";

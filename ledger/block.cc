@@ -53,15 +53,6 @@ Hash32 MerkleRoot(const std::vector<Hash32>& leaves) {
   return MerkleRange(leaves, 0, leaves.size());
 }
 
-Bytes VoteBytes(std::string_view chain_id, uint64_t epoch, uint64_t round, const Hash32& block_id) {
-  Bytes out;
-  PutLengthPrefixed(out, chain_id);
-  PutU64(out, epoch);
-  PutU64(out, round);
-  Append(out, block_id);
-  return out;
-}
-
 bool ValidatorSet::Contains(const crypto::PublicKey& pk) const {
   return std::find(keys_.begin(), keys_.end(), pk) != keys_.end();
 }

@@ -8,11 +8,11 @@
 #include "civitas/v1/types.pb.h"
 #include "ledger/crypto.h"
 #include "ledger/status.h"
+#include "ledger/vote.h"
 
 namespace civitas {
 
 inline constexpr std::string_view kBlockIdTag = "civitas/block/v1";
-inline constexpr std::string_view kVoteTag = "civitas/vote/v1";
 
 // The canonical bytes of a header (fixed order, big-endian, length-prefixed chain id).
 // Fails on fields of the wrong length.
@@ -24,10 +24,6 @@ Result<Hash32> BlockId(const v1::BlockHeader& header);
 // node = SHA256(0x01 || left || right), the left subtree holding the largest power of two
 // below n leaves; the root of no leaves is SHA256("").
 Hash32 MerkleRoot(const std::vector<Hash32>& leaves);
-
-// The bytes a validator signs to vote for a block: chain id (length-prefixed), epoch, round,
-// block id.
-Bytes VoteBytes(std::string_view chain_id, uint64_t epoch, uint64_t round, const Hash32& block_id);
 
 // The council of an epoch: validators of equal weight.
 class ValidatorSet {
