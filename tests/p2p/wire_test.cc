@@ -1,0 +1,123 @@
+#include "node/p2p/wire.h"
+
+#include <gtest/gtest.h>
+
+namespace civitas::p2p {
+namespace {
+
+crypto::SecretKey KeyFromByte(uint8_t b) {
+  Hash32 secret;
+  secret.fill(b);
+  return crypto::SecretKey::FromBytes(secret).value();
+}
+Challenge Fill(uint8_t b) {
+  Challenge c;
+  c.fill(b);
+  return c;
+}
+
+// The vector of docs/P2P.md ("Test vector"): A = secret 0x01^32 with challenge 0xaa^32 talks to
+// B = secret 0x02^32 with challenge 0xbb^32 on chain "civitas-testnet"; aux_rand = 0^32.
+TEST(WireTest, HandshakeTestVector) {
+  crypto::SecretKey a = KeyFromByte(0x01);
+  crypto::SecretKey b = KeyFromByte(0x02);
+  Challenge ca = Fill(0xaa);
+  Challenge cb = Fill(0xbb);
+  const std::string chain = "civitas-testnet";
+
+  Hello hello{kProtocolVersion, chain, a.public_key(), ca};
+  EXPECT_EQ(ToHex(Frame(EncodeHello(hello))),
+            "0000005501010000000f636976697461732d746573746e6574"
+            "1b84c5567b126440995d3ed5aaba0565d71e1834604819ff9c17f5e9d5dd078f"
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+
+  Bytes signing = AuthSigningBytes(chain, a.public_key(), b.public_key(), cb, ca);
+  EXPECT_EQ(ToHex(signing),
+            "0000000f636976697461732d746573746e6574"
+            "1b84c5567b126440995d3ed5aaba0565d71e1834604819ff9c17f5e9d5dd078f"
+            "4d4b6cd1361032ca9bd2aeb9d900aa4d45d9ead80ac9423374c451a7254d0766"
+            "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+  EXPECT_EQ(ToHex(crypto::TaggedHash(kAuthTag, signing)),
+            "6b00762a81ed6e171eabeb1672153f8e38829bb0e27a7d385b9f371efee87ea2");
+
+  Hash32 aux{};
+  crypto::Signature sig = SignAuth(a, chain, b.public_key(), cb, ca, &aux);
+  EXPECT_EQ(ToHex(sig),
+            "f202c1a83b040f764c86473857b42f2ca6d5fec12b9cf49819dc31533d2b13b7"
+            "b1e39bfefb1faaa340ad7c3db1fe923a99e0c1c0c751e3774a331852936a94fc");
+  EXPECT_EQ(ToHex(Frame(EncodeAuth(Auth{sig}))),
+            "00000041"
+            "02" +
+                ToHex(sig));
+  EXPECT_TRUE(VerifyAuth(a.public_key(), chain, b.public_key(), cb, ca, sig));
+
+  EXPECT_EQ(ToHex(EncodeDataFrame(1, Bytes{0xde, 0xad})), "000000040301dead");
+}
+
+TEST(WireTest, AuthSignatureFailsInAnyOtherSession) {
+  crypto::SecretKey a = KeyFromByte(0x01);
+  crypto::SecretKey b = KeyFromByte(0x02);
+  Challenge ca = Fill(0xaa);
+  Challenge cb = Fill(0xbb);
+  crypto::Signature sig = SignAuth(a, "chain", b.public_key(), cb, ca);
+  ASSERT_TRUE(VerifyAuth(a.public_key(), "chain", b.public_key(), cb, ca, sig));
+  // Replayed into a session where the verifier drew a new challenge.
+  EXPECT_FALSE(VerifyAuth(a.public_key(), "chain", b.public_key(), Fill(0xcc), ca, sig));
+  // Reflected: the challenges or keys in the other order.
+  EXPECT_FALSE(VerifyAuth(a.public_key(), "chain", b.public_key(), ca, cb, sig));
+  EXPECT_FALSE(VerifyAuth(b.public_key(), "chain", a.public_key(), cb, ca, sig));
+  // Another chain, or another verifier.
+  EXPECT_FALSE(VerifyAuth(a.public_key(), "chain2", b.public_key(), cb, ca, sig));
+  EXPECT_FALSE(VerifyAuth(a.public_key(), "chain", KeyFromByte(0x03).public_key(), cb, ca, sig));
+}
+
+TEST(WireTest, RoundTripsEveryMessage) {
+  Hello hello{kProtocolVersion, "c", KeyFromByte(0x05).public_key(), Fill(0x11)};
+  auto h = DecodeMessage(EncodeHello(hello));
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(std::get<Hello>(*h).chain_id, "c");
+  EXPECT_EQ(std::get<Hello>(*h).key, hello.key);
+  EXPECT_EQ(std::get<Hello>(*h).challenge, hello.challenge);
+
+  Bytes frame = EncodeDataFrame(2, Bytes{1, 2, 3});
+  auto d = DecodeMessage(frame.data() + kFrameHeaderBytes, frame.size() - kFrameHeaderBytes);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(std::get<Data>(*d).channel, 2);
+  EXPECT_EQ(std::get<Data>(*d).payload, (Bytes{1, 2, 3}));
+
+  auto p = DecodeMessage(EncodePing());
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(std::holds_alternative<Ping>(*p));
+}
+
+TEST(WireTest, RefusesMalformedMessages) {
+  Hello hello{kProtocolVersion, "chain", KeyFromByte(0x05).public_key(), Fill(0x11)};
+  Bytes good = EncodeHello(hello);
+  std::vector<Bytes> bad = {
+      Bytes{},                              // empty
+      Bytes{0x09},                          // unknown type
+      Bytes(good.begin(), good.end() - 1),  // short hello
+      [&] {
+        Bytes b = good;
+        b.push_back(0);
+        return b;
+      }(),                // long hello
+      Bytes{0x02, 0x00},  // short auth
+      Bytes{0x03},        // data without channel
+      Bytes{0x04, 0x00},  // ping with a body
+  };
+  Hello long_chain = hello;
+  long_chain.chain_id.assign(kMaxChainIdBytes + 1, 'x');
+  bad.push_back(EncodeHello(long_chain));
+  for (const Bytes& b : bad) {
+    auto m = DecodeMessage(b);
+    EXPECT_FALSE(m.ok()) << ToHex(b);
+    if (!m.ok()) {
+      EXPECT_EQ(m.status().reason(), "malformed");
+    }
+  }
+}
+
+}  // namespace
+}  // namespace civitas::p2p
