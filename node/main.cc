@@ -1,4 +1,4 @@
-// civitasd: the Civitas node. Subcommands: init, start, status, replay, config validate.
+// civitasd: the Civitas node. Subcommands: init, start, status, replay, export, config validate.
 
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -6,12 +6,14 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "ledger/block.h"
 #include "ledger/store.h"
+#include "node/export.h"
 #include "node/home.h"
 #include "node/keyfile.h"
 #include "node/node.h"
@@ -162,6 +164,19 @@ int main(int argc, char** argv) {
   add_home(status);
   auto* replay = app.add_subcommand("replay", "re-execute and verify the whole chain from genesis");
   add_home(replay);
+  ExportOptions export_opts;
+  std::string export_out;
+  auto* exp = app.add_subcommand("export", "write blocks, transactions or events as JSONL or CSV");
+  add_home(exp);
+  exp->add_option("--what", export_opts.what, "blocks, txs or events")
+      ->check(CLI::IsMember({"blocks", "txs", "events"}))
+      ->capture_default_str();
+  exp->add_option("--format", export_opts.format, "jsonl or csv")
+      ->check(CLI::IsMember({"jsonl", "csv"}))
+      ->capture_default_str();
+  exp->add_option("--from", export_opts.from, "first height")->capture_default_str();
+  exp->add_option("--to", export_opts.to, "last height (default: latest)");
+  exp->add_option("--out", export_out, "output file (default: standard output)");
   auto* config = app.add_subcommand("config", "configuration tools");
   auto* validate = config->add_subcommand("validate", "check config.toml and genesis.json");
   add_home(validate);
@@ -179,6 +194,18 @@ int main(int argc, char** argv) {
   if (*start) return CmdStart(home, grpc_listen, block_interval_ms, log_level);
   if (*status) return CmdStatus(home);
   if (*replay) return CmdReplay(home);
+  if (*exp) {
+    auto loaded = LoadHome(home);
+    if (!loaded.ok()) return Die(loaded.status());
+    auto store = Store::Open(loaded->config.DataPath(), loaded->genesis, Store::Mode::kReadOnly);
+    if (!store.ok()) return Die(store.status());
+    std::ofstream file;
+    if (!export_out.empty()) file.open(export_out, std::ios::trunc);
+    std::ostream& out = export_out.empty() ? std::cout : file;
+    Status s = Export(**store, export_opts, out);
+    if (!s.ok()) return Die(s);
+    return 0;
+  }
   if (*validate) {
     auto loaded = LoadHome(home);
     if (!loaded.ok()) return Die(loaded.status());

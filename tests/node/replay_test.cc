@@ -1,10 +1,12 @@
-// The auditor's replay: a faithful chain replays; a chain whose recorded state root was forged
-// is refused at exactly that height.
+// The auditor's tools: replay (a faithful chain replays; a chain whose recorded state root was
+// forged is refused at exactly that height) and export.
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <sstream>
 
 #include "ledger/chain.h"
+#include "node/export.h"
 #include "node/replay.h"
 #include "test_chain.h"
 
@@ -74,6 +76,38 @@ TEST_F(ReplayTest, ForeignGenesisIsRefused) {
   auto r = Replay(dir_ + "/data", dir_ + "/scratch", other.genesis, nullptr);
   EXPECT_FALSE(r.ok);
   EXPECT_NE(r.error.find("foreign_data_dir"), std::string::npos) << r.error;
+}
+
+TEST_F(ReplayTest, ExportWritesOneRecordPerLine) {
+  BuildChain(3, 0);
+  auto store = Store::Open(dir_ + "/data", chain_.genesis, Store::Mode::kReadOnly);
+  ASSERT_TRUE(store.ok());
+  auto lines = [](const std::string& text) {
+    std::vector<std::string> out;
+    std::stringstream ss(text);
+    for (std::string l; std::getline(ss, l);) out.push_back(l);
+    return out;
+  };
+  std::stringstream blocks, txs, events, csv;
+  ASSERT_TRUE(Export(**store, {"blocks", "jsonl", 1, 0}, blocks).ok());
+  ASSERT_TRUE(Export(**store, {"txs", "jsonl", 2, 3}, txs).ok());
+  ASSERT_TRUE(Export(**store, {"events", "jsonl", 1, 0}, events).ok());
+  ASSERT_TRUE(Export(**store, {"txs", "csv", 1, 0}, csv).ok());
+  auto b = lines(blocks.str());
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_NE(b[2].find("\"height\":3"), std::string::npos) << b[2];
+  auto id = BlockId((*store)->GetBlock(3)->block().header());
+  EXPECT_NE(b[2].find(ToHex(*id)), std::string::npos);
+  auto t = lines(txs.str());
+  ASSERT_EQ(t.size(), 4u);  // blocks 2 and 3, two transfers each
+  EXPECT_NE(t[0].find("\"action\":\"transfer\""), std::string::npos) << t[0];
+  EXPECT_NE(t[0].find("\"nonce\":2"), std::string::npos) << t[0];
+  EXPECT_EQ(lines(events.str()).size(), 6u);  // one transfer event per transaction
+  auto c = lines(csv.str());
+  ASSERT_EQ(c.size(), 7u);  // header + 6 transactions
+  EXPECT_EQ(c[0], "height,index,tx_id,sender,nonce,action,status,reason,gas_used,fee");
+  std::stringstream bad;
+  EXPECT_EQ(Export(**store, {"accounts", "jsonl", 1, 0}, bad).reason(), "bad_request");
 }
 
 }  // namespace
