@@ -1,5 +1,6 @@
 #include "node/grpc_service.h"
 
+#include "ledger/certified.h"
 #include "node/node.h"
 
 namespace civitas::node {
@@ -108,14 +109,39 @@ grpc::Status NodeService::GetAccount(grpc::ServerContext* ctx, const v1::GetAcco
                                      v1::GetAccountResponse* resp) {
   auto addr = AddressFromBytes(req->address());
   if (!addr) return Invalid(ctx, "malformed_request", "address must be 20 bytes");
-  uint64_t height = node_.store().height();
-  StateOverlay view(node_.store());
-  auto acct = view.GetAccount(*addr);
-  if (!acct.ok()) return ToGrpc(ctx, acct.status());
+  const Store& store = node_.store();
   resp->mutable_account()->set_address(req->address());
-  resp->mutable_account()->set_balance(acct->balance);
-  resp->mutable_account()->set_nonce(acct->nonce);
-  resp->set_height(height);
+  AccountState acct;
+  if (req->prove()) {
+    // The latest root that a committed header certifies: that of the latest block's parent.
+    const uint64_t tip = store.height();
+    if (tip == 0) {
+      return ToGrpc(ctx, Status::Error(Status::Code::kFailedPrecondition, "not_certified",
+                                       "no block has certified a state root yet"));
+    }
+    auto block = store.GetBlock(tip);
+    if (!block.ok()) return ToGrpc(ctx, block.status());
+    const uint64_t height = block->block().header().state_height();
+    auto proven = store.GetProven(AccountKey(*addr), height);
+    if (!proven.ok()) return ToGrpc(ctx, proven.status());
+    if (proven->value) {
+      auto decoded = DecodeAccount(*proven->value);
+      if (!decoded.ok()) return ToGrpc(ctx, decoded.status());
+      acct = *decoded;
+    }
+    resp->set_height(height);
+    *resp->mutable_proof() = ProofToProto(proven->proof);
+    *resp->mutable_certifying_block() = std::move(*block);
+  } else {
+    uint64_t height = store.height();
+    StateOverlay view(store);
+    auto current = view.GetAccount(*addr);
+    if (!current.ok()) return ToGrpc(ctx, current.status());
+    acct = *current;
+    resp->set_height(height);
+  }
+  resp->mutable_account()->set_balance(acct.balance);
+  resp->mutable_account()->set_nonce(acct.nonce);
   return grpc::Status::OK;
 }
 

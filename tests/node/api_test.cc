@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "civitas/v1/node.grpc.pb.h"
+#include "ledger/certified.h"
 #include "node/node.h"
 #include "test_chain.h"
 
@@ -218,6 +219,55 @@ TEST_F(ApiTest, MetricsAndHealthOverHttp) {
   pos = metrics.find("\ncivitas_treasury_balance ");
   ASSERT_NE(pos, std::string::npos);
   EXPECT_GT(std::stod(metrics.substr(pos + 26)), 0.0);
+}
+
+}  // namespace
+}  // namespace civitas::node
+
+namespace civitas::node {
+namespace {
+
+TEST_F(ApiTest, ProvenAccountVerifiesWithoutTrustingTheNode) {
+  auto out = Submit(Transfer(chain_, chain_.users[0], Addr(1), 123, 0));
+  ASSERT_TRUE(out.resp.committed());
+  // The root after block h is certified by block h + 1: wait (bounded) until it is committed.
+  const uint64_t certifying_height = out.resp.receipt().height() + 1;
+  for (int i = 0; i < 500 && node_->store().height() < certifying_height; ++i) {
+    node_->WaitForCommit(Hash32{}, 10);  // returns at the next commit or after 10 ms
+  }
+  ASSERT_GE(node_->store().height(), certifying_height);
+  v1::GetAccountRequest req;
+  req.set_address(std::string(AsStringView(Addr(1))));
+  req.set_prove(true);
+  v1::GetAccountResponse resp;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(stub_->GetAccount(&ctx, req, &resp).ok());
+  EXPECT_GE(resp.height(), out.resp.receipt().height());
+  ASSERT_EQ(resp.account().balance(), 1'000'123u);
+  const std::string key = AccountKey(Addr(1));
+  auto value = EncodeAccount({resp.account().balance(), resp.account().nonce()});
+  auto council = chain_.genesis.validator_set();
+  EXPECT_TRUE(VerifyCertifiedValue(chain_.genesis.chain_id, council, key, value, resp.height(),
+                                   resp.proof(), resp.certifying_block())
+                  .ok());
+  // A node that lies about the balance, the height, the root or the certificate is caught.
+  auto lie = EncodeAccount({resp.account().balance() + 1, resp.account().nonce()});
+  EXPECT_EQ(VerifyCertifiedValue(chain_.genesis.chain_id, council, key, lie, resp.height(),
+                                 resp.proof(), resp.certifying_block())
+                .reason(),
+            "bad_proof");
+  EXPECT_FALSE(VerifyCertifiedValue(chain_.genesis.chain_id, council, key, value, resp.height() + 1,
+                                    resp.proof(), resp.certifying_block())
+                   .ok());
+  auto forged = resp.certifying_block();
+  forged.mutable_block()->mutable_header()->mutable_state_root()->at(0) ^= 1;
+  EXPECT_FALSE(VerifyCertifiedValue(chain_.genesis.chain_id, council, key, value, resp.height(),
+                                    resp.proof(), forged)
+                   .ok());
+  auto other_council = civitas::testing::MakeTestChain(1).genesis.validator_set();
+  EXPECT_FALSE(VerifyCertifiedValue(chain_.genesis.chain_id, other_council, key, value,
+                                    resp.height(), resp.proof(), resp.certifying_block())
+                   .ok());
 }
 
 }  // namespace

@@ -15,7 +15,9 @@
 
 #include "civitas/v1/node.grpc.pb.h"
 #include "ledger/block.h"
+#include "ledger/certified.h"
 #include "ledger/did.h"
+#include "ledger/genesis.h"
 #include "ledger/tx.h"
 #include "node/keyfile.h"
 #include "tools/asm/assembler.h"
@@ -206,8 +208,13 @@ int main(int argc, char** argv) {
   call->add_option("--gas-limit", gas_limit, "gas limit")->capture_default_str();
   call->add_flag("--wait", wait, "wait for the commit and print the receipt");
 
+  bool prove = false;
+  std::string genesis_path;
   auto* account = app.add_subcommand("account", "balance and nonce of an address");
   account->add_option("address", to, "address")->required();
+  account->add_flag("--prove", prove,
+                    "verify the answer (Merkle proof + commit certificate) against --genesis");
+  account->add_option("--genesis", genesis_path, "the chain's genesis.json (council and chain id)");
   auto* tx = app.add_subcommand("tx", "a committed transaction and its receipt");
   tx->add_option("id", id, "transaction id (hex)")->required();
   uint64_t height = 0;
@@ -259,18 +266,44 @@ int main(int argc, char** argv) {
   if (*account) {
     auto addr = ParseAddress(to);
     if (!addr) return Fail("address must be 40 hex digits", "bad_address");
+    std::optional<Genesis> genesis;
+    if (prove) {
+      if (genesis_path.empty()) return Fail("--prove needs --genesis FILE", "bad_request");
+      auto g = LoadGenesisFile(genesis_path);
+      if (!g.ok()) return Fail(g.status().message(), g.status().reason());
+      genesis = std::move(*g);
+    }
     grpc::ClientContext ctx;
     deadline(ctx, 10);
     v1::GetAccountRequest req;
     req.set_address(std::string(AsStringView(*addr)));
+    req.set_prove(prove);
     v1::GetAccountResponse resp;
     auto s = stub->GetAccount(&ctx, req, &resp);
     if (!s.ok()) return FailRpc(s, ctx);
-    Print({{"address", ToHex(*addr)},
+    json j{{"address", ToHex(*addr)},
            {"balance", resp.account().balance()},
            {"nonce", resp.account().nonce()},
-           {"height", resp.height()}},
-          as_json);
+           {"height", resp.height()}};
+    if (genesis) {
+      // The proof shows the key present (its own leaf) or absent (an absent account reads as
+      // zero); the claimed balance and nonce must be what it proves.
+      Hash32 tree_key = TreeKey(AccountKey(*addr));
+      std::optional<std::string> value;
+      if (resp.proof().has_leaf() &&
+          resp.proof().leaf_key() == std::string(AsStringView(tree_key))) {
+        value = EncodeAccount({resp.account().balance(), resp.account().nonce()});
+      } else if (resp.account().balance() != 0 || resp.account().nonce() != 0) {
+        return Fail("the node claims a balance for an account its proof shows absent", "bad_proof");
+      }
+      Status v =
+          VerifyCertifiedValue(genesis->chain_id, genesis->validator_set(), AccountKey(*addr),
+                               value, resp.height(), resp.proof(), resp.certifying_block());
+      if (!v.ok()) return Fail("the node's answer does not verify: " + v.message(), v.reason());
+      j["verified"] = true;
+      j["certified_by_block"] = resp.certifying_block().block().header().height();
+    }
+    Print(j, as_json);
     return 0;
   }
   if (*tx) {

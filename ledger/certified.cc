@@ -1,0 +1,65 @@
+#include "ledger/certified.h"
+
+#include "ledger/state.h"
+
+namespace civitas {
+namespace {
+Hash32 H32(const std::string& s) {
+  Hash32 h{};
+  std::copy_n(s.begin(), std::min<size_t>(32, s.size()), h.begin());
+  return h;
+}
+}  // namespace
+
+smt::Proof ProofFromProto(const v1::StateProof& p) {
+  smt::Proof out;
+  for (const auto& s : p.siblings()) out.siblings.push_back(H32(s));
+  out.has_leaf = p.has_leaf();
+  out.leaf_key = H32(p.leaf_key());
+  out.leaf_value_hash = H32(p.leaf_value_hash());
+  return out;
+}
+
+v1::StateProof ProofToProto(const smt::Proof& p) {
+  v1::StateProof out;
+  for (const auto& s : p.siblings) out.add_siblings(std::string(AsStringView(s)));
+  out.set_has_leaf(p.has_leaf);
+  if (p.has_leaf) {
+    out.set_leaf_key(std::string(AsStringView(p.leaf_key)));
+    out.set_leaf_value_hash(std::string(AsStringView(p.leaf_value_hash)));
+  }
+  return out;
+}
+
+Status VerifyCertifiedValue(std::string_view chain_id, const ValidatorSet& council,
+                            std::string_view key, const std::optional<std::string>& value,
+                            uint64_t height, const v1::StateProof& proof,
+                            const v1::CommittedBlock& certifying) {
+  for (const auto& s : proof.siblings()) {
+    if (s.size() != 32) return Status::Invalid("bad_proof", "sibling of the wrong length");
+  }
+  if (proof.has_leaf() && (proof.leaf_key().size() != 32 || proof.leaf_value_hash().size() != 32)) {
+    return Status::Invalid("bad_proof", "leaf of the wrong length");
+  }
+  const auto& header = certifying.block().header();
+  if (header.chain_id() != chain_id) return Status::Invalid("bad_proof", "block of another chain");
+  if (header.state_height() != height) {
+    return Status::Invalid("bad_proof", "the block certifies height " +
+                                            std::to_string(header.state_height()) + ", not " +
+                                            std::to_string(height));
+  }
+  auto id = BlockId(header);
+  if (!id.ok()) return Status::Invalid("bad_proof", id.status().message());
+  if (certifying.commit_qc().block_id() != std::string(AsStringView(*id))) {
+    return Status::Invalid("bad_proof", "the certificate is for another block");
+  }
+  Status s = VerifyQuorumCert(certifying.commit_qc(), chain_id, council);
+  if (!s.ok()) return Status::Invalid("bad_proof", "certificate: " + s.message());
+  auto root = FixedFromBytes<32>(header.state_root());
+  if (!root) return Status::Invalid("bad_proof", "state root of the wrong length");
+  std::optional<Hash32> value_hash;
+  if (value) value_hash = crypto::Sha256(*value);
+  return smt::VerifyProof(*root, TreeKey(key), value_hash, ProofFromProto(proof));
+}
+
+}  // namespace civitas
