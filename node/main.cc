@@ -43,6 +43,13 @@ void SetUpLogging(const Config& c) {
 
 int CmdStart(const std::string& home, const std::string& grpc_listen, int block_interval_ms,
              const std::string& log_level) {
+  // Signals are taken by a dedicated thread so the rest of the node never sees them. They are
+  // blocked first of all, so one that arrives during start-up waits for that thread.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   auto loaded = LoadHome(home);
   if (!loaded.ok()) return Die(loaded.status());
   Config config = loaded->config;
@@ -55,13 +62,6 @@ int CmdStart(const std::string& home, const std::string& grpc_listen, int block_
   auto key = ReadKeyFile(config.ValidatorKeyPath());
   if (!key.ok()) return Die(key.status());
 
-  // Signals are taken by a dedicated thread so the rest of the node never sees them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
   auto node = Node::Open(config, loaded->genesis, std::move(*key));
   if (!node.ok()) return Die(node.status());
   spdlog::info("chain {} at height {}", loaded->genesis.chain_id, (*node)->store().height());
@@ -72,7 +72,7 @@ int CmdStart(const std::string& home, const std::string& grpc_listen, int block_
     int sig = 0;
     sigwait(&signals, &sig);
     spdlog::info("signal {}: shutting down", sig);
-    raw->Stop();
+    raw->RequestStop();  // the main thread stops and destroys the node
   }).detach();
   s = (*node)->Wait();
   (*node)->Stop();

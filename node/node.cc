@@ -73,12 +73,14 @@ Status Node::Start() {
   return Status::Ok();
 }
 
-void Node::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
+void Node::RequestStop() {
+  std::lock_guard lock(mu_);
+  stopping_ = true;
   cv_.notify_all();
+}
+
+void Node::Stop() {
+  RequestStop();
   if (grpc_server_) {
     grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     grpc_server_.reset();

@@ -33,8 +33,12 @@ class Node {
 
   // Starts the gRPC server and the block producer. Fails if a port cannot be bound.
   Status Start();
-  // Stops serving and producing; returns when every thread has ended. Idempotent.
+  // Stops serving and producing; returns when every thread has ended. Idempotent. Only the
+  // thread that owns the node calls it.
   void Stop();
+  // Asks the node to stop: Wait() returns. Safe from any thread (a signal handler's thread);
+  // it touches nothing of the node after its lock is released.
+  void RequestStop();
   // Blocks until Stop() is called or the producer fails; returns the failure, if any.
   Status Wait();
 
