@@ -333,6 +333,46 @@ Result<Block> DecodeBlock(std::string_view data) {
   return Finish(r, std::move(b));
 }
 
+Result<Block> DecodeBlockHeader(std::string_view header, Bytes payload) {
+  Reader r(header);
+  Block b;
+  b.epoch = r.U64();
+  b.round = r.U64();
+  b.height = r.U64();
+  b.parent_id = r.Fixed<32>();
+  b.payload_digest = r.Fixed<32>();
+  b.proposer = r.U32();
+  b.qc = ReadQc(r);
+  auto done = Finish(r, std::move(b));
+  if (!done.ok()) return done;
+  if (payload.size() > kMaxPayloadBytes || crypto::Sha256(payload) != done->payload_digest) {
+    return BadEncoding("payload does not match the header's digest");
+  }
+  done->payload = std::move(payload);
+  return done;
+}
+
+Bytes EncodeSafetyData(const SafetyData& d) {
+  Bytes out;
+  PutU8(out, kSafetyDataVersion);
+  PutU64(out, d.epoch);
+  PutU64(out, d.last_voted_round);
+  PutU64(out, d.preferred_round);
+  EncodeQc(out, d.high_qc);
+  return out;
+}
+
+Result<SafetyData> DecodeSafetyData(std::string_view data) {
+  Reader r(data);
+  SafetyData d;
+  if (r.U8() != kSafetyDataVersion && r.ok()) r.Fail("unknown safety data version");
+  d.epoch = r.U64();
+  d.last_voted_round = r.U64();
+  d.preferred_round = r.U64();
+  d.high_qc = ReadQc(r);
+  return Finish(r, std::move(d));
+}
+
 Result<QuorumCert> DecodeQc(std::string_view data) {
   Reader r(data);
   QuorumCert qc = ReadQc(r);

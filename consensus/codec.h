@@ -8,6 +8,7 @@
 
 #include <string_view>
 
+#include "consensus/replica.h"
 #include "consensus/types.h"
 #include "ledger/status.h"
 
@@ -36,6 +37,15 @@ inline Result<Message> DecodeMessage(const Bytes& data) {
 
 Result<Block> DecodeBlock(std::string_view data);
 Result<QuorumCert> DecodeQc(std::string_view data);
+// A block from its header bytes (BlockHeaderBytes) and its payload, which must match the
+// header's payload digest. This is how a node rebuilds a committed block from its ledger.
+Result<Block> DecodeBlockHeader(std::string_view header, Bytes payload);
+
+// SafetyData on disk: version u8 (1) | epoch u64 | last_voted_round u64 | preferred_round u64 |
+// high_qc QC.
+inline constexpr uint8_t kSafetyDataVersion = 1;
+Bytes EncodeSafetyData(const SafetyData& data);
+Result<SafetyData> DecodeSafetyData(std::string_view data);
 
 // The messages signed with kVoteTag, kTimeoutTag and kProposalTag.
 Bytes VoteSigningBytes(std::string_view chain_id, Epoch epoch, Round round, const Hash32& block_id);

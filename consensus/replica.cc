@@ -171,8 +171,10 @@ void Replica::TryPropose(Actions& out) {
     RequestBlock(high_qc_.block_id, static_cast<ReplicaId>(config_.self + 1) % vs_.n(), out);
     return;
   }
+  std::optional<Bytes> payload = app_.MakePayload(*parent);
+  if (!payload) return;
   Block block = MakeBlock(vs_.epoch, round_, parent->height + 1, high_qc_.block_id, config_.self,
-                          high_qc_, app_.MakePayload(*parent));
+                          high_qc_, std::move(*payload));
   Proposal p{std::move(block), std::move(tc), {}};
   p.sig = config_.signer->Sign(kProposalTag,
                                ProposalSigningBytes(vs_.chain_id, vs_.epoch, round_, p.block.Id()));

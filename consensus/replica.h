@@ -49,7 +49,9 @@ class App {
  public:
   virtual ~App() = default;
   // The payload of a new block extending `parent`; called only on the round's leader.
-  virtual Bytes MakePayload(const Block& parent) = 0;
+  // nullopt means "not yet" (for example nothing to order and no empty block due): the
+  // replica does not propose until the node calls Replica::ProposeIfReady.
+  virtual std::optional<Bytes> MakePayload(const Block& parent) = 0;
   // Checks a proposed block's payload before this validator votes for it, for example that
   // the state root it claims equals this node's own execution of that height.
   // A non-ok Status means no vote.
@@ -124,10 +126,20 @@ class Replica {
   [[nodiscard]] Status OnFetchedBlocks(ReplicaId from, const BlockResponse& resp, Actions& out);
   // The timer scheduled for `round` fired.
   void OnLocalTimeout(Round round, Actions& out);
+  // Proposes now if this replica leads the current round, has not proposed in it, and
+  // App::MakePayload gives a payload. The node calls it when transactions arrive or an empty
+  // block falls due.
+  void ProposeIfReady(Actions& out) { TryPropose(out); }
+  // True when this replica leads the current round and has not proposed in it yet.
+  bool AwaitingProposal() const {
+    return vs_.Leader(round_) == config_.self && proposed_round_ < round_;
+  }
 
   Round round() const { return round_; }
   const QuorumCert& high_qc() const { return high_qc_; }
   const Block& committed() const { return committed_; }
+  // The QC certifying committed().
+  const QuorumCert& committed_qc() const { return committed_qc_; }
   SafetyData safety() const;
   const Block* FindBlock(const Hash32& id) const;
   const Config& config() const { return config_; }

@@ -27,7 +27,7 @@ using ReplicaId = uint32_t;
 using civitas::kVoteTag;
 inline constexpr char kTimeoutTag[] = "civitas/timeout/v1";
 inline constexpr char kProposalTag[] = "civitas/proposal/v1";
-inline constexpr char kBlockIdTag[] = "civitas/cblock/v1";
+inline constexpr std::string_view kBlockIdTag = civitas::kConsensusBlockTag;
 
 // Hard bounds every decoded input meets.
 inline constexpr uint32_t kMaxValidators = 1024;

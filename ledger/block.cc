@@ -84,6 +84,52 @@ Status VerifyQuorumCert(const v1::QuorumCert& qc, std::string_view chain_id,
   return Status::Ok();
 }
 
+Result<ConsensusHeaderPrefix> ParseConsensusHeaderPrefix(std::string_view header) {
+  constexpr size_t kPrefix = 8 * 3 + 32 * 2;
+  if (header.size() < kPrefix) return Status::Invalid("bad_qc", "consensus header too short");
+  const auto* p = reinterpret_cast<const uint8_t*>(header.data());
+  ConsensusHeaderPrefix out;
+  out.epoch = GetU64(p);
+  out.round = GetU64(p + 8);
+  out.height = GetU64(p + 16);
+  std::copy_n(p + 24, 32, out.parent_id.begin());
+  std::copy_n(p + 56, 32, out.payload_digest.begin());
+  return out;
+}
+
+std::string CanonicalBlockBytes(const v1::Block& block) {
+  std::string out;
+  // Messages without maps or unknown fields serialize the same way everywhere: fields in
+  // number order, defaults omitted.
+  block.SerializeToString(&out);
+  return out;
+}
+
+Status VerifyCommitCertificate(const v1::CommittedBlock& cb, std::string_view chain_id,
+                               const ValidatorSet& validators) {
+  const auto& qc = cb.commit_qc();
+  Status s = VerifyQuorumCert(qc, chain_id, validators);
+  if (!s.ok()) return s;
+  const std::string& header = cb.consensus_header();
+  Hash32 id = crypto::TaggedHash(kConsensusBlockTag, header);
+  if (qc.block_id() != AsStringView(id)) {
+    return Status::Invalid("bad_qc", "certificate is for another consensus block");
+  }
+  auto prefix = ParseConsensusHeaderPrefix(header);
+  if (!prefix.ok()) return prefix.status();
+  const auto& h = cb.block().header();
+  if (prefix->epoch != qc.epoch() || prefix->round != qc.round() || prefix->epoch != h.epoch() ||
+      prefix->round != h.round() || prefix->height != h.height()) {
+    return Status::Invalid("bad_qc",
+                           "consensus header does not match the block's height, "
+                           "epoch or round");
+  }
+  if (prefix->payload_digest != crypto::Sha256(CanonicalBlockBytes(cb.block()))) {
+    return Status::Invalid("bad_qc", "consensus header does not carry this block");
+  }
+  return Status::Ok();
+}
+
 void AddVote(v1::QuorumCert& qc, std::string_view chain_id, const crypto::SecretKey& key) {
   Hash32 id{};
   std::copy_n(qc.block_id().begin(), std::min<size_t>(32, qc.block_id().size()), id.begin());

@@ -33,8 +33,9 @@ class ValidatorSet {
   size_t size() const { return keys_.size(); }
   // Largest f with n >= 3f + 1.
   size_t max_faulty() const { return keys_.empty() ? 0 : (keys_.size() - 1) / 3; }
-  // 2f + 1 of n = 3f + 1; in general n - f, which any two quorums intersect in an honest node.
-  size_t quorum() const { return keys_.size() - max_faulty(); }
+  // The smallest q with 2q - n > f: any two quorums share an honest validator. 2f + 1 when
+  // n = 3f + 1; the same rule as consensus::DefaultQuorum.
+  size_t quorum() const { return (keys_.size() + max_faulty()) / 2 + 1; }
   bool Contains(const crypto::PublicKey& pk) const;
   const std::vector<crypto::PublicKey>& keys() const { return keys_; }
 
@@ -46,6 +47,27 @@ class ValidatorSet {
 // over VoteBytes(chain_id, qc.epoch, qc.round, qc.block_id). Reasons: bad_qc.
 Status VerifyQuorumCert(const v1::QuorumCert& qc, std::string_view chain_id,
                         const ValidatorSet& validators);
+
+// The fixed-width start of a consensus block header (docs/CONSENSUS.md, "Header"): what the
+// ledger needs to bind a certificate to a block without the consensus module.
+struct ConsensusHeaderPrefix {
+  uint64_t epoch = 0;
+  uint64_t round = 0;
+  uint64_t height = 0;
+  Hash32 parent_id{};
+  Hash32 payload_digest{};
+};
+Result<ConsensusHeaderPrefix> ParseConsensusHeaderPrefix(std::string_view header);
+
+// The canonical serialization of a block: what a consensus payload carries. A payload whose
+// bytes differ from the canonical serialization of what they decode to is refused.
+std::string CanonicalBlockBytes(const v1::Block& block);
+
+// Checks that `cb.commit_qc` is a valid council certificate (VerifyQuorumCert) for the
+// consensus header `cb.consensus_header`, and that this header carries `cb.block`: same epoch,
+// round and height, payload digest = SHA-256 of CanonicalBlockBytes(block). Reasons: bad_qc.
+Status VerifyCommitCertificate(const v1::CommittedBlock& cb, std::string_view chain_id,
+                               const ValidatorSet& validators);
 
 // Signs a vote and adds it to `qc` (whose epoch, round and block id must be set).
 void AddVote(v1::QuorumCert& qc, std::string_view chain_id, const crypto::SecretKey& key);

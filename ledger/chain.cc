@@ -69,21 +69,11 @@ Result<std::vector<DecodedTx>> DecodeBlockTxs(const v1::Block& block, const Gene
   return txs;
 }
 
-Result<PreparedBlock> PrepareBlock(const Store& store, const Genesis& genesis,
-                                   const v1::Block& block, bool signatures_checked) {
+Status CheckHeader(const Genesis& genesis, const v1::Block& block, uint64_t parent_time_ms) {
   const auto& h = block.header();
-  auto tip = ReadTip(store, genesis);
-  if (!tip.ok()) return tip.status();
-  const uint64_t height = tip->height + 1;
-  if (h.height() != height)
-    return BadBlock(h.height(), "expected height " + std::to_string(height));
+  const uint64_t height = h.height();
   if (h.chain_id() != genesis.chain_id) return BadBlock(height, "wrong chain id");
-  if (h.parent_id() != Str(tip->id)) return BadBlock(height, "parent id is not the tip's id");
-  if (h.time_ms() < tip->time_ms) return BadBlock(height, "time goes backwards");
-  if (h.state_height() != tip->height || h.state_root() != Str(tip->state_root)) {
-    return BadBlock(height, "certified state root differs from this node's execution of height " +
-                                std::to_string(tip->height));
-  }
+  if (h.time_ms() < parent_time_ms) return BadBlock(height, "time goes backwards");
   auto proposer = FixedFromBytes<32>(h.proposer());
   if (!proposer || !genesis.validator_set().Contains(*proposer)) {
     return BadBlock(height, "proposer is not a council validator");
@@ -95,6 +85,41 @@ Result<PreparedBlock> PrepareBlock(const Store& store, const Genesis& genesis,
   }
   if (h.tx_count() != static_cast<uint32_t>(block.txs_size())) {
     return BadBlock(height, "tx_count does not match the transactions");
+  }
+  if (h.parent_id().size() != 32 || h.tx_root().size() != 32 || h.state_root().size() != 32) {
+    return BadBlock(height, "hash field of the wrong length");
+  }
+  return Status::Ok();
+}
+
+Result<PreparedBlock> PrepareBlock(const Store& store, const Genesis& genesis,
+                                   const v1::Block& block, bool signatures_checked) {
+  const auto& h = block.header();
+  auto tip = ReadTip(store, genesis);
+  if (!tip.ok()) return tip.status();
+  const uint64_t height = tip->height + 1;
+  if (h.height() != height)
+    return BadBlock(h.height(), "expected height " + std::to_string(height));
+  if (h.parent_id() != Str(tip->id)) return BadBlock(height, "parent id is not the tip's id");
+  Status s = CheckHeader(genesis, block, tip->time_ms);
+  if (!s.ok()) return s;
+  // The certified state is one this store executed, never older than the parent's.
+  uint64_t parent_state_height = 0;
+  if (tip->height > 0) {
+    auto parent = store.GetBlock(tip->height);
+    if (!parent.ok()) return parent.status();
+    parent_state_height = parent->block().header().state_height();
+  }
+  if (h.state_height() > tip->height || h.state_height() < parent_state_height) {
+    return BadBlock(height, "certified state height " + std::to_string(h.state_height()) +
+                                " is outside [" + std::to_string(parent_state_height) + ", " +
+                                std::to_string(tip->height) + "]");
+  }
+  auto root = store.StateRoot(h.state_height());
+  if (!root.ok()) return root.status();
+  if (h.state_root() != Str(*root)) {
+    return BadBlock(height, "certified state root differs from this node's execution of height " +
+                                std::to_string(h.state_height()));
   }
   PreparedBlock p;
   auto txs = DecodeBlockTxs(block, genesis, !signatures_checked);
@@ -109,44 +134,67 @@ Result<PreparedBlock> PrepareBlock(const Store& store, const Genesis& genesis,
   return Execute(store, genesis, std::move(p));
 }
 
+v1::Block AssembleBlock(const Genesis& genesis, const BlockTemplate& t,
+                        const crypto::PublicKey& proposer, uint64_t time_ms,
+                        const std::vector<DecodedTx>& txs) {
+  v1::Block block;
+  auto* h = block.mutable_header();
+  h->set_chain_id(genesis.chain_id);
+  h->set_height(t.height);
+  h->set_parent_id(Str(t.parent_id));
+  h->set_state_height(t.state_height);
+  h->set_state_root(Str(t.state_root));
+  h->set_proposer(std::string(AsStringView(proposer)));
+  h->set_time_ms(std::max(time_ms, t.parent_time_ms));
+  h->set_tx_count(static_cast<uint32_t>(txs.size()));
+  h->set_epoch(t.epoch);
+  h->set_round(t.round);
+  std::vector<Hash32> ids;
+  ids.reserve(txs.size());
+  for (const auto& tx : txs) {
+    *block.add_txs() = tx.envelope;
+    ids.push_back(tx.id);
+  }
+  h->set_tx_root(Str(MerkleRoot(ids)));
+  return block;
+}
+
+Result<BlockTemplate> NextOnTip(const Store& store, const Genesis& genesis) {
+  auto tip = ReadTip(store, genesis);
+  if (!tip.ok()) return tip.status();
+  BlockTemplate t;
+  t.height = tip->height + 1;
+  t.parent_id = tip->id;
+  t.parent_time_ms = tip->time_ms;
+  t.state_height = tip->height;
+  t.state_root = tip->state_root;
+  t.round = tip->height + 1;
+  return t;
+}
+
 Result<PreparedBlock> BuildBlock(const Store& store, const Genesis& genesis,
                                  const crypto::PublicKey& proposer, uint64_t time_ms,
                                  std::vector<DecodedTx> txs) {
-  auto tip = ReadTip(store, genesis);
-  if (!tip.ok()) return tip.status();
+  auto t = NextOnTip(store, genesis);
+  if (!t.ok()) return t.status();
   PreparedBlock p;
-  auto* h = p.block.mutable_header();
-  h->set_chain_id(genesis.chain_id);
-  h->set_height(tip->height + 1);
-  h->set_parent_id(Str(tip->id));
-  h->set_state_height(tip->height);
-  h->set_state_root(Str(tip->state_root));
-  h->set_proposer(std::string(AsStringView(proposer)));
-  h->set_time_ms(std::max(time_ms, tip->time_ms));
-  h->set_tx_count(static_cast<uint32_t>(txs.size()));
-  h->set_round(tip->height + 1);
-  for (const auto& tx : txs) {
-    *p.block.add_txs() = tx.envelope;
-    p.tx_ids.push_back(tx.id);
-  }
-  h->set_tx_root(Str(MerkleRoot(p.tx_ids)));
+  p.block = AssembleBlock(genesis, *t, proposer, time_ms, txs);
+  for (const auto& tx : txs) p.tx_ids.push_back(tx.id);
   p.txs = std::move(txs);
-  auto id = BlockId(*h);
+  auto id = BlockId(p.block.header());
   if (!id.ok()) return id.status();
   p.id = *id;
   return Execute(store, genesis, std::move(p));
 }
 
 Status CommitPrepared(Store& store, const Genesis& genesis, const PreparedBlock& prepared,
-                      const v1::QuorumCert& commit_qc) {
-  if (commit_qc.block_id() != Str(prepared.id)) {
-    return Status::Invalid("bad_qc", "certificate is for another block");
-  }
-  Status s = VerifyQuorumCert(commit_qc, genesis.chain_id, genesis.validator_set());
-  if (!s.ok()) return s;
+                      const v1::QuorumCert& commit_qc, const std::string& consensus_header) {
   v1::CommittedBlock committed;
   *committed.mutable_block() = prepared.block;
   *committed.mutable_commit_qc() = commit_qc;
+  committed.set_consensus_header(consensus_header);
+  Status s = VerifyCommitCertificate(committed, genesis.chain_id, genesis.validator_set());
+  if (!s.ok()) return s;
   return store.CommitBlock(committed, prepared.id, prepared.tx_ids, prepared.exec,
                            prepared.new_root, prepared.nodes);
 }

@@ -29,22 +29,48 @@ struct PreparedBlock {
 Result<std::vector<DecodedTx>> DecodeBlockTxs(const v1::Block& block, const Genesis& genesis,
                                               bool verify_signatures);
 
+// What a new block must say about its parent and the state it certifies.
+struct BlockTemplate {
+  uint64_t height = 0;
+  Hash32 parent_id{};  // ledger block id of the parent (zero for height 1)
+  uint64_t parent_time_ms = 0;
+  uint64_t state_height = 0;  // a height the proposer has executed
+  Hash32 state_root{};        // the state root after state_height
+  uint64_t epoch = 0;
+  uint64_t round = 0;
+};
+
+// Checks the header fields that need no state: chain id, size caps, proposer in the council,
+// transaction count, epoch, time not before `parent_time_ms`. Reasons: bad_block.
+Status CheckHeader(const Genesis& genesis, const v1::Block& block, uint64_t parent_time_ms);
+
 // Checks `block` as block store.height()+1: header linkage (chain id, height, parent id, time),
-// proposer in the council, transaction count and root, the certified state root of the parent,
-// every transaction (signatures unless `signatures_checked`), nonces; then executes it.
+// proposer in the council, transaction count and root, the certified state root (a height
+// between the parent's certified height and the tip, with the root this store computed for
+// it), every transaction (signatures unless `signatures_checked`), nonces; then executes it.
 // Reasons: bad_block, bad_nonce, or a transaction's reason. Writes nothing.
 Result<PreparedBlock> PrepareBlock(const Store& store, const Genesis& genesis,
                                    const v1::Block& block, bool signatures_checked = false);
 
-// Builds the next block from transactions already checked (signatures verified), as proposer
-// `proposer_key` at `time_ms` (raised to the parent's time if lower).
+// The block `t` describes, proposed by `proposer` at `time_ms` (raised to the parent's time
+// if lower), holding `txs` (already checked) in order. Not executed.
+v1::Block AssembleBlock(const Genesis& genesis, const BlockTemplate& t,
+                        const crypto::PublicKey& proposer, uint64_t time_ms,
+                        const std::vector<DecodedTx>& txs);
+
+// The template of the block after the store's tip, certifying the tip's state.
+Result<BlockTemplate> NextOnTip(const Store& store, const Genesis& genesis);
+
+// Assembles the block after the store's tip (NextOnTip) and executes it. For tools and tests
+// that extend a chain one block at a time; the validator proposes through AssembleBlock.
 Result<PreparedBlock> BuildBlock(const Store& store, const Genesis& genesis,
                                  const crypto::PublicKey& proposer, uint64_t time_ms,
                                  std::vector<DecodedTx> txs);
 
-// Writes a prepared block with the certificate that commits it, after checking the certificate
-// against the genesis council.
+// Writes a prepared block with the certificate that commits it (a QC on the consensus block
+// whose header is `consensus_header`), after VerifyCommitCertificate against the genesis
+// council.
 Status CommitPrepared(Store& store, const Genesis& genesis, const PreparedBlock& prepared,
-                      const v1::QuorumCert& commit_qc);
+                      const v1::QuorumCert& commit_qc, const std::string& consensus_header);
 
 }  // namespace civitas

@@ -5,10 +5,33 @@
 #include <set>
 #include <sstream>
 
+#include "genesis/system_contracts.h"
+
 namespace civitas {
 namespace {
 
 using nlohmann::json;
+
+// An integer as contracts store it: 8 bytes big-endian.
+std::string Int(uint64_t v) {
+  Bytes b;
+  PutU64(b, v);
+  return std::string(AsStringView(b));
+}
+
+json NationToJson(const Genesis& g) {
+  json council = json::array();
+  for (const auto& a : g.council()) council.push_back(ToHex(a));
+  const NationParams& n = g.nation;
+  return {{"council", council},
+          {"council_approvals", g.council_approvals()},
+          {"citizenship_validity", n.citizenship_validity},
+          {"voting_period", n.voting_period},
+          {"quorum", n.quorum},
+          {"threshold", n.threshold},
+          {"proposal_deposit", n.proposal_deposit},
+          {"timelock", n.timelock}};
+}
 
 Status Bad(const std::string& msg) { return Status::Invalid("bad_genesis", msg); }
 
@@ -38,10 +61,104 @@ json ToJson(const Genesis& g) {
                  {"tx_base_gas", g.params.tx_base_gas},
                  {"tx_byte_gas", g.params.tx_byte_gas},
                  {"deploy_byte_gas", g.params.deploy_byte_gas}};
+  j["nation"] = NationToJson(g);
+  j["system_contracts"] = json::array();
+  for (const auto& c : BuiltSystemContracts()) {
+    j["system_contracts"].push_back(
+        {{"name", c.name}, {"address", ToHex(c.address)}, {"code_hash", ToHex(c.code_hash)}});
+  }
   return j;
 }
 
+Status ParseNation(const json& j, Genesis& g) {
+  NationParams& n = g.nation;
+  if (j.contains("council")) {
+    std::set<Address> seen;
+    for (const auto& a : j["council"]) {
+      auto addr = ParseAddress(a.get<std::string>());
+      if (!addr) return Bad("nation.council: an address is 40 hex digits");
+      if (!seen.insert(*addr).second) return Bad("nation.council: a member is listed twice");
+      n.council.push_back(*addr);
+    }
+  }
+  n.council_approvals = j.value("council_approvals", n.council_approvals);
+  n.citizenship_validity = j.value("citizenship_validity", n.citizenship_validity);
+  n.voting_period = j.value("voting_period", n.voting_period);
+  n.quorum = j.value("quorum", n.quorum);
+  n.threshold = j.value("threshold", n.threshold);
+  n.proposal_deposit = j.value("proposal_deposit", n.proposal_deposit);
+  n.timelock = j.value("timelock", n.timelock);
+  return Status::Ok();
+}
+
+Status CheckNation(const Genesis& g) {
+  const NationParams& n = g.nation;
+  const uint64_t kMax = static_cast<uint64_t>(INT64_MAX);
+  for (uint64_t v : {n.council_approvals, n.citizenship_validity, n.voting_period, n.quorum,
+                     n.threshold, n.proposal_deposit, n.timelock}) {
+    if (v > kMax) return Bad("nation: every parameter must fit a signed 64-bit integer");
+  }
+  const uint64_t members = g.council().size();
+  if (members == 0) return Bad("nation: the council is empty");
+  if (g.council_approvals() < 1 || g.council_approvals() > members) {
+    return Bad("nation.council_approvals must be between 1 and the size of the council");
+  }
+  if (n.citizenship_validity < 1) return Bad("nation.citizenship_validity must be at least 1");
+  if (n.voting_period < 1) return Bad("nation.voting_period must be at least 1");
+  if (n.threshold > 99) return Bad("nation.threshold is a percentage below 100");
+  return Status::Ok();
+}
+
+Status CheckSystemContracts(const json& list) {
+  const auto& built = BuiltSystemContracts();
+  if (!list.is_array() || list.size() != built.size()) {
+    return Bad("system_contracts must list the " + std::to_string(built.size()) +
+               " system contracts of this build");
+  }
+  for (size_t i = 0; i < built.size(); ++i) {
+    const auto& c = built[i];
+    const json& e = list[i];
+    if (e.at("name").get<std::string>() != c.name) {
+      return Bad("system_contracts[" + std::to_string(i) + "] must be " + c.name);
+    }
+    auto addr = ParseAddress(e.at("address").get<std::string>());
+    if (!addr || *addr != c.address) {
+      return Bad("system contract " + c.name + " must be at " + ToHex(c.address));
+    }
+    auto hash = FixedFromHex<32>(e.at("code_hash").get<std::string>());
+    if (!hash || *hash != c.code_hash) {
+      return Bad("system contract " + c.name + ": code_hash " +
+                 e.at("code_hash").get<std::string>() + " does not match this build's " +
+                 ToHex(c.code_hash));
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+const std::vector<GenesisContract>& BuiltSystemContracts() {
+  static const std::vector<GenesisContract> contracts = [] {
+    std::vector<GenesisContract> out;
+    for (const auto& c : nation::SystemContracts()) {
+      out.push_back({std::string(c.name), SystemAddress(c.name), crypto::Sha256(c.code)});
+    }
+    return out;
+  }();
+  return contracts;
+}
+
+std::vector<Address> Genesis::council() const {
+  if (!nation.council.empty()) return nation.council;
+  std::vector<Address> out;
+  for (const auto& v : validators) out.push_back(AddressOf(v.public_key));
+  return out;
+}
+
+uint64_t Genesis::council_approvals() const {
+  if (nation.council_approvals != 0) return nation.council_approvals;
+  return council().size() / 2 + 1;
+}
 
 ValidatorSet Genesis::validator_set() const {
   std::vector<crypto::PublicKey> keys;
@@ -52,6 +169,28 @@ ValidatorSet Genesis::validator_set() const {
 StateWrites Genesis::InitialState() const {
   StateWrites w;
   for (const auto& a : accounts) w[AccountKey(a.address)] = EncodeAccount({a.balance, 0});
+  // The system contracts, at their fixed addresses.
+  for (const auto& c : nation::SystemContracts()) {
+    Hash32 code_hash = crypto::Sha256(c.code);
+    w[CodeKey(code_hash)] = std::string(c.code);
+    w[CodeHashKey(SystemAddress(c.name))] = std::string(AsStringView(code_hash));
+  }
+  // Their founding storage (layouts in genesis/contracts/*.casm and docs/NATION.md).
+  const Address citizenship = SystemAddress("citizenship");
+  const std::vector<Address> members = council();
+  w[StorageKey(citizenship, "param/approvals")] = Int(council_approvals());
+  w[StorageKey(citizenship, "param/validity")] = Int(nation.citizenship_validity);
+  w[StorageKey(citizenship, "council/n")] = Int(members.size());
+  for (size_t i = 0; i < members.size(); ++i) {
+    w[StorageKey(citizenship, "council/" + Int(i))] = std::string(AsStringView(members[i]));
+    w[StorageKey(citizenship, "member/" + std::string(AsStringView(members[i])))] = Int(1);
+  }
+  const Address governance = SystemAddress("governance");
+  w[StorageKey(governance, "param/voting_period")] = Int(nation.voting_period);
+  w[StorageKey(governance, "param/quorum")] = Int(nation.quorum);
+  w[StorageKey(governance, "param/threshold")] = Int(nation.threshold);
+  w[StorageKey(governance, "param/deposit")] = Int(nation.proposal_deposit);
+  w[StorageKey(governance, "param/timelock")] = Int(nation.timelock);
   return w;
 }
 
@@ -97,6 +236,17 @@ Result<Genesis> ParseGenesis(std::string_view text) {
       g.params.tx_byte_gas = p.value("tx_byte_gas", g.params.tx_byte_gas);
       g.params.deploy_byte_gas = p.value("deploy_byte_gas", g.params.deploy_byte_gas);
     }
+    if (j.contains("nation")) {
+      Status s = ParseNation(j["nation"], g);
+      if (!s.ok()) return s;
+    }
+    // A file written before the system contracts existed gets this build's; a file that names
+    // them must name exactly this build's code.
+    if (j.contains("system_contracts")) {
+      Status s = CheckSystemContracts(j["system_contracts"]);
+      if (!s.ok()) return s;
+    }
+    g.system_contracts = BuiltSystemContracts();
   } catch (const json::exception& e) {
     return Bad(std::string("missing or mistyped field: ") + e.what());
   }
@@ -108,6 +258,8 @@ Result<Genesis> ParseGenesis(std::string_view text) {
   if (p.tx_base_gas + p.tx_byte_gas * kMaxTxBytes > p.max_tx_gas) {
     return Bad("params: the intrinsic gas of the largest transaction exceeds max_tx_gas");
   }
+  Status nation = CheckNation(g);
+  if (!nation.ok()) return nation;
   g.hash = crypto::Sha256(ToJson(g).dump());
   return g;
 }

@@ -1,6 +1,7 @@
 #pragma once
 
-// The genesis file (genesis/README.md): chain id, council, initial accounts and parameters.
+// The genesis file (genesis/README.md): chain id, council, initial accounts and parameters, the
+// nation's founding parameters and the system contracts deployed at height 0 (docs/NATION.md).
 
 #include <string>
 #include <vector>
@@ -21,15 +22,45 @@ struct GenesisAccount {
   uint64_t balance = 0;
 };
 
+// The nation's founding parameters (genesis.json "nation"). They seed the system contracts'
+// storage at height 0; afterwards only governance changes them. Every value fits an int64.
+struct NationParams {
+  std::vector<Address> council;               // who approves citizenship; empty: the validators
+  uint64_t council_approvals = 0;             // M of the council; 0: a majority, floor(N/2) + 1
+  uint64_t citizenship_validity = 1'000'000;  // blocks from issue or renewal to expiry
+  uint64_t voting_period = 1000;              // blocks a proposal is open for votes
+  uint64_t quorum = 1;                        // tokens that must vote (yes + no + abstain)
+  uint64_t threshold = 50;                    // passes when yes * 100 > threshold * (yes + no)
+  uint64_t proposal_deposit = 1000;           // tokens a proposal locks
+  uint64_t timelock = 0;                      // blocks between the end of a vote and execution
+};
+
+// A system contract deployed at genesis: name, SystemAddress(name) and the SHA-256 of its code.
+struct GenesisContract {
+  std::string name;
+  Address address{};
+  Hash32 code_hash{};
+};
+
+// The system contracts of this build (genesis/contracts/), in deployment order.
+const std::vector<GenesisContract>& BuiltSystemContracts();
+
 struct Genesis {
   std::string chain_id;
   uint64_t genesis_time_ms = 0;
   std::vector<GenesisValidator> validators;
   std::vector<GenesisAccount> accounts;
   ChainParams params;
+  NationParams nation;
+  // Filled by ParseGenesis (always BuiltSystemContracts(): a file naming other code is refused).
+  std::vector<GenesisContract> system_contracts;
   Hash32 hash{};  // SHA-256 of the canonical JSON (sorted keys, no spaces)
 
   ValidatorSet validator_set() const;
+  // The council at genesis: nation.council, or the validators' account addresses.
+  std::vector<Address> council() const;
+  // M: nation.council_approvals, or a majority of council().
+  uint64_t council_approvals() const;
   // The state at height 0.
   StateWrites InitialState() const;
 };

@@ -7,7 +7,7 @@ namespace civitas {
 // Hard limits every input meets (docs/PROTOCOL.md, "Limits").
 inline constexpr size_t kMaxTxBytes = 64 * 1024;  // whole Transaction envelope
 inline constexpr size_t kMaxBlockTxs = 10000;
-inline constexpr size_t kMaxBlockBytes = 16 * 1024 * 1024;
+inline constexpr size_t kMaxBlockBytes = 4 * 1024 * 1024;  // = the consensus payload cap
 inline constexpr size_t kMaxChainIdLength = 64;
 
 // Chain parameters fixed at genesis (genesis.json "params").

@@ -10,14 +10,14 @@
 namespace civitas {
 namespace {
 
-constexpr char kFormatVersion[] = "civitas-store-1";
+constexpr char kFormatVersion[] = "civitas-store-2";
 constexpr char kMetaFormat[] = "format";
 constexpr char kMetaChainId[] = "chain_id";
 constexpr char kMetaGenesisHash[] = "genesis_hash";
 constexpr char kMetaHeight[] = "height";
 
-const char* const kFamilies[] = {"default", "blocks", "block_ids", "txs",  "receipts",
-                                 "state",   "nodes",  "values",    "roots"};
+const char* const kFamilies[] = {"default", "blocks", "block_ids", "txs",   "receipts",
+                                 "state",   "nodes",  "values",    "roots", "consensus"};
 
 std::string U64Key(uint64_t v) {
   Bytes b;
@@ -114,6 +114,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Genesi
   store->nodes_ = h[6];
   store->values_ = h[7];
   store->roots_ = h[8];
+  store->consensus_ = h[9];
 
   auto format = store->RawGet(store->meta_, kMetaFormat);
   if (!format.ok()) return format.status();
@@ -209,6 +210,35 @@ Result<std::optional<std::string>> Store::RawGet(rocksdb::ColumnFamilyHandle* cf
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return FromRocks(s, "read failed");
   return std::optional<std::string>(std::move(value));
+}
+
+Status Store::WriteConsensus(const std::vector<std::pair<std::string, std::string>>& puts,
+                             const std::vector<std::string>& deletes) {
+  if (read_only_)
+    return Status::Error(Status::Code::kFailedPrecondition, "read_only", "store is read-only");
+  rocksdb::WriteBatch batch;
+  for (const auto& k : deletes) batch.Delete(consensus_, Sl(k));
+  for (const auto& [k, v] : puts) batch.Put(consensus_, Sl(k), Sl(v));
+  rocksdb::WriteOptions wo;
+  wo.sync = sync_;
+  rocksdb::Status s = db_->Write(wo, &batch);
+  if (!s.ok()) return FromRocks(s, "consensus record write failed");
+  return Status::Ok();
+}
+
+Result<std::optional<std::string>> Store::GetConsensus(std::string_view key) const {
+  return RawGet(consensus_, key);
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> Store::ScanConsensus(
+    std::string_view prefix) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), consensus_));
+  for (it->Seek(Sl(prefix)); it->Valid() && it->key().starts_with(Sl(prefix)); it->Next()) {
+    out.emplace_back(it->key().ToString(), it->value().ToString());
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "consensus record scan failed");
+  return out;
 }
 
 Result<Hash32> Store::StateRoot(uint64_t height) const {

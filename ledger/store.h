@@ -74,6 +74,15 @@ class Store : public StateReader, public smt::NodeReader {
                      const std::vector<Hash32>& tx_ids, const BlockExecution& exec,
                      const Hash32& new_root, const smt::NodeBatch& nodes);
 
+  // The validator's consensus records (safety data, blocks voted for), opaque to the store:
+  // one synced batch of deletes then puts; a point read; a scan of the keys with a prefix in
+  // key order. The owner is node/validator.cc; docs/STORAGE.md lists the keys.
+  Status WriteConsensus(const std::vector<std::pair<std::string, std::string>>& puts,
+                        const std::vector<std::string>& deletes = {});
+  Result<std::optional<std::string>> GetConsensus(std::string_view key) const;
+  Result<std::vector<std::pair<std::string, std::string>>> ScanConsensus(
+      std::string_view prefix) const;
+
  private:
   Store() = default;
   Status Init(const Genesis& genesis);
@@ -92,6 +101,7 @@ class Store : public StateReader, public smt::NodeReader {
   rocksdb::ColumnFamilyHandle* nodes_ = nullptr;
   rocksdb::ColumnFamilyHandle* values_ = nullptr;
   rocksdb::ColumnFamilyHandle* roots_ = nullptr;
+  rocksdb::ColumnFamilyHandle* consensus_ = nullptr;
   std::string chain_id_;
   std::atomic<uint64_t> height_{0};
   bool read_only_ = false;

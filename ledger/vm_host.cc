@@ -120,6 +120,20 @@ vm::CallResult LedgerHost::Call(const vm::Address& to, std::string_view function
   return out;
 }
 
+bool LedgerHost::ReplaceCode(const vm::Address& target, const vm::Address& source) {
+  static const Address kGovernance = SystemAddress("governance");
+  if (self_ != kGovernance) return false;
+  auto target_hash = ctx_.state.Get(CodeHashKey(target));
+  auto source_hash = ctx_.state.Get(CodeHashKey(source));
+  if (!target_hash.ok() || !source_hash.ok()) {
+    Record(!target_hash.ok() ? target_hash.status() : source_hash.status());
+    return false;
+  }
+  if (!target_hash->has_value() || !source_hash->has_value()) return false;
+  ctx_.state.Set(CodeHashKey(target), **source_hash);
+  return true;
+}
+
 uint64_t LedgerHost::Snapshot() {
   marks_.emplace_back(ctx_.state.Snapshot(), ctx_.events.size());
   return marks_.size() - 1;

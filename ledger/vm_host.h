@@ -55,6 +55,9 @@ class LedgerHost final : public vm::Host {
                     const std::array<uint8_t, 64>& sig) override;
   vm::CallResult Call(const vm::Address& to, std::string_view function,
                       const std::vector<vm::Value>& args, uint64_t gas, uint32_t depth) override;
+  // Accepted only from the governance contract (SystemAddress("governance")), for a target and a
+  // source that both hold code: the target's code hash becomes the source's.
+  bool ReplaceCode(const vm::Address& target, const vm::Address& source) override;
   uint64_t Snapshot() override;
   void RevertTo(uint64_t mark) override;
 

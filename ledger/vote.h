@@ -10,6 +10,9 @@
 namespace civitas {
 
 inline constexpr std::string_view kVoteTag = "civitas/vote/v1";
+// The consensus block id is TaggedHash(kConsensusBlockTag, consensus header bytes); votes and
+// certificates sign that id.
+inline constexpr std::string_view kConsensusBlockTag = "civitas/cblock/v1";
 
 // lp(chain_id) || u64(epoch) || u64(round) || block_id.
 inline Bytes VoteBytes(std::string_view chain_id, uint64_t epoch, uint64_t round,

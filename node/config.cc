@@ -28,6 +28,17 @@ Status ValidateConfig(const Config& c) {
   if (c.block_interval_ms < 10 || c.block_interval_ms > 60'000) {
     return Bad("block_interval_ms must be in [10, 60000]");
   }
+  if (c.timeout_base_ms < 2 * c.block_interval_ms || c.timeout_base_ms > c.timeout_max_ms) {
+    return Bad(
+        "timeout_base_ms must be at least twice block_interval_ms and at most "
+        "timeout_max_ms");
+  }
+  for (const auto& peer : c.p2p_peers) {
+    auto at = peer.find('@');
+    if (at != 64 || !ValidHostPort(peer.substr(at + 1))) {
+      return Bad("p2p peer '" + peer + "' is not <64 hex digits of a public key>@host:port");
+    }
+  }
   if (c.max_block_txs == 0 || c.max_block_txs > 10000)
     return Bad("max_block_txs must be in [1, 10000]");
   if (c.mempool_max_txs == 0 || c.mempool_max_bytes == 0 || c.mempool_max_per_sender == 0) {
@@ -61,7 +72,9 @@ Result<Config> LoadConfig(const std::string& home) {
                                            "http.listen",
                                            "p2p.listen",
                                            "consensus.block_interval_ms",
-                                           "consensus.create_empty_blocks",
+                                           "p2p.peers",
+                                           "consensus.timeout_base_ms",
+                                           "consensus.timeout_max_ms",
                                            "consensus.max_block_txs",
                                            "mempool.max_txs",
                                            "mempool.max_bytes",
@@ -99,14 +112,6 @@ Result<Config> LoadConfig(const std::string& home) {
     else
       wrong = path;
   };
-  auto flag = [&](const char* path, bool& out) {
-    auto node = t.at_path(path);
-    if (!node) return;
-    if (auto v = node.value<bool>())
-      out = *v;
-    else
-      wrong = path;
-  };
   str("moniker", c.moniker);
   str("grpc.listen", c.grpc_listen);
   num("grpc.max_receive_bytes", c.grpc_max_receive_bytes);
@@ -115,7 +120,19 @@ Result<Config> LoadConfig(const std::string& home) {
   str("http.listen", c.http_listen);
   str("p2p.listen", c.p2p_listen);
   num("consensus.block_interval_ms", c.block_interval_ms);
-  flag("consensus.create_empty_blocks", c.create_empty_blocks);
+  num("consensus.timeout_base_ms", c.timeout_base_ms);
+  num("consensus.timeout_max_ms", c.timeout_max_ms);
+  if (auto node = t.at_path("p2p.peers")) {
+    const toml::array* arr = node.as_array();
+    if (!arr) wrong = "p2p.peers";
+    for (size_t i = 0; arr && i < arr->size(); ++i) {
+      if (auto v = (*arr)[i].value<std::string>()) {
+        c.p2p_peers.push_back(*v);
+      } else {
+        wrong = "p2p.peers";
+      }
+    }
+  }
   num("consensus.max_block_txs", c.max_block_txs);
   num("mempool.max_txs", c.mempool_max_txs);
   num("mempool.max_bytes", c.mempool_max_bytes);
@@ -146,13 +163,22 @@ std::string ConfigToToml(const Config& c) {
     << "# Metrics, health and the explorer.\n"
     << "listen = \"" << c.http_listen << "\"\n\n"
     << "[p2p]\n"
-    << "# Validator-to-validator connections.\n"
-    << "listen = \"" << c.p2p_listen << "\"\n\n"
+    << "# Validator-to-validator connections (authenticated with the validator key).\n"
+    << "listen = \"" << c.p2p_listen << "\"\n"
+    << "# The other council validators to dial: \"<public key hex>@host:port\".\n"
+    << "peers = [";
+  for (size_t i = 0; i < c.p2p_peers.size(); ++i) {
+    o << (i ? "," : "") << "\n  \"" << c.p2p_peers[i] << "\"";
+  }
+  o << (c.p2p_peers.empty() ? "" : "\n") << "]\n\n"
     << "[consensus]\n"
-    << "# Time between blocks, in milliseconds.\n"
+    << "# A leader proposes at once when transactions wait; otherwise an empty block after this\n"
+    << "# many milliseconds, so every state root gets certified.\n"
     << "block_interval_ms = " << c.block_interval_ms << "\n"
-    << "# Produce blocks when there are no transactions, so each state root gets certified.\n"
-    << "create_empty_blocks = " << (c.create_empty_blocks ? "true" : "false") << "\n"
+    << "# A round without progress times out after timeout_base_ms, doubling up to "
+       "timeout_max_ms.\n"
+    << "timeout_base_ms = " << c.timeout_base_ms << "\n"
+    << "timeout_max_ms = " << c.timeout_max_ms << "\n"
     << "# Most transactions in one block (at most 10000).\n"
     << "max_block_txs = " << c.max_block_txs << "\n\n"
     << "[mempool]\n"

@@ -4,6 +4,7 @@
 // command-line flags override single values.
 
 #include <string>
+#include <vector>
 
 #include "ledger/status.h"
 
@@ -15,13 +16,18 @@ struct Config {
   std::string grpc_listen = "127.0.0.1:26657";
   std::string http_listen = "127.0.0.1:26660";
   std::string p2p_listen = "127.0.0.1:26656";
+  // The other validators to dial: "<public key hex>@host:port".
+  std::vector<std::string> p2p_peers;
   // gRPC limits.
   size_t grpc_max_receive_bytes = 1 << 20;
   uint32_t grpc_max_wait_ms = 30'000;  // longest wait_for_commit a client may ask
   uint32_t grpc_default_wait_ms = 10'000;
-  // Block production.
+  // Consensus. A leader proposes at once when transactions wait, else an empty block after
+  // block_interval_ms (which keeps state roots certified); a round without progress times out
+  // after timeout_base_ms, doubling up to timeout_max_ms.
   uint32_t block_interval_ms = 500;
-  bool create_empty_blocks = true;
+  uint32_t timeout_base_ms = 1000;
+  uint32_t timeout_max_ms = 30'000;
   size_t max_block_txs = 5000;
   // Mempool caps.
   size_t mempool_max_txs = 50'000;

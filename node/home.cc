@@ -51,6 +51,65 @@ Status InitHome(const InitOptions& opts) {
   return WriteText(config.ConfigPath(), ConfigToToml(config));
 }
 
+Status InitTestnet(const TestnetOptions& opts) {
+  if (opts.validators < 1 || opts.validators > 64) {
+    return Status::Invalid("bad_testnet", "validators must be in [1, 64]");
+  }
+  if (opts.base_port < 1024 || opts.base_port + 10 * static_cast<int>(opts.validators) > 65535) {
+    return Status::Invalid("bad_testnet", "base port out of range");
+  }
+  std::error_code ec;
+  if (fs::exists(opts.output + "/node0", ec)) {
+    return Status::Error(Status::Code::kAlreadyExists, "exists",
+                         opts.output + " already holds a testnet");
+  }
+  fs::create_directories(opts.output + "/keys", ec);
+  if (ec) return Status::IOError("cannot create " + opts.output + ": " + ec.message());
+  auto op = crypto::SecretKey::Generate();
+  Status s = WriteKeyFile(opts.output + "/keys/operator.json", op);
+  if (!s.ok()) return s;
+
+  Genesis g;
+  g.chain_id = opts.chain_id;
+  std::vector<crypto::SecretKey> keys;
+  std::vector<Config> configs(opts.validators);
+  for (size_t i = 0; i < opts.validators; ++i) {
+    keys.push_back(crypto::SecretKey::Generate());
+    Config& c = configs[i];
+    c.home = opts.output + "/node" + std::to_string(i);
+    c.moniker = "node" + std::to_string(i);
+    const int port = opts.base_port + 10 * static_cast<int>(i);
+    c.p2p_listen = opts.host + ":" + std::to_string(port);
+    c.grpc_listen = opts.host + ":" + std::to_string(port + 1);
+    c.http_listen = opts.host + ":" + std::to_string(port + 2);
+    c.block_interval_ms = opts.block_interval_ms;
+    c.timeout_base_ms = std::max<uint32_t>(c.timeout_base_ms, 4 * opts.block_interval_ms);
+    c.timeout_max_ms = std::max(c.timeout_max_ms, c.timeout_base_ms);
+    g.validators.push_back({c.moniker, keys.back().public_key()});
+  }
+  g.accounts.push_back({AddressOf(op.public_key()), opts.operator_balance});
+  std::string text = GenesisToJson(g);
+  auto parsed = ParseGenesis(text);
+  if (!parsed.ok()) return parsed.status();
+  for (size_t i = 0; i < opts.validators; ++i) {
+    Config& c = configs[i];
+    for (size_t j = 0; j < opts.validators; ++j) {
+      if (j != i) c.p2p_peers.push_back(ToHex(keys[j].public_key()) + "@" + configs[j].p2p_listen);
+    }
+    s = ValidateConfig(c);
+    if (!s.ok()) return s;
+    fs::create_directories(c.home + "/config", ec);
+    if (ec) return Status::IOError("cannot create " + c.home + ": " + ec.message());
+    s = WriteKeyFile(c.ValidatorKeyPath(), keys[i]);
+    if (!s.ok()) return s;
+    s = WriteText(c.GenesisPath(), text);
+    if (!s.ok()) return s;
+    s = WriteText(c.ConfigPath(), ConfigToToml(c));
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
 Result<LoadedHome> LoadHome(const std::string& home) {
   LoadedHome out;
   auto config = LoadConfig(home);

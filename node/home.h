@@ -24,6 +24,22 @@ struct InitOptions {
 // Creates a single-validator home. Refuses a home that already has a genesis file.
 Status InitHome(const InitOptions& opts);
 
+struct TestnetOptions {
+  std::string output;  // DIR: node homes DIR/node0 ... DIR/node<N-1>, DIR/keys/operator.json
+  size_t validators = 4;
+  std::string chain_id = "civitas-testnet";
+  std::string host = "127.0.0.1";
+  // Node i listens on base_port + 10 i (P2P), + 1 (gRPC) and + 2 (HTTP).
+  int base_port = 26600;
+  uint64_t operator_balance = 1'000'000'000'000;
+  uint32_t block_interval_ms = 500;
+};
+
+// Writes the homes of an N-validator network on one host: one genesis with every validator and
+// a funded operator account, and per node a config whose peers are all the others. Refuses an
+// output directory that already holds a node home.
+Status InitTestnet(const TestnetOptions& opts);
+
 // Everything `civitasd start` needs, read and checked.
 struct LoadedHome {
   Config config;

@@ -1,4 +1,5 @@
-// civitasd: the Civitas node. Subcommands: init, start, status, replay, export, config validate.
+// civitasd: the Civitas node. Subcommands: init, testnet, start, status, replay, export,
+// config validate.
 
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -41,8 +42,12 @@ void SetUpLogging(const Config& c) {
   }
 }
 
-int CmdStart(const std::string& home, const std::string& grpc_listen, int block_interval_ms,
-             const std::string& log_level) {
+struct StartFlags {
+  std::string grpc_listen, http_listen, p2p_listen, log_level;
+  int block_interval_ms = 0;
+};
+
+int CmdStart(const std::string& home, const StartFlags& flags) {
   // Signals are taken by a dedicated thread so the rest of the node never sees them. They are
   // blocked first of all, so one that arrives during start-up waits for that thread.
   sigset_t signals;
@@ -53,9 +58,13 @@ int CmdStart(const std::string& home, const std::string& grpc_listen, int block_
   auto loaded = LoadHome(home);
   if (!loaded.ok()) return Die(loaded.status());
   Config config = loaded->config;
-  if (!grpc_listen.empty()) config.grpc_listen = grpc_listen;
-  if (block_interval_ms > 0) config.block_interval_ms = static_cast<uint32_t>(block_interval_ms);
-  if (!log_level.empty()) config.log_level = log_level;
+  if (!flags.grpc_listen.empty()) config.grpc_listen = flags.grpc_listen;
+  if (!flags.http_listen.empty()) config.http_listen = flags.http_listen;
+  if (!flags.p2p_listen.empty()) config.p2p_listen = flags.p2p_listen;
+  if (flags.block_interval_ms > 0) {
+    config.block_interval_ms = static_cast<uint32_t>(flags.block_interval_ms);
+  }
+  if (!flags.log_level.empty()) config.log_level = flags.log_level;
   Status s = ValidateConfig(config);
   if (!s.ok()) return Die(s);
   SetUpLogging(config);
@@ -150,14 +159,33 @@ int main(int argc, char** argv) {
   init_cmd->add_option("--chain-id", init.chain_id, "chain id")->capture_default_str();
   init_cmd->add_option("--moniker", init.moniker, "node name")->capture_default_str();
 
-  std::string grpc_listen, log_level;
-  int block_interval_ms = 0;
+  TestnetOptions testnet;
+  auto* testnet_cmd =
+      app.add_subcommand("testnet", "write the homes of an N-validator network on one host");
+  testnet_cmd->add_option("--validators", testnet.validators, "number of validators")
+      ->capture_default_str();
+  testnet_cmd->add_option("--output", testnet.output, "directory for the node homes")->required();
+  testnet_cmd->add_option("--chain-id", testnet.chain_id, "chain id")->capture_default_str();
+  testnet_cmd->add_option("--host", testnet.host, "address every node listens on")
+      ->capture_default_str();
+  testnet_cmd
+      ->add_option("--base-port", testnet.base_port,
+                   "node i uses base+10i (P2P), +1 (gRPC), +2 (HTTP)")
+      ->capture_default_str();
+  testnet_cmd
+      ->add_option("--block-interval-ms", testnet.block_interval_ms,
+                   "empty-block interval of every node")
+      ->capture_default_str();
+
+  StartFlags flags;
   auto* start = app.add_subcommand("start", "run the node");
   add_home(start);
-  start->add_option("--grpc-listen", grpc_listen, "override grpc.listen");
-  start->add_option("--block-interval-ms", block_interval_ms,
+  start->add_option("--grpc-listen", flags.grpc_listen, "override grpc.listen");
+  start->add_option("--http-listen", flags.http_listen, "override http.listen");
+  start->add_option("--p2p-listen", flags.p2p_listen, "override p2p.listen");
+  start->add_option("--block-interval-ms", flags.block_interval_ms,
                     "override consensus.block_interval_ms");
-  start->add_option("--log-level", log_level, "override log.level");
+  start->add_option("--log-level", flags.log_level, "override log.level");
 
   auto* status =
       app.add_subcommand("status", "print the node's height, block id and state root as JSON");
@@ -191,7 +219,15 @@ int main(int argc, char** argv) {
     std::cout << "initialised " << home << " for chain " << init.chain_id << "\n";
     return 0;
   }
-  if (*start) return CmdStart(home, grpc_listen, block_interval_ms, log_level);
+  if (*testnet_cmd) {
+    Status s = InitTestnet(testnet);
+    if (!s.ok()) return Die(s);
+    std::cout << "wrote " << testnet.validators << " node homes under " << testnet.output
+              << " for chain " << testnet.chain_id << "; start each with `civitasd start --home "
+              << testnet.output << "/node<i>`\n";
+    return 0;
+  }
+  if (*start) return CmdStart(home, flags);
   if (*status) return CmdStatus(home);
   if (*replay) return CmdReplay(home);
   if (*exp) {

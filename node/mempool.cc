@@ -42,32 +42,70 @@ Status Mempool::Add(DecodedTx tx, const NonceReader& committed_nonce) {
   return Status::Ok();
 }
 
-std::vector<DecodedTx> Mempool::Take(size_t max_txs) {
+std::vector<DecodedTx> Mempool::Select(size_t max_txs, size_t max_bytes,
+                                       const std::function<bool(const DecodedTx&)>& accept) const {
   std::lock_guard lock(mu_);
   std::vector<DecodedTx> out;
-  while (!order_.empty() && out.size() < max_txs) {
-    auto it = txs_.find(order_.front());
-    order_.pop_front();
+  size_t bytes = 0;
+  for (const Hash32& id : order_) {
+    if (out.size() >= max_txs) break;
+    auto it = txs_.find(id);
     if (it == txs_.end()) continue;
-    bytes_ -= it->second.size;
-    senders_[it->second.sender].pending -= 1;
-    out.push_back(std::move(it->second));
-    txs_.erase(it);
+    if (bytes + it->second.size > max_bytes) break;
+    if (!accept(it->second)) continue;
+    bytes += it->second.size;
+    out.push_back(it->second);
   }
   return out;
 }
 
-void Mempool::Committed(const std::map<Address, uint64_t>& nonces_after) {
+void Mempool::EraseLocked(TxMap::iterator it) {
+  bytes_ -= it->second.size;
+  auto s = senders_.find(it->second.sender);
+  if (s != senders_.end() && --s->second.pending == 0) senders_.erase(s);
+  txs_.erase(it);
+}
+
+void Mempool::RemoveCommitted(const std::vector<DecodedTx>& committed,
+                              const NonceReader& committed_nonce) {
   std::lock_guard lock(mu_);
-  for (const auto& [sender, nonce] : nonces_after) {
-    auto it = senders_.find(sender);
-    if (it == senders_.end()) continue;
-    if (it->second.pending == 0) {
-      senders_.erase(it);
-    } else if (it->second.next_nonce < nonce) {
-      it->second.next_nonce = nonce;
+  std::map<Address, uint64_t> nonces;
+  for (const auto& tx : committed) {
+    auto it = txs_.find(tx.id);
+    if (it != txs_.end()) EraseLocked(it);
+    nonces[tx.sender] = 0;
+  }
+  for (auto& [sender, nonce] : nonces) {
+    auto n = committed_nonce(sender);
+    nonce = n.ok() ? *n : 0;
+  }
+  // Another transaction of a sender with the same nonce as a committed one can never commit.
+  bool stale = false;
+  for (const Hash32& id : order_) {
+    auto it = txs_.find(id);
+    if (it == txs_.end()) continue;
+    auto n = nonces.find(it->second.sender);
+    if (n != nonces.end() && it->second.body.nonce() < n->second) {
+      EraseLocked(it);
+      stale = true;
     }
   }
+  for (const auto& [sender, nonce] : nonces) {
+    auto s = senders_.find(sender);
+    if (s != senders_.end() && s->second.next_nonce < nonce) s->second.next_nonce = nonce;
+  }
+  // Drop ids of removed transactions from the order queue (lazily, from the front, and fully
+  // when it is mostly garbage).
+  while (!order_.empty() && !txs_.count(order_.front())) order_.pop_front();
+  if (stale || order_.size() > 2 * txs_.size() + 1024) {
+    std::erase_if(order_, [this](const Hash32& id) { return !txs_.count(id); });
+  }
+}
+
+bool Mempool::HoldsVerified(const Hash32& id, std::string_view signature) const {
+  std::lock_guard lock(mu_);
+  auto it = txs_.find(id);
+  return it != txs_.end() && it->second.envelope.signature() == signature;
 }
 
 bool Mempool::Contains(const Hash32& id) const {

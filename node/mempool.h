@@ -27,26 +27,31 @@ class Mempool {
   using NonceReader = std::function<Result<uint64_t>(const Address&)>;
 
   // Adds a checked transaction. Its nonce must be the sender's next: the committed nonce
-  // advanced by the sender's transactions already pending or being committed. The committed
-  // nonce is read under the pool's lock, so a concurrent commit cannot make it stale.
+  // advanced by the sender's pending transactions. The committed nonce is read under the
+  // pool's lock, so a concurrent commit cannot make it stale.
   // Reasons: duplicate_tx, nonce_too_low, nonce_too_high, mempool_full.
   Status Add(DecodedTx tx, const NonceReader& committed_nonce);
 
-  // Removes and returns up to `max_txs` transactions in arrival order (which is nonce order per
-  // sender). They stay "in flight" for nonce accounting until Committed() is called.
-  std::vector<DecodedTx> Take(size_t max_txs);
+  // Copies, in arrival order (nonce order per sender), the transactions `accept` takes, until
+  // `max_txs` or `max_bytes` would be passed. The transactions stay in the pool until a block
+  // holding them commits (RemoveCommitted): a proposal may fail to commit.
+  std::vector<DecodedTx> Select(size_t max_txs, size_t max_bytes,
+                                const std::function<bool(const DecodedTx&)>& accept) const;
 
-  // Called after a block is committed to the store (or fails) with the senders' nonces in the
-  // latest state: clears the in-flight accounting.
-  void Committed(const std::map<Address, uint64_t>& nonces_after);
+  // After a block commits: removes its transactions and any other that the senders' new
+  // committed nonces made stale.
+  void RemoveCommitted(const std::vector<DecodedTx>& committed, const NonceReader& committed_nonce);
 
   bool Contains(const Hash32& id) const;
+  // True when the pool holds `id` with exactly this signature (checked at admission), so a
+  // block carrying it need not verify it again.
+  bool HoldsVerified(const Hash32& id, std::string_view signature) const;
   size_t size() const;
   size_t bytes() const;
 
  private:
   struct SenderInfo {
-    uint64_t next_nonce = 0;  // after everything pending or in flight
+    uint64_t next_nonce = 0;  // after everything pending
     size_t pending = 0;
   };
   struct HashOf {
@@ -57,10 +62,13 @@ class Mempool {
     }
   };
 
+  using TxMap = std::unordered_map<Hash32, DecodedTx, HashOf>;
+  void EraseLocked(TxMap::iterator it);
+
   const Limits limits_;
   mutable std::mutex mu_;
   std::deque<Hash32> order_;
-  std::unordered_map<Hash32, DecodedTx, HashOf> txs_;
+  TxMap txs_;
   std::map<Address, SenderInfo> senders_;
   size_t bytes_ = 0;
 };

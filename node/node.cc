@@ -10,14 +10,6 @@
 #include "node/grpc_service.h"
 
 namespace civitas::node {
-namespace {
-uint64_t NowMs() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
-}  // namespace
-
 Node::Node(Config config, Genesis genesis, crypto::SecretKey key)
     : config_(std::move(config)),
       genesis_(std::move(genesis)),
@@ -42,6 +34,13 @@ Result<std::unique_ptr<Node>> Node::Open(Config config, Genesis genesis,
 }
 
 Status Node::Start() {
+  validator_ = std::make_unique<Validator>(
+      config_, genesis_, *store_, mempool_, key_,
+      Validator::Callbacks{[this](const v1::Transaction& tx) { return Admit(tx).status(); },
+                           [this](const PreparedBlock& p) { OnCommitted(p); },
+                           [this](const Status& s) { Fail(s); }});
+  Status vs = validator_->Start();
+  if (!vs.ok()) return vs;
   service_ = std::make_unique<NodeService>(*this);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -69,7 +68,6 @@ Status Node::Start() {
   if (!hs.ok()) return hs;
   spdlog::info("HTTP (metrics, health) listening on {} (port {})", config_.http_listen,
                http_->port());
-  producer_ = std::thread([this] { ProduceLoop(); });
   return Status::Ok();
 }
 
@@ -85,7 +83,7 @@ void Node::Stop() {
     grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     grpc_server_.reset();
   }
-  if (producer_.joinable()) producer_.join();
+  if (validator_) validator_->Stop();
   if (http_) http_->Stop();
 }
 
@@ -103,62 +101,12 @@ void Node::Fail(const Status& s) {
   cv_.notify_all();
 }
 
-void Node::ProduceLoop() {
-  auto next = std::chrono::steady_clock::now();
-  for (;;) {
-    next += std::chrono::milliseconds(config_.block_interval_ms);
-    {
-      std::unique_lock lock(mu_);
-      if (cv_.wait_until(lock, next, [this] { return stopping_; })) return;
-    }
-    if (!config_.create_empty_blocks && mempool_.size() == 0) continue;
-    Status s = ProduceBlock();
-    if (!s.ok()) {
-      Fail(s);
-      return;
-    }
-    // A slow block delays the next one; missed intervals are not made up in a burst.
-    next = std::max(next, std::chrono::steady_clock::now());
-  }
-}
-
-Status Node::ProduceBlock() {
-  std::vector<DecodedTx> txs = mempool_.Take(config_.max_block_txs);
-  std::map<Address, uint64_t> senders;
-  for (const auto& tx : txs) senders[tx.sender] = 0;
-  auto prepared = BuildBlock(*store_, genesis_, key_.public_key(), NowMs(), std::move(txs));
-  auto settle = [&] {
-    for (auto& [addr, nonce] : senders) {
-      StateOverlay view(*store_);
-      auto acct = view.GetAccount(addr);
-      nonce = acct.ok() ? acct->nonce : 0;
-    }
-    mempool_.Committed(senders);
-  };
-  if (!prepared.ok()) {
-    // The mempool admits only transactions valid in order, so this is a bug or a storage fault.
-    // The transactions were never reported committed; drop them and go on.
-    spdlog::error("block {} not built: {}", store_->height() + 1, prepared.status().ToString());
-    settle();
-    if (prepared.status().code() == Status::Code::kIOError ||
-        prepared.status().code() == Status::Code::kCorruption) {
-      return prepared.status();
-    }
-    return Status::Ok();
-  }
-  v1::QuorumCert qc;
-  qc.set_epoch(prepared->block.header().epoch());
-  qc.set_round(prepared->block.header().round());
-  qc.set_block_id(std::string(AsStringView(prepared->id)));
-  AddVote(qc, genesis_.chain_id, key_);
-  Status s = CommitPrepared(*store_, genesis_, *prepared, qc);
-  if (!s.ok()) return s;  // the store is unchanged; stop rather than diverge
-  settle();
-  for (const auto& r : prepared->exec.receipts) {
+void Node::OnCommitted(const PreparedBlock& p) {
+  for (const auto& r : p.exec.receipts) {
     (r.status() == v1::TX_STATUS_SUCCESS ? committed_txs_ : failed_txs_).fetch_add(1);
   }
-  const uint64_t block_time = prepared->block.header().time_ms();
-  if (last_block_time_ms_ > 0) {
+  const uint64_t block_time = p.block.header().time_ms();
+  if (last_block_time_ms_ > 0 && block_time >= last_block_time_ms_) {
     uint64_t ms = block_time - last_block_time_ms_;
     size_t b = 0;
     while (b < kIntervalBuckets.size() && ms > kIntervalBuckets[b] * 1000) ++b;
@@ -166,13 +114,18 @@ Status Node::ProduceBlock() {
     interval_sum_ms_.fetch_add(ms);
   }
   last_block_time_ms_ = block_time;
-  spdlog::debug("committed block {} with {} transactions", prepared->block.header().height(),
-                prepared->txs.size());
+  spdlog::debug("committed block {} with {} transactions", p.block.header().height(), p.txs.size());
+  std::lock_guard lock(mu_);
   cv_.notify_all();
-  return Status::Ok();
 }
 
 Result<Hash32> Node::Submit(const v1::Transaction& envelope) {
+  auto id = Admit(envelope);
+  if (id.ok()) validator_->SubmitLocal(envelope);
+  return id;
+}
+
+Result<Hash32> Node::Admit(const v1::Transaction& envelope) {
   auto tx = DecodeAndCheckTx(envelope, genesis_.chain_id, genesis_.params);
   if (!tx.ok()) return tx.status();
   Hash32 id = tx->id;

@@ -1,8 +1,7 @@
 #pragma once
 
-// A running Civitas node: the ledger store, the mempool, the block producer and the API servers.
-// For now a single validator produces every block; the BFT protocol (consensus/) replaces the
-// producer when a council of several validators runs.
+// A running Civitas node: the ledger store, the mempool, the validator (consensus and P2P,
+// node/validator.h) and the API servers.
 
 #include <array>
 #include <atomic>
@@ -17,6 +16,7 @@
 #include "node/config.h"
 #include "node/http_server.h"
 #include "node/mempool.h"
+#include "node/validator.h"
 
 namespace grpc {
 class Server;
@@ -31,15 +31,16 @@ class Node {
                                             crypto::SecretKey validator_key);
   ~Node();
 
-  // Starts the gRPC server and the block producer. Fails if a port cannot be bound.
+  // Starts the validator and the gRPC and HTTP servers. Fails if a port cannot be bound or the
+  // consensus safety data is missing or damaged.
   Status Start();
-  // Stops serving and producing; returns when every thread has ended. Idempotent. Only the
+  // Stops serving and validating; returns when every thread has ended. Idempotent. Only the
   // thread that owns the node calls it.
   void Stop();
   // Asks the node to stop: Wait() returns. Safe from any thread (a signal handler's thread);
   // it touches nothing of the node after its lock is released.
   void RequestStop();
-  // Blocks until Stop() is called or the producer fails; returns the failure, if any.
+  // Blocks until Stop() is called or the validator fails; returns the failure, if any.
   Status Wait();
 
   // Checks `tx` and adds it to the mempool; returns its id. Thread-safe.
@@ -54,14 +55,16 @@ class Node {
   // The bound gRPC and HTTP ports (useful when the config asked for port 0).
   int grpc_port() const { return grpc_port_; }
   int http_port() const { return http_ ? http_->port() : 0; }
+  int p2p_port() const { return validator_ ? validator_->p2p_port() : 0; }
+  Validator::Stats validator_stats() const { return validator_->GetStats(); }
 
   // Prometheus text exposition of the node's metrics (docs/OPERATIONS.md, "Metrics").
   std::string MetricsText() const;
 
  private:
   Node(Config config, Genesis genesis, crypto::SecretKey key);
-  void ProduceLoop();
-  Status ProduceBlock();
+  Result<Hash32> Admit(const v1::Transaction& tx);
+  void OnCommitted(const PreparedBlock& p);
   void Fail(const Status& s);
 
   Config config_;
@@ -71,7 +74,7 @@ class Node {
   Mempool mempool_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<class NodeService> service_;
-  std::thread producer_;
+  std::unique_ptr<Validator> validator_;
   int grpc_port_ = 0;
   std::unique_ptr<HttpServer> http_;
 
@@ -81,7 +84,7 @@ class Node {
   std::atomic<uint64_t> failed_txs_{0};
   std::array<std::atomic<uint64_t>, kIntervalBuckets.size() + 1> interval_counts_{};
   std::atomic<uint64_t> interval_sum_ms_{0};
-  uint64_t last_block_time_ms_ = 0;  // producer thread only
+  uint64_t last_block_time_ms_ = 0;  // validator's io thread only
 
   std::mutex mu_;
   std::condition_variable cv_;  // signalled on every commit and on stop

@@ -82,7 +82,8 @@ ReplayReport Replay(const std::string& data_dir, const std::string& scratch_dir,
                          ", the node recorded " + ToHex(*stored_root));
     }
     // Checks the commit certificate against the council, then writes the scratch copy.
-    Status s = CommitPrepared(**scratch, genesis, *prepared, committed->commit_qc());
+    Status s = CommitPrepared(**scratch, genesis, *prepared, committed->commit_qc(),
+                              committed->consensus_header());
     if (!s.ok()) return fail(h, s.ToString());
     report.blocks += 1;
     report.txs += prepared->txs.size();

@@ -607,6 +607,18 @@ op_XCall : {
   ip += 3;
   goto dispatch;
 }
+op_SetCode : {
+  Address target, source;
+  NEED_BYTES(sp[-2]);
+  NEED_BYTES(sp[-1]);
+  if (!ToAddress(sp[-2], &target) || !ToAddress(sp[-1], &source)) TRAP("bad_address");
+  bool ok = host_.ReplaceCode(target, source);
+  mem_ -= sp[-2].byte_size() + sp[-1].byte_size();
+  sp[-2].SetInt(ok ? 1 : 0);
+  --sp;
+  ++ip;
+  DISPATCH();
+}
 
 dispatch:
   DISPATCH();

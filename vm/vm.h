@@ -243,6 +243,16 @@ class Host {
   virtual CallResult Call(const Address& to, std::string_view function,
                           const std::vector<Value>& args, uint64_t gas, uint32_t depth) = 0;
 
+  // Makes the contract at `target` run the code of the contract at `source` from now on; its
+  // storage and balance stay. Only the host decides who may (the ledger allows it to the
+  // governance contract alone, so amending the law takes a vote). False, and no change, when
+  // refused. Hosts without upgrades keep this default.
+  virtual bool ReplaceCode(const Address& target, const Address& source) {
+    (void)target;
+    (void)source;
+    return false;
+  }
+
   // Marks the current state; RevertTo(mark) undoes every storage write, event and transfer made
   // since. Execute takes a snapshot when it starts and reverts to it on any failure.
   virtual uint64_t Snapshot() = 0;

@@ -114,6 +114,37 @@ TEST(CodecTest, RejectsUnsortedOrDuplicateSigners) {
   EXPECT_FALSE(DecodeQc(AsStringView(enc)).ok());
 }
 
+TEST(CodecTest, ABlockIsRebuiltFromItsHeaderAndMatchingPayloadOnly) {
+  ValidatorSet vs = MakeValidators(4);
+  Block g = GenesisBlock(1);
+  Block b = MakeBlock(1, 1, 1, g.Id(), 1, GenesisQc(1), Bytes{1, 2, 3});
+  auto back = DecodeBlockHeader(AsStringView(BlockHeaderBytes(b)), b.payload);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, b);
+  EXPECT_EQ(back->Id(), b.Id());
+  EXPECT_EQ(DecodeBlockHeader(AsStringView(BlockHeaderBytes(b)), Bytes{1, 2, 4}).status().reason(),
+            "bad_encoding");
+  Bytes header = BlockHeaderBytes(b);
+  header.push_back(0);
+  EXPECT_EQ(DecodeBlockHeader(AsStringView(header), b.payload).status().reason(), "bad_encoding");
+}
+
+TEST(CodecTest, SafetyDataRoundTripsAndDamageIsRefused) {
+  ValidatorSet vs = MakeValidators(4);
+  SafetyData d{1, 9, 7, MakeQc(vs, 7, GenesisBlock(1).Id(), {0, 1, 2})};
+  Bytes enc = EncodeSafetyData(d);
+  auto back = DecodeSafetyData(AsStringView(enc));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, d);
+  for (size_t cut = 0; cut < enc.size(); ++cut) {
+    EXPECT_FALSE(
+        DecodeSafetyData(std::string_view(reinterpret_cast<const char*>(enc.data()), cut)).ok());
+  }
+  Bytes bad_version = enc;
+  bad_version[0] = 2;
+  EXPECT_EQ(DecodeSafetyData(AsStringView(bad_version)).status().reason(), "bad_encoding");
+}
+
 TEST(CodecTest, BlockIdCoversPayloadAndQc) {
   ValidatorSet vs = MakeValidators(4);
   Block g = GenesisBlock(1);

@@ -177,6 +177,35 @@ TEST_F(ReplicaTest, LocalTimeoutPersistsThenBroadcastsAndStopsVoting) {
   EXPECT_TRUE(stale.empty());
 }
 
+TEST(ReplicaDeferTest, ALeaderWithoutAPayloadWaitsUntilToldItIsReady) {
+  ValidatorSet vs = MakeValidators(4);
+  Bip340Signer signer(KeyFor(1));  // leads round 1
+  TestApp app;
+  app.ready = false;
+  Config config;
+  config.validators = vs;
+  config.self = 1;
+  config.signer = &signer;
+  Replica replica(config, app);
+  Actions out;
+  replica.Start(out);
+  EXPECT_EQ(IndexOf<BroadcastAction>(out), -1);
+  EXPECT_TRUE(replica.AwaitingProposal());
+  out.clear();
+  replica.ProposeIfReady(out);
+  EXPECT_EQ(IndexOf<BroadcastAction>(out), -1);
+  app.ready = true;
+  replica.ProposeIfReady(out);
+  int proposal = IndexOf<BroadcastAction>(
+      out, [](const BroadcastAction& b) { return std::holds_alternative<Proposal>(b.msg); });
+  ASSERT_GE(proposal, 0);
+  EXPECT_EQ(std::get<Proposal>(std::get<BroadcastAction>(out[proposal]).msg).block.round, 1u);
+  EXPECT_FALSE(replica.AwaitingProposal());
+  out.clear();
+  replica.ProposeIfReady(out);  // at most one proposal per round
+  EXPECT_EQ(IndexOf<BroadcastAction>(out), -1);
+}
+
 TEST(ClusterTest, HappyPathCommitsTheSameChainEverywhere) {
   Cluster c(4);
   c.Start();

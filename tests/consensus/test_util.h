@@ -66,7 +66,8 @@ inline Proposal SignProposal(const ValidatorSet& vs, Block b, std::optional<Time
 // Payload = one byte; refuses payloads equal to 0xff (a stand-in for a wrong state root).
 class TestApp : public App {
  public:
-  Bytes MakePayload(const Block& parent) override {
+  std::optional<Bytes> MakePayload(const Block& parent) override {
+    if (!ready) return std::nullopt;
     return Bytes{static_cast<uint8_t>(parent.height + 1)};
   }
   Status VerifyPayload(const Block& block, const Block&) override {
@@ -77,6 +78,7 @@ class TestApp : public App {
     return Status::Ok();
   }
   int verified = 0;
+  bool ready = true;  // false: MakePayload defers the proposal
 };
 
 // n replicas wired by a FIFO queue; `cut` drops every message to or from a replica.

@@ -50,8 +50,9 @@ class CrashTest : public ::testing::Test {
   std::unique_ptr<Process> StartNode() {
     auto p = std::make_unique<Process>(
         std::vector<std::string>{CIVITASD, "start", "--home", home_, "--grpc-listen",
-                                 "127.0.0.1:" + std::to_string(port_), "--block-interval-ms", "20",
-                                 "--log-level", "warn"},
+                                 "127.0.0.1:" + std::to_string(port_), "--http-listen",
+                                 "127.0.0.1:0", "--p2p-listen", "127.0.0.1:0",
+                                 "--block-interval-ms", "20", "--log-level", "warn"},
         log_);
     auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port_),
                                        grpc::InsecureChannelCredentials());

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "certify.h"
 #include "ledger/chain.h"
 #include "test_chain.h"
 
@@ -26,12 +27,11 @@ class StoreTest : public ::testing::Test {
     return s.ok() ? std::move(*s) : nullptr;
   }
 
-  v1::QuorumCert Certify(const PreparedBlock& p) {
-    v1::QuorumCert qc;
-    qc.set_round(p.block.header().round());
-    qc.set_block_id(std::string(AsStringView(p.id)));
-    AddVote(qc, chain_.genesis.chain_id, chain_.validators[0]);
-    return qc;
+  testing::Certificate Certify(const PreparedBlock& p) {
+    return testing::Certify(p, chain_.genesis.chain_id, chain_.validators);
+  }
+  Status Commit(Store& store, const PreparedBlock& p, const testing::Certificate& c) {
+    return CommitPrepared(store, chain_.genesis, p, c.qc, c.consensus_header);
   }
 
   // Builds and commits one block of `n` transfers from user 0.
@@ -44,7 +44,7 @@ class StoreTest : public ::testing::Test {
     }
     auto p = BuildBlock(store, chain_.genesis, chain_.validators[0].public_key(), 1000, txs);
     EXPECT_TRUE(p.ok()) << p.status().ToString();
-    Status s = CommitPrepared(store, chain_.genesis, *p, Certify(*p));
+    Status s = Commit(store, *p, Certify(*p));
     EXPECT_TRUE(s.ok()) << s.ToString();
     return *p;
   }
@@ -146,12 +146,21 @@ TEST_F(StoreTest, InvalidBlocksAreNeverWritten) {
   // A valid block with a certificate that lacks a quorum is refused too.
   auto p = next([](v1::Block&) {});
   ASSERT_TRUE(p.ok());
-  v1::QuorumCert bad_qc = Certify(*p);
-  bad_qc.mutable_signers(0)->mutable_signature()->at(3) ^= 1;
-  EXPECT_EQ(CommitPrepared(*store, chain_.genesis, *p, bad_qc).reason(), "bad_qc");
+  auto bad_sig = Certify(*p);
+  bad_sig.qc.mutable_signers(0)->mutable_signature()->at(3) ^= 1;
+  EXPECT_EQ(Commit(*store, *p, bad_sig).reason(), "bad_qc");
+  // A valid certificate of a consensus block that carries another payload is refused.
+  PreparedBlock other = *p;
+  other.block.mutable_header()->set_time_ms(p->block.header().time_ms() + 1);
+  auto foreign = Certify(other);
+  EXPECT_EQ(Commit(*store, *p, foreign).reason(), "bad_qc");
+  // And so is a header of another height under a valid certificate.
+  auto wrong_height = Certify(*p);
+  wrong_height.consensus_header[23] ^= 1;
+  EXPECT_EQ(Commit(*store, *p, wrong_height).reason(), "bad_qc");
   EXPECT_EQ(store->height(), 1u);
   EXPECT_EQ(*store->StateRoot(1), root_before);
-  EXPECT_TRUE(CommitPrepared(*store, chain_.genesis, *p, Certify(*p)).ok());
+  EXPECT_TRUE(Commit(*store, *p, Certify(*p)).ok());
   EXPECT_EQ(store->height(), 2u);
   (void)good;
 }

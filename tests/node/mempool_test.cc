@@ -32,21 +32,47 @@ TEST_F(MempoolTest, NoncesMustBeConsecutive) {
   EXPECT_EQ(pool.size(), 2u);
 }
 
-TEST_F(MempoolTest, TakeKeepsArrivalOrderAndInFlightNonces) {
+TEST_F(MempoolTest, SelectKeepsArrivalOrderAndLeavesTransactionsUntilTheyCommit) {
   Mempool pool({100, 1 << 20, 10});
   ASSERT_TRUE(pool.Add(Tx(1, 0), Committed(0)).ok());
   ASSERT_TRUE(pool.Add(Tx(2, 0), Committed(0)).ok());
   ASSERT_TRUE(pool.Add(Tx(1, 1), Committed(0)).ok());
-  auto taken = pool.Take(2);
-  ASSERT_EQ(taken.size(), 2u);
-  EXPECT_EQ(taken[0].body.nonce(), 0u);
-  EXPECT_EQ(taken[0].sender, AddressOf(chain_.users[1].public_key()));
-  EXPECT_EQ(taken[1].sender, AddressOf(chain_.users[2].public_key()));
-  // User 2's nonce 0 is in flight (taken, not yet committed): the next is 1, not 0.
-  EXPECT_EQ(pool.Add(Tx(2, 0), Committed(0)).reason(), "nonce_too_low");
-  EXPECT_TRUE(pool.Add(Tx(2, 1), Committed(0)).ok());
-  pool.Committed({{AddressOf(chain_.users[2].public_key()), 1}});
-  EXPECT_EQ(pool.size(), 2u);
+  auto all = [](const DecodedTx&) { return true; };
+  auto selected = pool.Select(2, 1 << 20, all);
+  ASSERT_EQ(selected.size(), 2u);
+  EXPECT_EQ(selected[0].body.nonce(), 0u);
+  EXPECT_EQ(selected[0].sender, AddressOf(chain_.users[1].public_key()));
+  EXPECT_EQ(selected[1].sender, AddressOf(chain_.users[2].public_key()));
+  // Selecting does not remove: a proposal may never commit.
+  EXPECT_EQ(pool.size(), 3u);
+  EXPECT_EQ(pool.Select(10, 1 << 20, all).size(), 3u);
+  // `accept` filters (the proposer skips what its ancestors already hold).
+  auto skip_user1 = [&](const DecodedTx& tx) {
+    return tx.sender != AddressOf(chain_.users[1].public_key());
+  };
+  EXPECT_EQ(pool.Select(10, 1 << 20, skip_user1).size(), 1u);
+  // A byte budget stops the selection.
+  EXPECT_EQ(pool.Select(10, selected[0].size, all).size(), 1u);
+  EXPECT_TRUE(pool.HoldsVerified(selected[0].id, selected[0].envelope.signature()));
+  EXPECT_FALSE(pool.HoldsVerified(selected[0].id, std::string(64, '\0')));
+}
+
+TEST_F(MempoolTest, ACommitRemovesItsTransactionsAndWhatItsNoncesMadeStale) {
+  Mempool pool({100, 1 << 20, 10});
+  ASSERT_TRUE(pool.Add(Tx(1, 0), Committed(0)).ok());
+  ASSERT_TRUE(pool.Add(Tx(1, 1), Committed(0)).ok());
+  ASSERT_TRUE(pool.Add(Tx(2, 0), Committed(0)).ok());
+  // Another leader's block committed user 1's nonce 0 and a different nonce-1 transaction
+  // (not in this pool): both of user 1's pending transactions are gone.
+  std::vector<DecodedTx> committed{Tx(1, 0)};
+  pool.RemoveCommitted(committed, Committed(2));
+  EXPECT_EQ(pool.size(), 1u);
+  EXPECT_FALSE(pool.Contains(Tx(1, 1).id));
+  EXPECT_TRUE(pool.Contains(Tx(2, 0).id));
+  // User 1's next nonce follows the committed one.
+  EXPECT_EQ(pool.Add(Tx(1, 1), Committed(2)).reason(), "nonce_too_low");
+  EXPECT_TRUE(pool.Add(Tx(1, 2), Committed(2)).ok());
+  EXPECT_GT(pool.bytes(), 0u);
 }
 
 TEST_F(MempoolTest, CapsAreEnforced) {

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "certify.h"
 #include "ledger/chain.h"
 #include "node/export.h"
 #include "node/replay.h"
@@ -38,11 +39,8 @@ class ReplayTest : public ::testing::Test {
       auto p = BuildBlock(**store, chain_.genesis, chain_.validators[0].public_key(), 1000, txs);
       ASSERT_TRUE(p.ok()) << p.status().ToString();
       if (p->block.header().height() == forge_height) p->new_root[0] ^= 1;
-      v1::QuorumCert qc;
-      qc.set_round(p->block.header().round());
-      qc.set_block_id(std::string(AsStringView(p->id)));
-      AddVote(qc, chain_.genesis.chain_id, chain_.validators[0]);
-      ASSERT_TRUE(CommitPrepared(**store, chain_.genesis, *p, qc).ok());
+      auto cert = civitas::testing::Certify(*p, chain_.genesis.chain_id, chain_.validators);
+      ASSERT_TRUE(CommitPrepared(**store, chain_.genesis, *p, cert.qc, cert.consensus_header).ok());
     }
   }
 

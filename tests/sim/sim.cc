@@ -74,7 +74,7 @@ class SimApp final : public App {
   explicit SimApp(ReplicaId self) : self_(self) {}
   static constexpr size_t kPayloadSize = 8 + 32 + 8;
 
-  Bytes MakePayload(const Block&) override {
+  std::optional<Bytes> MakePayload(const Block&) override {
     Bytes p;
     PutU64(p, roots_.size() - 1);
     Append(p, roots_.back());
@@ -574,7 +574,7 @@ class Simulator {
       }
     }
     Bytes payload = p.block.payload;
-    if (parent) payload = n.app->MakePayload(*parent);
+    if (parent) payload = *n.app->MakePayload(*parent);
     if (rng_.Chance(200) && payload.size() > 9) payload[9] ^= 0x55;
     Height height = parent ? parent->height + 1 : p.block.height;
     Block b2 = MakeBlock(kEpoch, p.block.round, height, alt_qc.block_id, n.id, alt_qc, payload);

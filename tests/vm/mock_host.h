@@ -39,6 +39,7 @@ class MockHost : public Host {
     std::map<Bytes, Bytes> storage;
     std::vector<std::pair<Bytes, Bytes>> events;
     std::map<Address, uint64_t> balances;
+    std::map<Address, Address> upgrades;  // target -> source of every accepted setcode
     bool operator==(const State&) const = default;
   };
 
@@ -91,6 +92,13 @@ class MockHost : public Host {
     if (from < amount) return false;
     from -= amount;
     state.balances[to] += amount;
+    return true;
+  }
+  // Accepts an upgrade when `source` is one of `contracts`; records it in `state.upgrades`.
+  bool ReplaceCode(const Address& target, const Address& source) override {
+    log.push_back("setcode " + Hex(target) + " " + Hex(source));
+    if (contracts.find(source) == contracts.end()) return false;
+    state.upgrades[target] = source;
     return true;
   }
   // Not SHA-256: a deterministic stand-in, so VM tests need no crypto library.

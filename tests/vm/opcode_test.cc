@@ -28,7 +28,7 @@ void ExpectTrap(std::string_view body, std::string_view reason, int results = 1)
 std::string Ret(std::string_view body) { return std::string(body) + "\nret"; }
 
 TEST(OpcodeTest, TableIsConsistent) {
-  EXPECT_EQ(kNumOpcodes, 55u);
+  EXPECT_EQ(kNumOpcodes, 56u);
   for (size_t i = 0; i < kNumOpcodes; ++i) {
     EXPECT_FALSE(kOpTable[i].mnemonic.empty());
     EXPECT_GT(kOpTable[i].gas, 0u);
@@ -319,6 +319,29 @@ end)";
   EXPECT_EQ(host.reverts, 1);
   r = RunAsm(src, "big_topic", {}, host);
   EXPECT_EQ(r.reason, "key_too_large");
+}
+
+TEST(OpcodeTest, SetCodeAsksTheHost) {
+  MockHost host;
+  Module callee = MustAssemble("export func f() -> 1\n  push 1\n  ret\nend");
+  host.contracts[MakeAddress(0x11)] = &callee;
+  const char* src = R"(
+export func up(target, source) -> 1
+  get target
+  get source
+  setcode
+  ret
+end)";
+  Value target = Value::FromBytes(Bytes(20, 0x22));
+  ExecResult r = RunAsm(src, "up", {target, Value::FromBytes(Bytes(20, 0x11))}, host);
+  EXPECT_EQ(r.returns, (std::vector<Value>{I(1)}));
+  EXPECT_EQ(host.state.upgrades.at(MakeAddress(0x22)), MakeAddress(0x11));
+  r = RunAsm(src, "up", {target, Value::FromBytes(Bytes(20, 0x33))}, host);
+  EXPECT_EQ(r.returns, (std::vector<Value>{I(0)}));
+  r = RunAsm(src, "up", {target, S("short")}, host);
+  EXPECT_EQ(r.reason, "bad_address");
+  r = RunAsm(src, "up", {I(1), target}, host);
+  EXPECT_EQ(r.reason, "type_mismatch");
 }
 
 TEST(OpcodeTest, BalanceAndTransfer) {

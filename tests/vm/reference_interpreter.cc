@@ -394,6 +394,18 @@ Outcome Machine::Run(const FunctionDef* entry, std::vector<Value> args,
         binary(ok ? 1 : 0);
         break;
       }
+      case Opcode::kSetCode: {
+        if (!top(1).is_bytes() || !top(0).is_bytes()) return trap("type_mismatch");
+        if (top(1).as_bytes().size() != 20 || top(0).as_bytes().size() != 20) {
+          return trap("bad_address");
+        }
+        Address target, source;
+        std::copy(top(1).as_bytes().begin(), top(1).as_bytes().end(), target.begin());
+        std::copy(top(0).as_bytes().begin(), top(0).as_bytes().end(), source.begin());
+        bool ok = host_.ReplaceCode(target, source);
+        binary(ok ? 1 : 0);
+        break;
+      }
       case Opcode::kSha256: {
         if (!top(0).is_bytes()) return trap("type_mismatch");
         if (!Charge(top(0).as_bytes().size() * gas::kHashPerByte)) return oog;

@@ -1,0 +1,76 @@
+#pragma once
+
+// Civic actions as calls of the system contracts (docs/NATION.md). Each function returns the
+// call a transaction must make: contract, function, encoded arguments (vm::EncodeValues) and the
+// tokens to send with it. The typed API messages map onto these; a generic contract call with the
+// same fields does exactly the same. Only the signer matters for who acts: the DID functions act
+// on the DID whose current controller key signs, the citizenship and governance functions on the
+// signer's DID.
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "civitas/v1/types.pb.h"
+#include "ledger/address.h"
+#include "ledger/crypto.h"
+
+namespace civitas::nation {
+
+// The 16 bytes a DID encodes (ParseDid / DeriveDid in ledger/did.h).
+using DidId = std::array<uint8_t, 16>;
+
+// Where genesis deploys the system contracts: SystemAddress(name).
+const Address& DidRegistryAddress();
+const Address& CitizenshipAddress();
+const Address& GovernanceAddress();
+// The treasury is at TreasuryAddress() (ledger/address.h), where fees are paid.
+
+struct ContractCall {
+  Address contract{};
+  std::string function;
+  std::string args;  // vm::EncodeValues of the arguments
+  uint64_t amount = 0;
+};
+
+// Fills the call action of `body`; chain id, nonce and gas limit are the caller's.
+void SetCall(const ContractCall& call, v1::TxBody* body);
+
+// --- DID registry. Key and service ids are 1-32 characters of [A-Za-z0-9._-]. ---------------
+ContractCall RegisterDid(const crypto::PublicKey& first_key);  // must be signed by first_key
+ContractCall AddDidKey(std::string_view fragment, const crypto::PublicKey& key);
+ContractCall RevokeDidKey(std::string_view fragment);
+ContractCall RotateDidKey(std::string_view new_fragment, const crypto::PublicKey& new_key);
+ContractCall SetDidService(std::string_view fragment, std::string_view type,
+                           std::string_view endpoint);
+ContractCall RemoveDidService(std::string_view fragment);
+ContractCall DeactivateDid();
+
+// --- Citizenship. ------------------------------------------------------------------------------
+enum class CouncilAction : int64_t { kApprove = 1, kSuspend = 2, kReinstate = 3, kRevoke = 4 };
+ContractCall ApplyForCitizenship();
+ContractCall RenewCitizenship();
+// Signed by a council member; takes effect with the M-th approval.
+ContractCall CouncilDecide(const DidId& did, CouncilAction action);
+
+// --- Governance. `deposit` is sent with a proposal and must cover the deposit parameter. -----
+enum class ProposalKind : int64_t { kText = 1, kSpend = 2, kParam = 3, kCouncil = 4, kUpgrade = 5 };
+enum class VoteChoice : int64_t { kYes = 1, kNo = 2, kAbstain = 3 };
+
+ContractCall ProposeText(std::string_view text, uint64_t sunset, uint64_t deposit);
+// `every` = 0: paid once; otherwise every `every` blocks until `sunset` (then required).
+ContractCall ProposeSpend(const Address& to, uint64_t amount, uint64_t every, uint64_t sunset,
+                          std::string_view note, uint64_t deposit);
+ContractCall ProposeParam(const Address& contract, std::string_view name, int64_t value,
+                          uint64_t deposit);
+ContractCall ProposeCouncilChange(const Address& member, bool add, uint64_t deposit);
+// `source` is a contract already deployed with the new code.
+ContractCall ProposeUpgrade(const Address& target, const Address& source, uint64_t deposit);
+// Locks `weight` tokens on the vote until the voting period ends.
+ContractCall Vote(uint64_t proposal, VoteChoice choice, uint64_t weight);
+ContractCall WithdrawVote(uint64_t proposal);
+ContractCall ExecuteProposal(uint64_t proposal);
+ContractCall PayRecurringSpend(uint64_t proposal);
+
+}  // namespace civitas::nation

@@ -1,0 +1,140 @@
+#pragma once
+
+// Reading the nation's state back from the system contracts' storage (docs/NATION.md): DID
+// documents, citizenship, the council, proposals and tallies, the treasury. These are what the
+// node's API answers with. Every reader takes a StateReader: pass the committed state for the
+// latest answer, or a reader of the state at height h (the store keeps every version) to answer
+// "as it was at h". Readers never execute contract code and never write.
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "genesis/civic.h"
+#include "ledger/state.h"
+
+namespace civitas::nation {
+
+// ---- DIDs. ------------------------------------------------------------------------------------
+
+struct DidKey {
+  std::string fragment;  // "key-1"
+  crypto::PublicKey key{};
+};
+struct DidService {
+  std::string fragment;
+  std::string type;
+  std::string endpoint;
+};
+struct DidRecord {
+  DidId id{};
+  std::string did;                  // "did:civitas:..."
+  std::string controller_fragment;  // the key id of the controller key
+  crypto::PublicKey controller_key{};
+  std::vector<DidKey> keys;  // active keys, in order of addition (the controller among them)
+  std::vector<DidService> services;
+  uint64_t created = 0;  // heights
+  uint64_t updated = 0;
+  uint64_t version = 0;                 // versionId
+  std::optional<uint64_t> deactivated;  // height of deactivation
+};
+
+// The DID's record, or nullopt when it is not registered (in `state`).
+Result<std::optional<DidRecord>> ReadDid(const StateReader& state, const DidId& id);
+// The DID whose current controller key has address `a`.
+Result<std::optional<DidId>> DidOfAddress(const StateReader& state, const Address& a);
+// The height at which version `version` of the DID was made; resolve ?versionId=v by reading
+// the state at that height.
+Result<std::optional<uint64_t>> DidVersionHeight(const StateReader& state, const DidId& id,
+                                                 uint64_t version);
+
+// The W3C DID Core document of `record` (a deactivated DID's document keeps only its id).
+// Keys are Multikey: "z" + base58btc(0xe7 0x01 || 0x02 || x-only key), i.e. the secp256k1
+// public key with the even y that BIP-340 implies.
+nlohmann::json DidDocument(const DidRecord& record);
+// The DID resolution result: {"@context", "didDocument", "didDocumentMetadata",
+// "didResolutionMetadata"}. Errors follow DID Resolution: "invalidDid" for a malformed DID,
+// "notFound" for one never registered (then didDocument is null).
+Result<nlohmann::json> ResolveDid(const StateReader& state, std::string_view did);
+
+// ---- Citizenship. ----------------------------------------------------------------------------
+
+enum class CitizenStatus : int64_t {
+  kNone = 0,
+  kApplied = 1,
+  kCitizen = 2,
+  kSuspended = 3,
+  kRevoked = 4
+};
+std::string_view CitizenStatusName(CitizenStatus s);  // "none", "applied", "citizen", ...
+
+struct Citizenship {
+  DidId did{};
+  CitizenStatus status = CitizenStatus::kNone;
+  uint64_t since = 0;    // first issued (0: never)
+  uint64_t expiry = 0;   // lapses at this height unless renewed
+  uint64_t applied = 0;  // latest application
+  // What the contracts check: a citizen, not suspended or revoked, and not expired at `height`.
+  bool InGoodStanding(uint64_t height) const {
+    return status == CitizenStatus::kCitizen && height < expiry;
+  }
+};
+
+Result<Citizenship> ReadCitizenship(const StateReader& state, const DidId& did);
+// DIDs ever made citizens, in order of first issue, from index `start`, at most `limit`.
+Result<std::vector<Citizenship>> ListCitizens(const StateReader& state, uint64_t start,
+                                              uint64_t limit);
+Result<uint64_t> CitizenCount(const StateReader& state);  // ever issued
+Result<std::vector<Address>> ReadCouncil(const StateReader& state);
+// A parameter of a system contract ("approvals", "validity", "voting_period", ...).
+Result<std::optional<int64_t>> ReadParam(const StateReader& state, const Address& contract,
+                                         std::string_view name);
+
+// ---- Governance. -----------------------------------------------------------------------------
+
+enum class ProposalStatus : int64_t { kVoting = 1, kRejected = 2, kPassed = 3, kExecuted = 4 };
+std::string_view ProposalStatusName(ProposalStatus s);
+std::string_view ProposalKindName(ProposalKind k);
+
+struct Proposal {
+  uint64_t id = 0;
+  ProposalKind kind = ProposalKind::kText;
+  Address proposer{};
+  uint64_t deposit = 0;
+  uint64_t start = 0;  // voting is open for start <= height < end
+  uint64_t end = 0;
+  uint64_t eta = 0;       // passed: first height it may execute
+  uint64_t executed = 0;  // height of execution (0: not yet)
+  ProposalStatus status = ProposalStatus::kVoting;
+  uint64_t yes = 0, no = 0, abstain = 0, voters = 0;
+  uint64_t sunset = 0;  // 0: never
+  std::string text;     // a resolution's text or a spend's note
+  // The decision, by kind: spend (payee, amount, every), parameter (contract, name, value),
+  // council (member, -, 1 add / 0 remove), upgrade (target, source, -).
+  std::string a, b;
+  int64_t c = 0;
+  uint64_t paid_until = 0;  // spends: height up to which payments were made
+};
+
+Result<uint64_t> ProposalCount(const StateReader& state);
+Result<std::optional<Proposal>> ReadProposal(const StateReader& state, uint64_t id);
+
+struct Tally {
+  uint64_t yes = 0, no = 0, abstain = 0;
+  bool quorum_reached = false;
+  bool passing = false;  // what execute would decide with these votes and today's parameters
+};
+Result<Tally> TallyOf(const StateReader& state, const Proposal& p);
+// Executed and not past its sunset at `height`.
+bool InForce(const Proposal& p, uint64_t height);
+
+// ---- Treasury. -------------------------------------------------------------------------------
+
+struct TreasuryInfo {
+  uint64_t balance = 0;  // what it holds
+  uint64_t spent = 0;    // what it has paid out by decision since genesis
+};
+Result<TreasuryInfo> ReadTreasury(const StateReader& state);
+
+}  // namespace civitas::nation

@@ -1,0 +1,794 @@
+#include "node/validator.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <set>
+
+#include "consensus/codec.h"
+
+namespace civitas::node {
+namespace {
+
+using consensus::Actions;
+
+constexpr uint32_t kSyncBatch = 64;
+constexpr uint64_t kSyncLag = 4;
+constexpr size_t kSyncResponseBytes = 6 << 20;
+constexpr uint64_t kMaxClockSkewMs = 10'000;
+constexpr uint64_t kTickMs = 20;
+constexpr char kSafetyKey[] = "safety";
+constexpr char kBlockPrefix[] = "b/";
+
+uint64_t SteadyMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+uint64_t WallMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+std::string Str(const Bytes& b) { return std::string(AsStringView(b)); }
+template <size_t N>
+std::string Str(const std::array<uint8_t, N>& a) {
+  return std::string(AsStringView(a));
+}
+Status BadPayload(const std::string& msg) { return Status::Invalid("bad_payload", msg); }
+
+std::string BlockKey(const consensus::Block& b) {
+  Bytes k(kBlockPrefix, kBlockPrefix + 2);
+  PutU64(k, b.height);
+  Append(k, b.Id());
+  return Str(k);
+}
+
+}  // namespace
+
+Validator::Validator(const Config& config, const Genesis& genesis, Store& store, Mempool& mempool,
+                     crypto::SecretKey key, Callbacks callbacks)
+    : config_(config),
+      genesis_(genesis),
+      store_(store),
+      mempool_(mempool),
+      key_(key),
+      callbacks_(std::move(callbacks)),
+      signer_(std::move(key)),
+      round_timer_(io_),
+      tick_timer_(io_) {
+  vs_.chain_id = genesis_.chain_id;
+  vs_.epoch = 0;
+  for (const auto& v : genesis_.validators) vs_.keys.push_back(v.public_key);
+}
+
+Validator::~Validator() { Stop(); }
+
+Status Validator::Start() {
+  auto self = std::find(vs_.keys.begin(), vs_.keys.end(), key_.public_key());
+  if (self == vs_.keys.end()) {
+    return Status::Invalid("not_a_validator", "this node's key is not in the genesis council");
+  }
+  self_ = static_cast<consensus::ReplicaId>(self - vs_.keys.begin());
+
+  consensus::SafetyData safety{0, 0, 0, consensus::GenesisQc(0)};
+  auto stored = store_.GetConsensus(kSafetyKey);
+  if (!stored.ok()) return stored.status();
+  if (stored->has_value()) {
+    auto d = consensus::DecodeSafetyData(**stored);
+    if (!d.ok()) {
+      return Status::Corruption("the consensus safety data is damaged (" + d.status().message() +
+                                "); refusing to sign. Restore it from a backup of this node");
+    }
+    safety = *d;
+  } else if (store_.height() > 0) {
+    return Status::Corruption(
+        "the ledger is at height " + std::to_string(store_.height()) +
+        " but the consensus safety data is missing; refusing to sign (it could vote twice)");
+  } else {
+    Status s = store_.WriteConsensus({{kSafetyKey, Str(consensus::EncodeSafetyData(safety))}});
+    if (!s.ok()) return s;
+  }
+  Status s = RestoreReplica(safety);
+  if (!s.ok()) return s;
+
+  p2p::Options opts;
+  opts.listen = config_.p2p_listen;
+  opts.chain_id = genesis_.chain_id;
+  opts.council = vs_.keys;
+  for (const auto& peer : config_.p2p_peers) {
+    auto at = peer.find('@');
+    auto key = at == std::string::npos ? std::nullopt : FixedFromHex<32>(peer.substr(0, at));
+    if (!key) return Status::Invalid("bad_config", "p2p peer '" + peer + "' has no valid key");
+    if (*key == key_.public_key()) continue;
+    opts.peers.push_back({*key, peer.substr(at + 1)});
+  }
+  opts.max_frame_bytes = consensus::kMaxMessageBytes + 64;
+  opts.max_queue_bytes = 4 * opts.max_frame_bytes;
+  opts.critical_channels = {p2p::kChannelConsensus, p2p::kChannelSync};
+  transport_ = std::make_unique<p2p::Transport>(
+      io_, opts, key_,
+      [this](const crypto::PublicKey& from, uint8_t channel, Bytes payload) {
+        OnPeerMessage(from, channel, std::move(payload));
+      },
+      [this](const p2p::PeerEvent& ev) { OnPeerEvent(ev); });
+  s = transport_->Start();
+  if (!s.ok()) return s;
+  spdlog::info("validator {} of {} (P2P port {}), committed height {}", self_, vs_.n(),
+               transport_->listen_port(), store_.height());
+
+  last_block_ms_ = last_progress_ms_ = SteadyMs();
+  Post([this] {
+    Actions out;
+    replica_->Start(out);
+    Run(out);
+    Tick();
+  });
+  io_thread_ = std::thread([this] { io_.run(); });
+  return Status::Ok();
+}
+
+void Validator::Stop() {
+  if (io_thread_.joinable()) {
+    Post([this] {
+      transport_->Stop();
+      round_timer_.cancel();
+      tick_timer_.cancel();
+      io_.stop();
+    });
+    io_thread_.join();
+  } else if (transport_) {
+    transport_->Stop();
+  }
+  verify_pool_.stop();
+  verify_pool_.join();
+}
+
+void Validator::Post(std::function<void()> fn) { boost::asio::post(io_, std::move(fn)); }
+
+void Validator::FailWith(const Status& s) {
+  if (failed_) return;
+  failed_ = true;
+  callbacks_.fail(s);
+}
+
+Validator::Stats Validator::GetStats() const {
+  Stats st;
+  st.round = round_.load();
+  st.proposals = proposals_.load();
+  st.votes = votes_.load();
+  st.timeouts = timeouts_.load();
+  st.synced_blocks = synced_.load();
+  st.dropped_messages = dropped_.load();
+  st.peers = transport_ ? transport_->ConnectedPeers().size() : 0;
+  return st;
+}
+
+// ---- transactions ----
+
+void Validator::SubmitLocal(const v1::Transaction& tx) {
+  std::string bytes = tx.SerializeAsString();
+  if (transport_) transport_->Broadcast(p2p::kChannelMempool, Bytes(bytes.begin(), bytes.end()));
+  if (!nudged_.exchange(true)) {
+    Post([this] {
+      nudged_ = false;
+      Tick();
+    });
+  }
+}
+
+// ---- P2P input ----
+
+void Validator::OnPeerMessage(const crypto::PublicKey& from, uint8_t channel, Bytes payload) {
+  if (failed_) return;
+  auto it = std::find(vs_.keys.begin(), vs_.keys.end(), from);
+  if (it == vs_.keys.end()) return;  // the transport admits council keys only
+  auto peer = static_cast<consensus::ReplicaId>(it - vs_.keys.begin());
+  switch (channel) {
+    case p2p::kChannelConsensus: {
+      auto msg = consensus::DecodeMessage(payload);
+      if (!msg.ok()) {
+        dropped_.fetch_add(1);
+        spdlog::warn("dropped a consensus message from validator {}: {}", peer,
+                     msg.status().ToString());
+        return;
+      }
+      Actions out;
+      Status s = replica_->OnMessage(peer, *msg, out);
+      if (s.ok() && std::holds_alternative<consensus::Proposal>(*msg)) last_block_ms_ = SteadyMs();
+      if (!s.ok()) {
+        dropped_.fetch_add(1);
+        if (s.reason() == "safety_violation") {
+          spdlog::error("consensus message from validator {}: {}", peer, s.ToString());
+        } else {
+          spdlog::debug("consensus message from validator {} dropped: {}", peer, s.ToString());
+        }
+      }
+      Run(out);
+      return;
+    }
+    case p2p::kChannelMempool: {
+      if (payload.size() > kMaxTxBytes + 1024) {
+        dropped_.fetch_add(1);
+        return;
+      }
+      boost::asio::post(verify_pool_, [this, payload = std::move(payload)] {
+        v1::Transaction tx;
+        if (!tx.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+          dropped_.fetch_add(1);
+          return;
+        }
+        Status s = callbacks_.admit(tx);
+        if (!s.ok()) {
+          // Duplicates are normal: every validator gossips what its clients sent.
+          if (s.reason() != "duplicate_tx") dropped_.fetch_add(1);
+          return;
+        }
+        if (!nudged_.exchange(true)) {
+          Post([this] {
+            nudged_ = false;
+            Tick();
+          });
+        }
+      });
+      return;
+    }
+    case p2p::kChannelSync:
+      OnSync(from, payload);
+      return;
+    default:
+      dropped_.fetch_add(1);
+  }
+}
+
+void Validator::OnPeerEvent(const p2p::PeerEvent& ev) {
+  if (ev.kind == p2p::PeerEvent::Kind::kConnected && ev.key) {
+    spdlog::info("peer {} connected ({})", ToHex(*ev.key).substr(0, 16), ev.remote);
+    RequestSync(*ev.key);
+  } else if (ev.kind == p2p::PeerEvent::Kind::kDisconnected && ev.key) {
+    spdlog::info("peer {} disconnected: {}", ToHex(*ev.key).substr(0, 16), ev.reason);
+  } else if (ev.kind == p2p::PeerEvent::Kind::kRefused) {
+    spdlog::warn("refused a P2P connection from {}: {}", ev.remote, ev.reason);
+  }
+}
+
+// ---- actions ----
+
+void Validator::Run(Actions& out) {
+  for (size_t i = 0; i < out.size() && !failed_; ++i) {
+    auto& action = out[i];
+    if (auto* send = std::get_if<consensus::SendAction>(&action)) {
+      if (send->to == self_) {
+        Post([this, msg = send->msg] {
+          Actions more;
+          (void)replica_->OnMessage(self_, msg, more);
+          Run(more);
+        });
+        continue;
+      }
+      (void)transport_->Send(vs_.keys[send->to], p2p::kChannelConsensus,
+                             consensus::EncodeMessage(send->msg));
+    } else if (auto* bc = std::get_if<consensus::BroadcastAction>(&action)) {
+      if (std::holds_alternative<consensus::Proposal>(bc->msg)) {
+        proposals_.fetch_add(1);
+        last_block_ms_ = SteadyMs();
+      } else if (std::holds_alternative<consensus::TimeoutMsg>(bc->msg)) {
+        timeouts_.fetch_add(1);
+      }
+      transport_->Broadcast(p2p::kChannelConsensus, consensus::EncodeMessage(bc->msg));
+    } else if (auto* persist = std::get_if<consensus::PersistAction>(&action)) {
+      // Nothing after a failed write may leave the node: it could be a vote.
+      if (!Persist(*persist)) return;
+      if (persist->block) votes_.fetch_add(1);
+    } else if (auto* commit = std::get_if<consensus::CommitAction>(&action)) {
+      Status s = Commit(commit->block, commit->qc);
+      if (!s.ok()) {
+        FailWith(s);
+        return;
+      }
+    } else if (auto* timer = std::get_if<consensus::ScheduleTimerAction>(&action)) {
+      ArmRoundTimer(timer->round, timer->duration_ms);
+    } else if (auto* fetch = std::get_if<consensus::FetchAction>(&action)) {
+      (void)transport_->Send(vs_.keys[fetch->peer], p2p::kChannelConsensus,
+                             consensus::EncodeMessage(fetch->request));
+      if (sync_in_flight_ms_ == 0) RequestSync(vs_.keys[fetch->peer]);
+    }
+  }
+  round_ = replica_->round();
+  if (!failed_ && replica_->AwaitingProposal() && !nudged_.exchange(true)) {
+    // Propose from a fresh call, after this batch's commits are written (and, with one
+    // validator, without recursing through our own votes).
+    Post([this] {
+      nudged_ = false;
+      Tick();
+    });
+  }
+}
+
+bool Validator::Persist(const consensus::PersistAction& a) {
+  std::vector<std::pair<std::string, std::string>> puts{
+      {kSafetyKey, Str(consensus::EncodeSafetyData(a.data))}};
+  if (a.block) {
+    Bytes enc;
+    consensus::EncodeBlock(enc, *a.block);
+    std::string key = BlockKey(*a.block);
+    persisted_blocks_[key] = a.block->height;
+    puts.emplace_back(key, Str(enc));
+  }
+  Status s = store_.WriteConsensus(puts, stale_block_keys_);
+  if (!s.ok()) {
+    FailWith(s);
+    return false;
+  }
+  stale_block_keys_.clear();
+  return true;
+}
+
+void Validator::ArmRoundTimer(consensus::Round round, uint64_t ms) {
+  round_timer_.expires_after(std::chrono::milliseconds(ms));
+  round_timer_.async_wait([this, round](const boost::system::error_code& ec) {
+    if (ec || failed_) return;
+    Actions out;
+    replica_->OnLocalTimeout(round, out);
+    Run(out);
+  });
+}
+
+void Validator::Tick() {
+  if (failed_) return;
+  const uint64_t now = SteadyMs();
+  if (replica_->AwaitingProposal()) {
+    Actions out;
+    allow_propose_ = true;
+    replica_->ProposeIfReady(out);
+    allow_propose_ = false;
+    Run(out);
+  }
+  if (now - last_progress_ms_ > 2ull * config_.timeout_base_ms &&
+      (sync_in_flight_ms_ == 0 || now - sync_in_flight_ms_ > config_.timeout_base_ms)) {
+    RequestSync(std::nullopt);
+  }
+  tick_timer_.expires_after(std::chrono::milliseconds(kTickMs));
+  tick_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) Tick();
+  });
+}
+
+// ---- payloads ----
+
+Result<std::shared_ptr<Validator::Payload>> Validator::Decode(const consensus::Block& b) {
+  Hash32 id = b.Id();
+  auto it = payloads_.find(id);
+  if (it != payloads_.end()) return it->second;
+  auto p = std::make_shared<Payload>();
+  if (!p->block.ParseFromArray(b.payload.data(), static_cast<int>(b.payload.size()))) {
+    return BadPayload("payload is not a ledger block");
+  }
+  if (CanonicalBlockBytes(p->block) != AsStringView(b.payload)) {
+    return BadPayload("payload is not in canonical form");
+  }
+  auto lid = BlockId(p->block.header());
+  if (!lid.ok()) return BadPayload(lid.status().message());
+  p->ledger_id = *lid;
+  auto txs = DecodeBlockTxs(p->block, genesis_, /*verify_signatures=*/false);
+  if (!txs.ok()) return BadPayload(txs.status().message());
+  p->txs = std::move(*txs);
+  payloads_.emplace(id, p);
+  return p;
+}
+
+Result<Validator::LedgerParent> Validator::ParentOf(const consensus::Block& parent) {
+  if (parent.height == 0) return LedgerParent{Hash32{}, genesis_.genesis_time_ms, 0};
+  auto p = Decode(parent);
+  if (!p.ok()) return p.status();
+  const auto& h = (*p)->block.header();
+  return LedgerParent{(*p)->ledger_id, h.time_ms(), h.state_height()};
+}
+
+Result<std::vector<const DecodedTx*>> Validator::PendingAncestorTxs(
+    const consensus::Block& parent) {
+  std::vector<std::shared_ptr<Payload>> chain;
+  const consensus::Block* b = &parent;
+  while (b->height > store_.height()) {
+    auto p = Decode(*b);
+    if (!p.ok()) return p.status();
+    chain.push_back(*p);
+    b = replica_->FindBlock(b->parent_id);
+    if (!b) return Status::NotFound("an uncommitted ancestor is missing");
+  }
+  std::vector<const DecodedTx*> out;
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    for (const auto& tx : (*it)->txs) out.push_back(&tx);
+  }
+  return out;
+}
+
+namespace {
+// Expected next nonce per sender: the committed one advanced by pending ancestors.
+class NonceTracker {
+ public:
+  explicit NonceTracker(const Store& store) : view_(store) {}
+  Result<uint64_t*> Next(const Address& a) {
+    auto it = next_.find(a);
+    if (it != next_.end()) return &it->second;
+    auto acct = view_.GetAccount(a);
+    if (!acct.ok()) return acct.status();
+    return &next_.emplace(a, acct->nonce).first->second;
+  }
+
+ private:
+  StateOverlay view_;
+  std::map<Address, uint64_t> next_;
+};
+}  // namespace
+
+std::optional<Bytes> Validator::MakePayload(const consensus::Block& parent) {
+  if (!allow_propose_) return std::nullopt;
+  Status s = CatchUpExecution();
+  if (!s.ok()) {
+    FailWith(s);
+    return std::nullopt;
+  }
+  auto par = ParentOf(parent);
+  auto ancestors = PendingAncestorTxs(parent);
+  if (!par.ok() || !ancestors.ok()) return std::nullopt;
+  if (par->state_height > store_.height()) return std::nullopt;  // we lag behind the parent
+
+  NonceTracker nonces(store_);
+  std::set<Hash32> taken;
+  for (const DecodedTx* tx : *ancestors) {
+    taken.insert(tx->id);
+    auto n = nonces.Next(tx->sender);
+    if (n.ok()) ++**n;
+  }
+  std::vector<DecodedTx> txs =
+      mempool_.Select(config_.max_block_txs, kMaxBlockBytes - (64 << 10), [&](const DecodedTx& tx) {
+        if (taken.count(tx.id)) return false;
+        auto n = nonces.Next(tx.sender);
+        if (!n.ok() || **n != tx.body.nonce()) return false;
+        ++**n;
+        return true;
+      });
+  if (txs.empty() && ancestors->empty() &&
+      SteadyMs() - last_block_ms_ < config_.block_interval_ms) {
+    return std::nullopt;
+  }
+  auto root = store_.StateRoot(store_.height());
+  if (!root.ok()) {
+    FailWith(root.status());
+    return std::nullopt;
+  }
+  BlockTemplate t;
+  t.height = parent.height + 1;
+  t.parent_id = par->id;
+  t.parent_time_ms = par->time_ms;
+  t.state_height = store_.height();
+  t.state_root = *root;
+  t.epoch = vs_.epoch;
+  t.round = replica_->round();
+  v1::Block block = AssembleBlock(genesis_, t, key_.public_key(), WallMs(), txs);
+  std::string bytes = CanonicalBlockBytes(block);
+  allow_propose_ = false;  // one proposal per call (see Tick)
+  return Bytes(bytes.begin(), bytes.end());
+}
+
+Status Validator::VerifyPayload(const consensus::Block& block, const consensus::Block& parent) {
+  Status s = CatchUpExecution();
+  if (!s.ok()) {
+    FailWith(s);
+    return s;
+  }
+  auto decoded = Decode(block);
+  if (!decoded.ok()) return decoded.status();
+  Payload& p = **decoded;
+  const auto& h = p.block.header();
+  if (h.height() != block.height || h.epoch() != block.epoch || h.round() != block.round) {
+    return BadPayload("header height, epoch or round differs from the consensus block");
+  }
+  if (h.proposer() != Str(vs_.keys[block.proposer])) {
+    return BadPayload("header proposer is not the block's leader");
+  }
+  auto par = ParentOf(parent);
+  if (!par.ok()) return par.status();
+  if (h.parent_id() != Str(par->id)) return BadPayload("parent id is not the parent's block id");
+  s = CheckHeader(genesis_, p.block, par->time_ms);
+  if (!s.ok()) return s;
+  if (h.time_ms() > WallMs() + kMaxClockSkewMs) return BadPayload("time is in the future");
+  if (h.state_height() < par->state_height) {
+    return BadPayload("certified state height goes backwards");
+  }
+  if (h.state_height() > store_.height()) {
+    return Status::Error(Status::Code::kFailedPrecondition, "not_executed",
+                         "certified height " + std::to_string(h.state_height()) +
+                             " is above this node's executed height " +
+                             std::to_string(store_.height()));
+  }
+  auto root = store_.StateRoot(h.state_height());
+  if (!root.ok()) return root.status();
+  if (h.state_root() != Str(*root)) {
+    return Status::Invalid("state_root_mismatch",
+                           "certified state root differs from this node's execution of height " +
+                               std::to_string(h.state_height()));
+  }
+  std::vector<Hash32> ids;
+  ids.reserve(p.txs.size());
+  for (const auto& tx : p.txs) ids.push_back(tx.id);
+  if (h.tx_root() != Str(MerkleRoot(ids))) return BadPayload("tx_root does not match");
+
+  auto ancestors = PendingAncestorTxs(parent);
+  if (!ancestors.ok()) return ancestors.status();
+  NonceTracker nonces(store_);
+  std::set<Hash32> seen;
+  for (const DecodedTx* tx : *ancestors) {
+    seen.insert(tx->id);
+    auto n = nonces.Next(tx->sender);
+    if (!n.ok()) return n.status();
+    ++**n;
+  }
+  for (size_t i = 0; i < p.txs.size(); ++i) {
+    const DecodedTx& tx = p.txs[i];
+    std::string which = "transaction " + std::to_string(i) + ": ";
+    if (!seen.insert(tx.id).second || store_.GetTxLocation(tx.id).ok()) {
+      return BadPayload(which + "included twice");
+    }
+    auto n = nonces.Next(tx.sender);
+    if (!n.ok()) return n.status();
+    if (tx.body.nonce() != **n) {
+      return Status::Invalid("bad_nonce", which + "nonce " + std::to_string(tx.body.nonce()) +
+                                              ", expected " + std::to_string(**n));
+    }
+    ++**n;
+    if (!p.signatures_verified && !mempool_.HoldsVerified(tx.id, tx.envelope.signature()) &&
+        !VerifyTxSignature(tx)) {
+      return Status::Invalid("bad_signature", which + "signature does not verify");
+    }
+  }
+  p.signatures_verified = true;
+  return Status::Ok();
+}
+
+// ---- commits ----
+
+v1::QuorumCert Validator::ToLedgerQc(const consensus::QuorumCert& qc) const {
+  v1::QuorumCert out;
+  out.set_epoch(qc.epoch);
+  out.set_round(qc.round);
+  out.set_block_id(Str(qc.block_id));
+  for (const auto& s : qc.sigs) {
+    auto* signer = out.add_signers();
+    signer->set_public_key(Str(vs_.keys.at(s.signer)));
+    signer->set_signature(Str(s.sig));
+  }
+  return out;
+}
+
+Result<consensus::QuorumCert> Validator::FromLedgerQc(const v1::QuorumCert& qc) const {
+  consensus::QuorumCert out;
+  out.epoch = qc.epoch();
+  out.round = qc.round();
+  auto id = FixedFromBytes<32>(qc.block_id());
+  if (!id) return Status::Corruption("stored certificate has a bad block id");
+  out.block_id = *id;
+  for (const auto& s : qc.signers()) {
+    auto key = FixedFromBytes<32>(s.public_key());
+    auto sig = FixedFromBytes<64>(s.signature());
+    auto it = key ? std::find(vs_.keys.begin(), vs_.keys.end(), *key) : vs_.keys.end();
+    if (it == vs_.keys.end() || !sig) return Status::Corruption("stored certificate is damaged");
+    out.sigs.push_back({static_cast<consensus::ReplicaId>(it - vs_.keys.begin()), *sig});
+  }
+  std::sort(out.sigs.begin(), out.sigs.end(),
+            [](const auto& a, const auto& b) { return a.signer < b.signer; });
+  return out;
+}
+
+Status Validator::Commit(const consensus::Block& b, const consensus::QuorumCert& qc) {
+  const uint64_t tip = store_.height();
+  if (b.height <= tip) {
+    auto stored = store_.GetBlock(b.height);
+    if (!stored.ok()) return stored.status();
+    if (stored->commit_qc().block_id() != Str(b.Id())) {
+      return Status::Error(Status::Code::kInternal, "safety_violation",
+                           "consensus committed block " + std::to_string(b.height) +
+                               " but the ledger holds a different one");
+    }
+    return Status::Ok();
+  }
+  if (b.height != tip + 1) {
+    return Status::Error(Status::Code::kInternal, "commit_gap",
+                         "consensus committed height " + std::to_string(b.height) +
+                             " above the ledger's " + std::to_string(tip));
+  }
+  auto p = Decode(b);
+  if (!p.ok()) return p.status();
+  auto prepared = PrepareBlock(store_, genesis_, (*p)->block, (*p)->signatures_verified);
+  if (!prepared.ok()) {
+    return Status::Error(Status::Code::kInternal, "invalid_committed_block",
+                         "the council committed block " + std::to_string(b.height) +
+                             " that this node cannot execute: " + prepared.status().ToString());
+  }
+  Status s = CommitPrepared(store_, genesis_, *prepared, ToLedgerQc(qc),
+                            Str(consensus::BlockHeaderBytes(b)));
+  if (!s.ok()) return s;
+  AfterCommit(*prepared);
+  return Status::Ok();
+}
+
+Status Validator::CatchUpExecution() {
+  const consensus::Block& c = replica_->committed();
+  if (c.height <= store_.height()) return Status::Ok();
+  std::vector<std::pair<const consensus::Block*, consensus::QuorumCert>> chain;
+  consensus::QuorumCert qc = replica_->committed_qc();
+  const consensus::Block* b = &c;
+  while (b && b->height > store_.height()) {
+    chain.emplace_back(b, qc);
+    qc = b->qc;
+    b = replica_->FindBlock(b->parent_id);
+  }
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    Status s = Commit(*it->first, it->second);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+void Validator::AfterCommit(const PreparedBlock& p) {
+  const uint64_t height = p.block.header().height();
+  mempool_.RemoveCommitted(p.txs, [this](const Address& a) -> Result<uint64_t> {
+    StateOverlay view(store_);
+    auto acct = view.GetAccount(a);
+    if (!acct.ok()) return acct.status();
+    return acct->nonce;
+  });
+  std::erase_if(payloads_,
+                [&](const auto& kv) { return kv.second->block.header().height() <= height; });
+  for (auto it = persisted_blocks_.begin(); it != persisted_blocks_.end();) {
+    if (it->second <= height) {
+      stale_block_keys_.push_back(it->first);
+      it = persisted_blocks_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  last_progress_ms_ = SteadyMs();
+  callbacks_.committed(p);
+}
+
+// ---- recovery and sync ----
+
+Result<consensus::RecoveryData> Validator::Recovery(const consensus::SafetyData& safety) {
+  consensus::RecoveryData rd;
+  rd.safety = safety;
+  const uint64_t h = store_.height();
+  if (h == 0) {
+    rd.last_committed = consensus::GenesisBlock(vs_.epoch);
+    rd.last_committed_qc = consensus::GenesisQc(vs_.epoch);
+  } else {
+    auto cb = store_.GetBlock(h);
+    if (!cb.ok()) return cb.status();
+    std::string payload = CanonicalBlockBytes(cb->block());
+    auto block =
+        consensus::DecodeBlockHeader(cb->consensus_header(), Bytes(payload.begin(), payload.end()));
+    if (!block.ok()) {
+      return Status::Corruption("stored block " + std::to_string(h) +
+                                " does not match its consensus header");
+    }
+    auto qc = FromLedgerQc(cb->commit_qc());
+    if (!qc.ok()) return qc.status();
+    rd.last_committed = std::move(*block);
+    rd.last_committed_qc = std::move(*qc);
+  }
+  auto records = store_.ScanConsensus(kBlockPrefix);
+  if (!records.ok()) return records.status();
+  for (const auto& [key, value] : *records) {
+    auto b = consensus::DecodeBlock(value);
+    if (!b.ok()) return Status::Corruption("a stored consensus block is damaged");
+    if (b->height <= h) {
+      stale_block_keys_.push_back(key);
+    } else {
+      persisted_blocks_[key] = b->height;
+      rd.blocks.push_back(std::move(*b));
+    }
+  }
+  return rd;
+}
+
+Status Validator::RestoreReplica(const consensus::SafetyData& safety) {
+  auto rd = Recovery(safety);
+  if (!rd.ok()) return rd.status();
+  consensus::Config cfg;
+  cfg.validators = vs_;
+  cfg.self = self_;
+  cfg.signer = &signer_;
+  cfg.base_timeout_ms = config_.timeout_base_ms;
+  cfg.max_timeout_ms = config_.timeout_max_ms;
+  auto replica = std::make_unique<consensus::Replica>(cfg, *this);
+  Status s = replica->Restore(*rd);
+  if (!s.ok()) return s;
+  replica_ = std::move(replica);
+  payloads_.clear();
+  return Status::Ok();
+}
+
+void Validator::RequestSync(std::optional<crypto::PublicKey> peer) {
+  if (!transport_) return;
+  if (!peer) {
+    auto peers = transport_->ConnectedPeers();
+    if (peers.empty()) return;
+    peer = peers[(SteadyMs() / kTickMs) % peers.size()];
+  }
+  v1::SyncMessage msg;
+  msg.mutable_request()->set_from_height(store_.height() + 1);
+  msg.mutable_request()->set_max_blocks(kSyncBatch);
+  std::string bytes = msg.SerializeAsString();
+  if (transport_->Send(*peer, p2p::kChannelSync, Bytes(bytes.begin(), bytes.end())).ok()) {
+    sync_in_flight_ms_ = SteadyMs();
+  }
+}
+
+void Validator::OnSync(const crypto::PublicKey& from, const Bytes& payload) {
+  v1::SyncMessage msg;
+  if (!msg.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    dropped_.fetch_add(1);
+    return;
+  }
+  if (msg.has_request()) {
+    v1::SyncMessage answer;
+    auto* resp = answer.mutable_response();
+    const uint64_t tip = store_.height();
+    resp->set_tip_height(tip);
+    size_t bytes = 0;
+    uint32_t max = std::min(msg.request().max_blocks(), kSyncBatch);
+    for (uint64_t h = std::max<uint64_t>(msg.request().from_height(), 1);
+         h <= tip && static_cast<uint32_t>(resp->blocks_size()) < max; ++h) {
+      auto cb = store_.GetBlock(h);
+      if (!cb.ok()) break;
+      bytes += cb->ByteSizeLong();
+      if (bytes > kSyncResponseBytes && resp->blocks_size() > 0) break;
+      *resp->add_blocks() = std::move(*cb);
+    }
+    std::string out = answer.SerializeAsString();
+    (void)transport_->Send(from, p2p::kChannelSync, Bytes(out.begin(), out.end()));
+    return;
+  }
+  if (!msg.has_response()) return;
+  sync_in_flight_ms_ = 0;
+  // A node a few blocks behind catches up through consensus itself (commits and block
+  // fetches); re-joining from the ledger resets the replica's round, so only a node that is
+  // well behind does it.
+  if (msg.response().tip_height() < store_.height() + kSyncLag) return;
+  uint64_t applied = 0;
+  for (const auto& cb : msg.response().blocks()) {
+    const uint64_t h = cb.block().header().height();
+    if (h <= store_.height()) continue;
+    if (h != store_.height() + 1) break;
+    auto prepared = PrepareBlock(store_, genesis_, cb.block());
+    Status s = prepared.ok() ? CommitPrepared(store_, genesis_, *prepared, cb.commit_qc(),
+                                              cb.consensus_header())
+                             : prepared.status();
+    if (!s.ok()) {
+      dropped_.fetch_add(1);
+      spdlog::warn("sync: block {} from {} refused: {}", h, ToHex(from).substr(0, 16),
+                   s.ToString());
+      if (s.code() == Status::Code::kIOError) FailWith(s);
+      break;
+    }
+    AfterCommit(*prepared);
+    ++applied;
+  }
+  if (applied == 0) return;
+  synced_.fetch_add(applied);
+  spdlog::info("sync: applied {} blocks from {}, now at height {}", applied,
+               ToHex(from).substr(0, 16), store_.height());
+  Status s = RestoreReplica(replica_->safety());
+  if (!s.ok()) {
+    FailWith(s);
+    return;
+  }
+  Actions out;
+  replica_->Start(out);
+  Run(out);
+  if (msg.response().tip_height() > store_.height()) RequestSync(from);
+}
+
+}  // namespace civitas::node

@@ -1,0 +1,152 @@
+#pragma once
+
+// The validator: drives the consensus state machine (consensus/replica.h) with the network,
+// the clock, the disk and the ledger. docs/CONSENSUS.md ("In the node") describes how.
+//
+// One io thread runs everything that touches the replica: P2P input, timers, proposals, votes
+// and commits. Payloads are ledger blocks in their canonical serialization; a block commits by
+// executing it on the store (PrepareBlock + CommitPrepared) with the consensus QC converted to
+// the ledger's certificate. Safety data is written (synced) before any vote or timeout leaves.
+// A node that is behind fetches committed blocks with their certificates from peers (block
+// sync on P2P channel 2) and re-joins consensus at its new height.
+//
+// Threading: Start and Stop from the owning thread; SubmitLocal and stats from any thread.
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "consensus/replica.h"
+#include "ledger/chain.h"
+#include "ledger/genesis.h"
+#include "ledger/store.h"
+#include "node/config.h"
+#include "node/mempool.h"
+#include "node/p2p/transport.h"
+
+namespace civitas::node {
+
+class Validator final : public consensus::App {
+ public:
+  struct Callbacks {
+    // Admission of a transaction gossiped by a peer (checks, then the mempool); any thread.
+    std::function<Status(const v1::Transaction&)> admit;
+    // After each block is written to the store; io thread.
+    std::function<void(const PreparedBlock&)> committed;
+    // A fatal error (storage, or a committed chain this node cannot execute): stop the node.
+    std::function<void(const Status&)> fail;
+  };
+  struct Stats {
+    uint64_t round = 0;
+    uint64_t proposals = 0;
+    uint64_t votes = 0;
+    uint64_t timeouts = 0;
+    uint64_t synced_blocks = 0;
+    uint64_t dropped_messages = 0;
+    size_t peers = 0;
+  };
+
+  // `store`, `mempool` and `genesis` must outlive the Validator; `key` must be in the council.
+  Validator(const Config& config, const Genesis& genesis, Store& store, Mempool& mempool,
+            crypto::SecretKey key, Callbacks callbacks);
+  ~Validator() override;
+
+  // Restores the safety data and the committed block from the store, starts the P2P transport
+  // and the io thread. Fails on missing or damaged safety data (the node must not sign) or
+  // when the P2P address cannot be bound.
+  Status Start();
+  void Stop();
+
+  // A transaction admitted through this node's API: gossip it and wake the proposer.
+  void SubmitLocal(const v1::Transaction& tx);
+
+  Stats GetStats() const;
+  uint16_t p2p_port() const { return transport_ ? transport_->listen_port() : 0; }
+
+  // consensus::App (io thread, inside replica calls).
+  std::optional<Bytes> MakePayload(const consensus::Block& parent) override;
+  Status VerifyPayload(const consensus::Block& block, const consensus::Block& parent) override;
+
+ private:
+  // A consensus payload decoded as a ledger block.
+  struct Payload {
+    v1::Block block;
+    Hash32 ledger_id{};
+    std::vector<DecodedTx> txs;
+    bool signatures_verified = false;
+  };
+  // Ledger facts of a consensus block: the genesis block for height 0.
+  struct LedgerParent {
+    Hash32 id{};
+    uint64_t time_ms = 0;
+    uint64_t state_height = 0;
+  };
+
+  Result<std::shared_ptr<Payload>> Decode(const consensus::Block& b);
+  Result<LedgerParent> ParentOf(const consensus::Block& parent);
+  // Transactions of the uncommitted (not yet executed) ancestors from `parent` down to the
+  // store's tip, oldest first; fails if one is missing.
+  Result<std::vector<const DecodedTx*>> PendingAncestorTxs(const consensus::Block& parent);
+
+  void Post(std::function<void()> fn);
+  void OnPeerMessage(const crypto::PublicKey& from, uint8_t channel, Bytes payload);
+  void OnPeerEvent(const p2p::PeerEvent& ev);
+  void Run(consensus::Actions& out);
+  bool Persist(const consensus::PersistAction& a);
+  // Writes committed block `b` (certified by `qc`) unless the store has it already.
+  Status Commit(const consensus::Block& b, const consensus::QuorumCert& qc);
+  // Executes what the replica has committed but the store has not yet (commits come out of a
+  // batch of actions after the replica decided them).
+  Status CatchUpExecution();
+  void AfterCommit(const PreparedBlock& p);
+  void Tick();
+  void ArmRoundTimer(consensus::Round round, uint64_t ms);
+  void RequestSync(std::optional<crypto::PublicKey> peer);
+  void OnSync(const crypto::PublicKey& from, const Bytes& payload);
+  Status RestoreReplica(const consensus::SafetyData& safety);
+  Result<consensus::RecoveryData> Recovery(const consensus::SafetyData& safety);
+  v1::QuorumCert ToLedgerQc(const consensus::QuorumCert& qc) const;
+  Result<consensus::QuorumCert> FromLedgerQc(const v1::QuorumCert& qc) const;
+  void FailWith(const Status& s);
+
+  const Config& config_;
+  const Genesis& genesis_;
+  Store& store_;
+  Mempool& mempool_;
+  crypto::SecretKey key_;
+  Callbacks callbacks_;
+  consensus::ValidatorSet vs_;
+  consensus::ReplicaId self_ = 0;
+  consensus::Bip340Signer signer_;
+
+  boost::asio::io_context io_;
+  boost::asio::steady_timer round_timer_;
+  boost::asio::steady_timer tick_timer_;
+  boost::asio::thread_pool verify_pool_{1};
+  std::unique_ptr<p2p::Transport> transport_;
+  std::thread io_thread_;
+  std::unique_ptr<consensus::Replica> replica_;  // io thread only
+
+  // io thread only.
+  std::map<Hash32, std::shared_ptr<Payload>> payloads_;  // by consensus block id
+  std::vector<std::string> stale_block_keys_;            // persisted blocks now committed
+  std::map<std::string, uint64_t> persisted_blocks_;     // key -> height
+  uint64_t last_block_ms_ = 0;                           // steady clock: last proposal seen or made
+  uint64_t last_progress_ms_ = 0;                        // steady clock: last commit or sync
+  uint64_t sync_in_flight_ms_ = 0;  // steady clock of the last sync request, 0 if none
+  bool failed_ = false;
+  bool allow_propose_ = false;  // set by Tick around ProposeIfReady (see Run)
+  std::atomic<bool> nudged_{false};
+
+  std::atomic<uint64_t> proposals_{0}, votes_{0}, timeouts_{0}, synced_{0}, dropped_{0};
+  std::atomic<uint64_t> round_{0};
+};
+
+}  // namespace civitas::node
