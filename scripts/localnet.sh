@@ -1,33 +1,52 @@
 #!/usr/bin/env bash
-# The main job: installs what is needed, builds, starts a local Civitas chain and does real
-# work on it through the `civitas` CLI, then keeps the chain running until Ctrl-C.
-#   scripts/localnet.sh [DIR]     node home and logs under DIR (default: ./localnet)
-# For now the council is a single validator; the BFT network replaces it when consensus lands.
+# The main job: installs what is needed, builds, starts a local council of validators (four
+# civitasd processes agreeing on blocks with BFT consensus) and does real work on it through
+# the `civitas` CLI, then keeps the network running until Ctrl-C.
+#   scripts/localnet.sh [DIR]     node homes and logs under DIR (default: ./localnet)
+#   CIVITAS_VALIDATORS=N          council size (default 4)
+#   CIVITAS_BASE_PORT=P           node i uses P+10i (P2P), +1 (gRPC), +2 (HTTP); default 26600
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 dir=${1:-$root/localnet}
-grpc_port=${CIVITAS_GRPC_PORT:-26657}
+n=${CIVITAS_VALIDATORS:-4}
+base=${CIVITAS_BASE_PORT:-26600}
 
 bash scripts/setup.sh
 bash scripts/build.sh civitasd civitas
 civitasd=$root/build/node/civitasd
-civitas="$root/build/tools/cli/civitas --node 127.0.0.1:$grpc_port"
+cli=$root/build/tools/cli/civitas
+grpc() { echo "127.0.0.1:$((base + 10 * $1 + 1))"; }
+civitas="$cli --node $(grpc 0)"
 
 if [ ! -f "$dir/node0/config/genesis.json" ]; then
-  "$civitasd" init --home "$dir/node0" --chain-id civitas-localnet --moniker node0
+  "$civitasd" testnet --validators "$n" --output "$dir" --chain-id civitas-localnet \
+    --base-port "$base"
 fi
-"$civitasd" config validate --home "$dir/node0"
-echo "== starting the validator (log: $dir/node0.log)"
-"$civitasd" start --home "$dir/node0" --grpc-listen "127.0.0.1:$grpc_port" >>"$dir/node0.log" 2>&1 &
-node_pid=$!
-trap 'echo; echo "== stopping"; kill -TERM $node_pid 2>/dev/null; wait $node_pid 2>/dev/null; "$civitasd" status --home "$dir/node0"' EXIT
-for _ in $(seq 1 100); do
-  $civitas status >/dev/null 2>&1 && break
-  kill -0 $node_pid 2>/dev/null || { echo "the node failed to start:"; tail -20 "$dir/node0.log"; exit 1; }
-  sleep 0.1
+pids=()
+start_node() {
+  "$civitasd" config validate --home "$dir/node$1" >/dev/null
+  "$civitasd" start --home "$dir/node$1" >>"$dir/node$1.log" 2>&1 &
+  pids[$1]=$!
+}
+stop_all() {
+  echo; echo "== stopping"
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  for i in $(seq 0 $((n - 1))); do "$civitasd" status --home "$dir/node$i" | tr -d '\n'; echo; done
+}
+trap stop_all EXIT
+echo "== starting $n validators (logs: $dir/node<i>.log)"
+for i in $(seq 0 $((n - 1))); do start_node "$i"; done
+for i in $(seq 0 $((n - 1))); do
+  for _ in $(seq 1 100); do
+    $cli --node "$(grpc "$i")" status >/dev/null 2>&1 && break
+    kill -0 "${pids[$i]}" 2>/dev/null || { echo "node$i failed to start:"; tail -20 "$dir/node$i.log"; exit 1; }
+    sleep 0.1
+  done
 done
 $civitas status
+operator_key=$dir/keys/operator.json
 
 echo "== a citizen creates a key"
 key=$dir/citizen-$(date +%s).json
@@ -35,10 +54,10 @@ $civitas keys new --out "$key"
 citizen=$($civitas -o json keys show --key "$key" | python3 -c 'import json,sys; print(json.load(sys.stdin)["address"])')
 
 echo "== the operator funds the citizen (waits for the commit)"
-$civitas transfer --key "$dir/node0/keys/operator.json" --to "$citizen" --amount 1000000 --wait
-echo "== the citizen pays someone back"
-operator=$($civitas -o json keys show --key "$dir/node0/keys/operator.json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["address"])')
-$civitas transfer --key "$key" --to "$operator" --amount 250 --wait
+$civitas transfer --key "$operator_key" --to "$citizen" --amount 1000000 --wait
+echo "== the citizen pays someone back, through another validator (gossip reaches the leaders)"
+operator=$($civitas -o json keys show --key "$operator_key" | python3 -c 'import json,sys; print(json.load(sys.stdin)["address"])')
+$cli --node "$(grpc $((n - 1)))" transfer --key "$key" --to "$operator" --amount 250 --wait
 echo "== a refused transaction: a nonce from the future"
 $civitas transfer --key "$key" --to "$operator" --amount 1 --nonce 99 || true
 echo "== the citizen deploys a contract (a counter, written in the VM's assembly) and calls it"
@@ -47,18 +66,35 @@ contract=$($civitas -o json deploy --key "$key" --code "$root/tests/vm/programs/
 echo "contract at $contract"
 $civitas call --key "$key" --contract "$contract" --function increment --wait
 $civitas call --key "$key" --contract "$contract" --function increment --wait
-echo "== balances"
-$civitas account "$citizen"
-$civitas account "$operator"
+if [ "$n" -ge 4 ]; then
+  last=$((n - 1))
+  echo "== validator node$last is killed (SIGKILL); the other $last keep committing"
+  kill -KILL "${pids[$last]}"; wait "${pids[$last]}" 2>/dev/null || true
+  $civitas transfer --key "$operator_key" --to "$citizen" --amount 5 --wait
+  echo "== node$last restarts and catches up"
+  start_node "$last"
+  target=$($civitas -o json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["height"])')
+  for _ in $(seq 1 300); do
+    h=$($cli --node "$(grpc "$last")" -o json status 2>/dev/null \
+      | python3 -c 'import json,sys; print(json.load(sys.stdin)["height"])' 2>/dev/null || echo 0)
+    [ "$h" -ge "$target" ] && break
+    sleep 0.1
+  done
+  echo "node$last at height $h (the others were at $target)"
+fi
+echo "== balances, as every validator sees them"
+for i in $(seq 0 $((n - 1))); do
+  echo "node$i: $($cli --node "$(grpc "$i")" -o json account "$citizen")"
+done
 echo "== latest block"
 $civitas block
 
 cat <<MSG
 
-The chain is running (gRPC on 127.0.0.1:$grpc_port). Try:
+The council of $n validators is running (gRPC of node i on 127.0.0.1:$((base + 1)) + 10 i). Try:
   $civitas status
   $civitas account $citizen
-  $civitasd status --home $dir/node0      # from another shell
+  curl -s 127.0.0.1:$((base + 2))/metrics | grep civitas_
 After Ctrl-C, audit the chain: $civitasd replay --home $dir/node0
 MSG
-wait $node_pid
+wait

@@ -1,0 +1,164 @@
+// A council of four real civitasd processes: transactions submitted to different nodes commit
+// (gossip reaches the leaders), a validator killed with SIGKILL does not stop the other three,
+// and after its restart it catches up; at the end every node holds the same block ids and
+// state roots at every height, and the auditor's replay of each ledger succeeds.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "civitas/v1/node.grpc.pb.h"
+#include "ledger/store.h"
+#include "ledger/tx.h"
+#include "node/home.h"
+#include "node/keyfile.h"
+#include "process.h"
+
+namespace civitas::e2e {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr int kNodes = 4;
+constexpr char kChain[] = "e2e-council";
+
+class NetworkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = (fs::temp_directory_path() / ("civitas-net-" + std::to_string(::getpid()))).string();
+    fs::remove_all(dir_);
+    node::TestnetOptions opts;
+    opts.output = dir_;
+    opts.validators = kNodes;
+    opts.chain_id = kChain;
+    // Ports base + 10 i .. + 2; a free port picks a base unlikely to collide.
+    opts.base_port = 20000 + (FreePort() % 4000) * 10;
+    opts.block_interval_ms = 100;
+    ASSERT_TRUE(node::InitTestnet(opts).ok());
+    base_port_ = opts.base_port;
+    auto key = node::ReadKeyFile(dir_ + "/keys/operator.json");
+    ASSERT_TRUE(key.ok());
+    operator_key_ = *key;
+    nodes_.resize(kNodes);
+    stubs_.resize(kNodes);
+  }
+  void TearDown() override {
+    nodes_.clear();
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+
+  std::string Home(int i) const { return dir_ + "/node" + std::to_string(i); }
+
+  void Start(int i) {
+    nodes_[i] = std::make_unique<Process>(
+        std::vector<std::string>{CIVITASD, "start", "--home", Home(i), "--log-level", "info"},
+        Home(i) + ".log");
+    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(base_port_ + 10 * i + 1),
+                                       grpc::InsecureChannelCredentials());
+    ASSERT_TRUE(
+        channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(20)))
+        << "node " << i << " did not start; see " << Home(i) << ".log";
+    stubs_[i] = v1::Node::NewStub(channel);
+  }
+
+  uint64_t Height(int i) {
+    v1::GetStatusResponse st;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    return stubs_[i]->GetStatus(&ctx, {}, &st).ok() ? st.height() : 0;
+  }
+
+  // Submits a transfer through node `i` and waits for its commit; returns the receipt height.
+  uint64_t Transfer(int i, uint64_t nonce) {
+    v1::TxBody body;
+    body.set_chain_id(kChain);
+    body.set_nonce(nonce);
+    body.set_gas_limit(100'000);
+    body.mutable_transfer()->set_to(std::string(AsStringView(recipient_)));
+    body.mutable_transfer()->set_amount(1);
+    v1::SubmitTransactionRequest req;
+    *req.mutable_tx() = SignTx(operator_key_, body);
+    req.set_wait_for_commit(true);
+    req.set_wait_timeout_ms(30'000);
+    v1::SubmitTransactionResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(40));
+    grpc::Status s = stubs_[i]->SubmitTransaction(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << "node " << i << ": " << s.error_message();
+    EXPECT_TRUE(resp.committed()) << "nonce " << nonce << " via node " << i << " not committed";
+    return resp.receipt().height();
+  }
+
+  std::string dir_;
+  int base_port_ = 0;
+  crypto::SecretKey operator_key_ = crypto::SecretKey::Generate();
+  Address recipient_ = AddressOf(crypto::SecretKey::Generate().public_key());
+  std::vector<std::unique_ptr<Process>> nodes_;
+  std::vector<std::unique_ptr<v1::Node::Stub>> stubs_;
+};
+
+TEST_F(NetworkTest, FourValidatorsSurviveAKilledMemberWhichThenCatchesUp) {
+  for (int i = 0; i < kNodes; ++i) Start(i);
+  uint64_t nonce = 0;
+  // Every node accepts transactions; gossip brings them to whoever leads.
+  for (int k = 0; k < 8; ++k) Transfer(k % kNodes, nonce++);
+  ASSERT_FALSE(HasFailure());
+
+  // One of four may fail: the other three keep committing.
+  nodes_[3]->Kill(SIGKILL);
+  nodes_[3].reset();
+  uint64_t last = 0;
+  for (int k = 0; k < 6; ++k) last = Transfer(k % 3, nonce++);
+  ASSERT_FALSE(HasFailure());
+
+  // The restarted validator catches up with the others (bounded wait) and serves again.
+  Start(3);
+  for (int i = 0; i < 600 && Height(3) < last; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_GE(Height(3), last) << "restarted node did not catch up; see " << Home(3) << ".log";
+  Transfer(3, nonce++);
+  Transfer(3, nonce++);
+  ASSERT_FALSE(HasFailure());
+
+  for (int i = 0; i < kNodes; ++i) {
+    EXPECT_EQ(nodes_[i]->Kill(SIGTERM) & 0x7f, 0) << "node " << i << " did not exit cleanly";
+  }
+  // Same blocks and state roots everywhere, up to the lowest height.
+  auto genesis = LoadGenesisFile(Home(0) + "/config/genesis.json");
+  ASSERT_TRUE(genesis.ok());
+  std::vector<std::unique_ptr<Store>> stores;
+  uint64_t common = UINT64_MAX;
+  for (int i = 0; i < kNodes; ++i) {
+    auto s = Store::Open(Home(i) + "/data", *genesis, Store::Mode::kReadOnly);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    common = std::min(common, (*s)->height());
+    stores.push_back(std::move(*s));
+  }
+  ASSERT_GE(common, last);
+  for (uint64_t h = 1; h <= common; ++h) {
+    auto b0 = stores[0]->GetBlock(h);
+    ASSERT_TRUE(b0.ok());
+    for (int i = 1; i < kNodes; ++i) {
+      auto b = stores[i]->GetBlock(h);
+      ASSERT_TRUE(b.ok());
+      ASSERT_EQ(b->commit_qc().block_id(), b0->commit_qc().block_id()) << "height " << h;
+      ASSERT_EQ(*stores[i]->StateRoot(h), *stores[0]->StateRoot(h)) << "height " << h;
+    }
+  }
+  // Every transfer committed exactly once: the operator's nonce counts them.
+  StateOverlay view(*stores[0]);
+  EXPECT_EQ(view.GetAccount(AddressOf(operator_key_.public_key()))->nonce, nonce);
+  EXPECT_EQ(view.GetAccount(recipient_)->balance, nonce);
+  stores.clear();
+  for (int i = 0; i < kNodes; ++i) {
+    int rc = e2e::Run({CIVITASD, "replay", "--home", Home(i)}, Home(i) + "-replay.log");
+    EXPECT_EQ(rc, 0) << "replay of node " << i << " failed; see " << Home(i) << "-replay.log";
+  }
+}
+
+}  // namespace
+}  // namespace civitas::e2e
