@@ -12,6 +12,7 @@ packages=(
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 jq curl procps
+  python3-mnemonic python3-grpcio python3-protobuf
 )
 
 missing=()
