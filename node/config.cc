@@ -1,6 +1,7 @@
 #include "node/config.h"
 
 #include <toml++/toml.h>
+#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -11,7 +12,9 @@ Status Bad(const std::string& msg) { return Status::Invalid("bad_config", msg); 
 
 bool ValidHostPort(const std::string& a) {
   auto colon = a.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 >= a.size()) return false;
+  if (colon == std::string::npos || colon == 0 || colon + 1 >= a.size() || a.size() - colon > 6) {
+    return false;
+  }
   for (size_t i = colon + 1; i < a.size(); ++i) {
     if (!std::isdigit(static_cast<unsigned char>(a[i]))) return false;
   }
@@ -55,12 +58,23 @@ Status ValidateConfig(const Config& c) {
 Result<Config> LoadConfig(const std::string& home) {
   Config c;
   c.home = home;
+  std::ifstream in(c.ConfigPath());
+  if (!in) return Bad("cannot read " + c.ConfigPath());
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseConfig(text.str(), home, c.ConfigPath());
+}
+
+Result<Config> ParseConfig(std::string_view toml_text, const std::string& home,
+                           const std::string& source) {
+  Config c;
+  c.home = home;
   toml::table t;
   try {
-    t = toml::parse_file(c.ConfigPath());
+    t = toml::parse(toml_text, source);
   } catch (const toml::parse_error& e) {
     std::ostringstream msg;
-    msg << c.ConfigPath() << ": " << e.description() << " at " << e.source().begin;
+    msg << source << ": " << e.description() << " at " << e.source().begin;
     return Bad(msg.str());
   }
   // Every known key; anything else is a typo the operator should hear about.
@@ -92,7 +106,7 @@ Result<Config> LoadConfig(const std::string& home) {
       unknown = std::string(k.str());
     }
   });
-  if (!unknown.empty()) return Bad("unknown setting '" + unknown + "' in " + c.ConfigPath());
+  if (!unknown.empty()) return Bad("unknown setting '" + unknown + "' in " + source);
 
   std::string wrong;
   auto str = [&](const char* path, std::string& out) {

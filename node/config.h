@@ -47,6 +47,9 @@ struct Config {
 
 // Reads HOME/config/config.toml. Unknown keys and values of the wrong type are errors.
 Result<Config> LoadConfig(const std::string& home);
+// The same checks on TOML text; `source` names it in errors.
+Result<Config> ParseConfig(std::string_view toml_text, const std::string& home,
+                           const std::string& source);
 // The commented TOML text of `c`.
 std::string ConfigToToml(const Config& c);
 // Checks values for sense (ranges, address syntax). Reason: bad_config.

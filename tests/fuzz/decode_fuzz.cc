@@ -1,7 +1,8 @@
 // libFuzzer target for every decoder that reads bytes from outside the node: transactions
-// (envelope and body), blocks, consensus messages and state proofs. The first input byte picks
-// the decoder. Decoders must return an error for bad input, never crash, and round-trip what
-// they accept.
+// (envelope and body), blocks, consensus messages and state proofs, P2P frames, block-sync
+// messages with their certificates, consensus safety data, genesis files and node configs.
+// The first input byte picks the decoder. Decoders must return an error for bad input, never crash,
+// and round-trip what they accept.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -11,8 +12,11 @@
 
 #include "consensus/codec.h"
 #include "ledger/block.h"
+#include "ledger/genesis.h"
 #include "ledger/smt.h"
 #include "ledger/tx.h"
+#include "node/config.h"
+#include "node/p2p/wire.h"
 
 namespace {
 
@@ -75,6 +79,58 @@ void FuzzProof(std::string_view data) {
   (void)civitas::smt::VerifyProof(root, key, value, proof);
 }
 
+void FuzzP2p(std::string_view data) {
+  auto msg =
+      civitas::p2p::DecodeMessage(reinterpret_cast<const uint8_t*>(data.data()), data.size());
+  if (!msg.ok()) return;
+  if (const auto* hello = std::get_if<civitas::p2p::Hello>(&*msg)) {
+    civitas::Bytes again = civitas::p2p::EncodeHello(*hello);
+    if (std::string_view(reinterpret_cast<const char*>(again.data()), again.size()) != data)
+      std::abort();
+  }
+}
+
+void FuzzSync(std::string_view data) {
+  civitas::v1::SyncMessage msg;
+  if (!msg.ParseFromArray(data.data(), static_cast<int>(data.size()))) return;
+  civitas::ValidatorSet council({civitas::crypto::PublicKey{}});
+  for (const auto& cb : msg.response().blocks()) {
+    (void)civitas::VerifyCommitCertificate(cb, "fuzz-chain", council);
+    (void)civitas::ParseConsensusHeaderPrefix(cb.consensus_header());
+  }
+}
+
+void FuzzConsensusRecords(std::string_view data) {
+  auto safety = civitas::consensus::DecodeSafetyData(data);
+  if (safety.ok()) {
+    civitas::Bytes again = civitas::consensus::EncodeSafetyData(*safety);
+    if (std::string_view(reinterpret_cast<const char*>(again.data()), again.size()) != data)
+      std::abort();
+  }
+  if (data.size() > 4) {
+    std::string_view header = data.substr(4);
+    civitas::Bytes payload(data.begin(), data.begin() + 4);
+    (void)civitas::consensus::DecodeBlockHeader(header, payload);
+  }
+}
+
+void FuzzGenesis(std::string_view data) {
+  auto g = civitas::ParseGenesis(data);
+  if (!g.ok()) return;
+  // What parses must reproduce itself: same canonical text, same hash.
+  auto again = civitas::ParseGenesis(civitas::GenesisToJson(*g));
+  if (!again.ok() || again->hash != g->hash) std::abort();
+}
+
+void FuzzConfig(std::string_view data) {
+  auto c = civitas::node::ParseConfig(data, "/nonexistent", "fuzz.toml");
+  if (!c.ok()) return;
+  // The commented file a node writes must load back to the same values.
+  auto again = civitas::node::ParseConfig(civitas::node::ConfigToToml(*c), "/nonexistent", "x");
+  if (!again.ok() || civitas::node::ConfigToToml(*again) != civitas::node::ConfigToToml(*c))
+    std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -86,7 +142,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 4) {
+  switch (data[0] % 9) {
     case 0:
       FuzzTx(rest);
       break;
@@ -98,6 +154,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 3:
       FuzzProof(rest);
+      break;
+    case 4:
+      FuzzP2p(rest);
+      break;
+    case 5:
+      FuzzSync(rest);
+      break;
+    case 6:
+      FuzzConsensusRecords(rest);
+      break;
+    case 7:
+      FuzzGenesis(rest);
+      break;
+    case 8:
+      FuzzConfig(rest);
       break;
   }
   return 0;
