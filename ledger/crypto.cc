@@ -1,5 +1,7 @@
 #include "ledger/crypto.h"
 
+#include <atomic>
+
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <secp256k1.h>
@@ -110,7 +112,14 @@ Signature SecretKey::Sign(const Hash32& msg, const Hash32* aux_rand) const {
   return sig;
 }
 
+namespace {
+std::atomic<uint64_t> verify_count{0};
+}  // namespace
+
+uint64_t VerifyCount() { return verify_count.load(std::memory_order_relaxed); }
+
 bool Verify(const PublicKey& pk, std::string_view msg, const Signature& sig) {
+  verify_count.fetch_add(1, std::memory_order_relaxed);
   secp256k1_xonly_pubkey xonly;
   if (!secp256k1_xonly_pubkey_parse(Ctx(), &xonly, pk.data())) return false;
   return secp256k1_schnorrsig_verify(Ctx(), sig.data(),

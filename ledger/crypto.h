@@ -69,6 +69,8 @@ class SecretKey {
 
 // True when `sig` is a valid BIP-340 signature of `msg` (any length) by `pk`.
 bool Verify(const PublicKey& pk, std::string_view msg, const Signature& sig);
+// How many times Verify ran in this process (for the benchmarks' verifications per transaction).
+uint64_t VerifyCount();
 // True when `pk` is the x coordinate of a point on the curve.
 bool IsValidPublicKey(const PublicKey& pk);
 

@@ -450,8 +450,16 @@ std::optional<Bytes> Validator::MakePayload(const consensus::Block& parent) {
         ++**n;
         return true;
       });
-  if (txs.empty() && ancestors->empty() &&
-      SteadyMs() - last_block_ms_ < config_.block_interval_ms) {
+  // Transactions in the parent or grandparent commit everywhere only once this block (and the
+  // next) is proposed: do not make them wait for the empty-block interval.
+  bool recent_txs = false;
+  const consensus::Block* b = &parent;
+  for (int depth = 0; depth < 2 && b && b->height > 0 && !recent_txs; ++depth) {
+    auto p = Decode(*b);
+    recent_txs = p.ok() && !(*p)->txs.empty();
+    b = replica_->FindBlock(b->parent_id);
+  }
+  if (txs.empty() && !recent_txs && SteadyMs() - last_block_ms_ < config_.block_interval_ms) {
     return std::nullopt;
   }
   auto root = store_.StateRoot(store_.height());

@@ -18,6 +18,9 @@ echo "== build (warnings as errors)"
 bash scripts/build.sh --werror
 echo "== tests"
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600
+echo "== benchmark harness smoke (4 validators, small load; checks the harness, not the speed)"
+bash scripts/bench.sh --smoke >bench-smoke.log 2>&1 || { tail -n 40 bench-smoke.log; exit 1; }
+grep -E "throughput / ceiling" bench-smoke.log | tail -1
 
 if [ "$quick" -eq 0 ]; then
   echo "== fuzz smoke: VM and decoders, 10 s each (longer: scripts/fuzz.sh SECONDS)"

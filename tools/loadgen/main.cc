@@ -1,0 +1,309 @@
+// civitas-loadgen: drives running nodes with pre-signed transfers and measures what commits.
+//
+//   civitas-loadgen --nodes H:P[,H:P...] --key FUNDER.json --chain-id ID
+//                   [--accounts N] [--txs M] [--rate R] [--threads T] [-o json]
+//   civitas-loadgen --measure-cpu        V1 (BIP-340 verifications/s on one core) and the
+//                                        ingress cost of a transaction (decode, checks,
+//                                        mempool insert) on one core, in-process
+//
+// The funder pays N fresh accounts; then M transfers (round-robin over the accounts, each
+// account's nonces in order, each account bound to one node so gossip cannot reorder its
+// nonces) are signed before the clock starts. They are submitted open-loop at R tx/s (0: as
+// fast as the nodes accept them, retrying a full mempool). A watcher follows the committed
+// blocks of the first node and stamps each transaction when its block appears; latency is
+// stamp - submit time. Output: committed tx/s over the run and latency percentiles.
+
+#include <grpcpp/grpcpp.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "civitas/v1/node.grpc.pb.h"
+#include "ledger/tx.h"
+#include "node/keyfile.h"
+#include "node/mempool.h"
+
+using namespace civitas;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+std::unique_ptr<v1::Node::Stub> Connect(const std::string& addr) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // one connection per stub
+  return v1::Node::NewStub(
+      grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args));
+}
+
+void Deadline(grpc::ClientContext& ctx, int seconds) {
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+}
+
+v1::Transaction MakeTransfer(const std::string& chain, const crypto::SecretKey& from,
+                             const Address& to, uint64_t amount, uint64_t nonce) {
+  v1::TxBody body;
+  body.set_chain_id(chain);
+  body.set_nonce(nonce);
+  body.set_gas_limit(10'000);
+  body.mutable_transfer()->set_to(std::string(AsStringView(to)));
+  body.mutable_transfer()->set_amount(amount);
+  return SignTx(from, body);
+}
+
+// Submits without waiting; retries while the node says its mempool is full.
+bool Submit(v1::Node::Stub& stub, const v1::Transaction& tx, std::atomic<uint64_t>& refused) {
+  for (int attempt = 0; attempt < 2000; ++attempt) {
+    v1::SubmitTransactionRequest req;
+    *req.mutable_tx() = tx;
+    v1::SubmitTransactionResponse resp;
+    grpc::ClientContext ctx;
+    Deadline(ctx, 10);
+    grpc::Status s = stub.SubmitTransaction(&ctx, req, &resp);
+    if (s.ok()) return true;
+    if (s.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      std::cerr << "submit refused: " << s.error_message() << "\n";
+      refused.fetch_add(1);
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  refused.fetch_add(1);
+  return false;
+}
+
+uint64_t Height(v1::Node::Stub& stub) {
+  v1::GetStatusResponse st;
+  grpc::ClientContext ctx;
+  Deadline(ctx, 5);
+  return stub.GetStatus(&ctx, {}, &st).ok() ? st.height() : 0;
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+nlohmann::json MeasureCpu() {
+  auto key = crypto::SecretKey::Generate();
+  Hash32 msg = crypto::Sha256("civitas-loadgen");
+  auto sig = key.Sign(msg);
+  const int n = 20'000;
+  auto t0 = Clock::now();
+  int ok = 0;
+  for (int i = 0; i < n; ++i)
+    ok += crypto::Verify(key.public_key(), AsStringView(msg), sig) ? 1 : 0;
+  double v1 = n / Seconds(Clock::now() - t0);
+  if (ok != n) std::abort();
+
+  // Ingress: decode, stateless checks with the signature, mempool insert (one core).
+  ChainParams params;
+  std::vector<crypto::SecretKey> senders;
+  for (int i = 0; i < 100; ++i) senders.push_back(crypto::SecretKey::Generate());
+  std::vector<std::string> envelopes;
+  const int m = 20'000;
+  for (int i = 0; i < m; ++i) {
+    envelopes.push_back(
+        MakeTransfer("bench", senders[i % 100], Address{}, 1, i / 100).SerializeAsString());
+  }
+  node::Mempool pool({static_cast<size_t>(m), size_t{1} << 30, static_cast<size_t>(m)});
+  auto committed = [](const Address&) -> Result<uint64_t> { return uint64_t{0}; };
+  t0 = Clock::now();
+  for (const auto& e : envelopes) {
+    auto tx = DecodeAndCheckTx(e, "bench", params, true);
+    if (!tx.ok() || !pool.Add(std::move(*tx), committed).ok()) std::abort();
+  }
+  double ingress = m / Seconds(Clock::now() - t0);
+  return {{"v1_verifications_per_s", v1},
+          {"ingress_tx_per_s_per_core", ingress},
+          {"ingress_over_v1", ingress / v1}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"civitas-loadgen: pre-signed transfer load and commit measurements"};
+  std::string nodes_arg = "127.0.0.1:26601", key_path, chain_id, output = "text";
+  size_t accounts = 200, total = 5000, threads = 8;
+  double rate = 0;
+  bool measure_cpu = false;
+  app.add_option("--nodes", nodes_arg, "comma-separated gRPC addresses")->capture_default_str();
+  app.add_option("--key", key_path, "funder's key file");
+  app.add_option("--chain-id", chain_id, "chain id");
+  app.add_option("--accounts", accounts, "sending accounts")->capture_default_str();
+  app.add_option("--txs", total, "transfers to submit")->capture_default_str();
+  app.add_option("--rate", rate, "tx/s, 0 = as fast as accepted")->capture_default_str();
+  app.add_option("--threads", threads, "submitting threads")->capture_default_str();
+  app.add_flag("--measure-cpu", measure_cpu, "measure V1 and ingress cost, then exit");
+  app.add_option("-o,--output", output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  CLI11_PARSE(app, argc, argv);
+
+  if (measure_cpu) {
+    std::cout << MeasureCpu().dump(output == "json" ? -1 : 2) << "\n";
+    return 0;
+  }
+  if (key_path.empty() || chain_id.empty()) {
+    std::cerr << "error: --key and --chain-id are required\n";
+    return 2;
+  }
+  auto funder = node::ReadKeyFile(key_path);
+  if (!funder.ok()) {
+    std::cerr << "error: " << funder.status().message() << "\n";
+    return 1;
+  }
+  std::vector<std::string> addrs;
+  for (size_t start = 0; start <= nodes_arg.size();) {
+    size_t comma = nodes_arg.find(',', start);
+    if (comma == std::string::npos) comma = nodes_arg.size();
+    if (comma > start) addrs.push_back(nodes_arg.substr(start, comma - start));
+    start = comma + 1;
+  }
+  accounts = std::max<size_t>(1, std::min(accounts, total));
+  threads = std::max<size_t>(1, std::min(threads, accounts));
+  auto main_stub = Connect(addrs[0]);
+
+  // Fund the accounts (all from the funder, submitted to the first node in nonce order).
+  std::vector<crypto::SecretKey> keys;
+  for (size_t i = 0; i < accounts; ++i) keys.push_back(crypto::SecretKey::Generate());
+  v1::GetAccountRequest areq;
+  areq.set_address(std::string(AsStringView(AddressOf(funder->public_key()))));
+  v1::GetAccountResponse aresp;
+  {
+    grpc::ClientContext ctx;
+    Deadline(ctx, 10);
+    grpc::Status s = main_stub->GetAccount(&ctx, areq, &aresp);
+    if (!s.ok()) {
+      std::cerr << "error: cannot read the funder's account: " << s.error_message() << "\n";
+      return 1;
+    }
+  }
+  const uint64_t per_account = (total / accounts + 1) * 20'000 + 1'000'000;
+  std::atomic<uint64_t> refused{0};
+  uint64_t nonce = aresp.account().nonce();
+  for (size_t i = 0; i < accounts; ++i) {
+    auto tx =
+        MakeTransfer(chain_id, *funder, AddressOf(keys[i].public_key()), per_account, nonce++);
+    if (!Submit(*main_stub, tx, refused)) return 1;
+  }
+  for (int i = 0; i < 3000; ++i) {
+    v1::GetAccountRequest req;
+    req.set_address(std::string(AsStringView(AddressOf(keys.back().public_key()))));
+    v1::GetAccountResponse resp;
+    grpc::ClientContext ctx;
+    Deadline(ctx, 5);
+    if (main_stub->GetAccount(&ctx, req, &resp).ok() && resp.account().balance() > 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+
+  // Pre-sign: account i's k-th transfer has nonce k; thread t owns accounts i % threads == t.
+  std::vector<std::vector<v1::Transaction>> queues(threads);
+  std::vector<std::vector<size_t>> queue_node(threads);
+  Address sink = AddressOf(crypto::SecretKey::Generate().public_key());
+  for (size_t j = 0; j < total; ++j) {
+    size_t i = j % accounts;
+    queues[i % threads].push_back(MakeTransfer(chain_id, keys[i], sink, 1, j / accounts));
+    queue_node[i % threads].push_back(i % addrs.size());
+  }
+  std::map<Hash32, Clock::time_point> submitted_at;
+  std::map<Hash32, double> latency_ms;
+  std::mutex mu;
+
+  // Watch the committed blocks of the first node.
+  std::atomic<bool> stop_watch{false};
+  uint64_t start_height = Height(*main_stub);
+  Clock::time_point last_commit{};
+  size_t committed = 0;
+  std::thread watcher([&] {
+    auto stub = Connect(addrs[0]);
+    uint64_t next = start_height + 1;
+    while (!stop_watch.load()) {
+      v1::GetBlockRequest req;
+      req.set_height(next);
+      v1::GetBlockResponse resp;
+      grpc::ClientContext ctx;
+      Deadline(ctx, 5);
+      if (!stub->GetBlock(&ctx, req, &resp).ok()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        continue;
+      }
+      auto now = Clock::now();
+      std::lock_guard lock(mu);
+      for (const auto& tx : resp.block().block().txs()) {
+        auto pk = FixedFromBytes<32>(tx.public_key());
+        if (!pk) continue;
+        Hash32 id = TxId(*pk, tx.body());
+        auto it = submitted_at.find(id);
+        if (it == submitted_at.end() || latency_ms.count(id)) continue;
+        latency_ms[id] = std::chrono::duration<double, std::milli>(now - it->second).count();
+        ++committed;
+        last_commit = now;
+      }
+      ++next;
+    }
+  });
+
+  const auto t0 = Clock::now();
+  std::vector<std::thread> workers;
+  for (size_t t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      std::vector<std::unique_ptr<v1::Node::Stub>> stubs;
+      for (const auto& a : addrs) stubs.push_back(Connect(a));
+      const double per_thread_rate = rate / static_cast<double>(threads);
+      for (size_t k = 0; k < queues[t].size(); ++k) {
+        if (rate > 0) {
+          std::this_thread::sleep_until(
+              t0 + std::chrono::duration_cast<Clock::duration>(
+                       std::chrono::duration<double>(static_cast<double>(k) / per_thread_rate)));
+        }
+        const auto& tx = queues[t][k];
+        Hash32 id = TxId(*FixedFromBytes<32>(tx.public_key()), tx.body());
+        {
+          std::lock_guard lock(mu);
+          submitted_at[id] = Clock::now();
+        }
+        if (!Submit(*stubs[queue_node[t][k]], tx, refused)) break;
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  const auto submitted_done = Clock::now();
+  for (int i = 0; i < 6000; ++i) {
+    {
+      std::lock_guard lock(mu);
+      if (committed + refused.load() >= total) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  stop_watch = true;
+  watcher.join();
+
+  std::vector<double> lat;
+  for (const auto& [id, ms] : latency_ms) lat.push_back(ms);
+  const double duration = Seconds((committed ? last_commit : Clock::now()) - t0);
+  nlohmann::json out = {{"nodes", addrs.size()},
+                        {"accounts", accounts},
+                        {"submitted", total},
+                        {"refused", refused.load()},
+                        {"committed", committed},
+                        {"offered_rate", rate},
+                        {"submit_seconds", Seconds(submitted_done - t0)},
+                        {"seconds", duration},
+                        {"committed_tx_per_s", duration > 0 ? committed / duration : 0.0},
+                        {"latency_ms_p50", Percentile(lat, 0.50)},
+                        {"latency_ms_p90", Percentile(lat, 0.90)},
+                        {"latency_ms_p99", Percentile(lat, 0.99)},
+                        {"blocks_from", start_height + 1},
+                        {"tx_bytes", queues[0].empty() ? 0 : queues[0][0].ByteSizeLong()}};
+  std::cout << out.dump(output == "json" ? -1 : 2) << "\n";
+  return committed == total ? 0 : 3;
+}
