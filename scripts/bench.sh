@@ -15,7 +15,7 @@ else
   txs=${BENCH_TXS:-20000}; lat_txs=1000; report=$root/docs/BENCHMARKS.md
   bash scripts/setup.sh
 fi
-bash scripts/build.sh civitasd civitas-loadgen >/dev/null
+bash scripts/build.sh civitasd civitas civitas-loadgen >/dev/null
 civitasd=$root/build/node/civitasd
 loadgen=$root/build/tools/loadgen/civitas-loadgen
 dir=${BENCH_DIR:-$root/build/bench}
