@@ -5,6 +5,8 @@
 #include <set>
 #include <sstream>
 
+#include "node/log.h"
+
 namespace civitas::node {
 namespace {
 
@@ -48,8 +50,8 @@ Status ValidateConfig(const Config& c) {
     return Bad("mempool caps must be positive");
   }
   if (c.grpc_max_receive_bytes < 1024) return Bad("grpc max_receive_bytes must be at least 1024");
-  static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error"};
-  if (!levels.count(c.log_level)) return Bad("log level must be trace, debug, info, warn or error");
+  auto levels = ParseLogLevels(c.log_level);
+  if (!levels.ok()) return levels.status();
   if (c.log_format != "plain" && c.log_format != "json")
     return Bad("log format must be plain or json");
   return Status::Ok();

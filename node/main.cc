@@ -17,6 +17,7 @@
 #include "node/export.h"
 #include "node/home.h"
 #include "node/keyfile.h"
+#include "node/log.h"
 #include "node/node.h"
 #include "node/replay.h"
 
@@ -31,15 +32,17 @@ int Die(const Status& s) {
 }
 
 void SetUpLogging(const Config& c) {
-  auto logger = spdlog::stderr_color_mt("civitasd");
+  auto levels = ParseLogLevels(c.log_level);  // checked by ValidateConfig
+  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  std::string pattern = c.log_format == "json"
+                            ? R"({"ts":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","node":")" +
+                                  c.moniker + R"(","module":"%n","msg":"%v"})"
+                            : "%Y-%m-%d %H:%M:%S.%e %^%-5l%$ [" + c.moniker + " %n] %v";
+  auto logger = std::make_shared<spdlog::logger>("node", sink);
+  logger->set_pattern(pattern);
+  logger->set_level(levels.ok() ? levels->modules[0] : spdlog::level::info);
   spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(c.log_level));
-  if (c.log_format == "json") {
-    spdlog::set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","node":")" + c.moniker +
-                        R"(","msg":"%v"})");
-  } else {
-    spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ [" + c.moniker + "] %v");
-  }
+  if (levels.ok()) SetUpLoggers(*levels, sink, pattern);
 }
 
 struct StartFlags {

@@ -1,12 +1,11 @@
 #include "node/validator.h"
 
-#include <spdlog/spdlog.h>
-
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <set>
 
 #include "consensus/codec.h"
+#include "node/log.h"
 
 namespace civitas::node {
 namespace {
@@ -115,8 +114,9 @@ Status Validator::Start() {
       [this](const p2p::PeerEvent& ev) { OnPeerEvent(ev); });
   s = transport_->Start();
   if (!s.ok()) return s;
-  spdlog::info("validator {} of {} (P2P port {}), committed height {}", self_, vs_.n(),
-               transport_->listen_port(), store_.height());
+  Log(Module::kConsensus)
+      .info("validator {} of {} (P2P port {}), committed height {}", self_, vs_.n(),
+            transport_->listen_port(), store_.height());
 
   last_block_ms_ = last_progress_ms_ = SteadyMs();
   Post([this] {
@@ -190,8 +190,9 @@ void Validator::OnPeerMessage(const crypto::PublicKey& from, uint8_t channel, By
       auto msg = consensus::DecodeMessage(payload);
       if (!msg.ok()) {
         dropped_.fetch_add(1);
-        spdlog::warn("dropped a consensus message from validator {}: {}", peer,
-                     msg.status().ToString());
+        Log(Module::kConsensus)
+            .warn("dropped a consensus message from validator {}: {}", peer,
+                  msg.status().ToString());
         return;
       }
       Actions out;
@@ -200,9 +201,11 @@ void Validator::OnPeerMessage(const crypto::PublicKey& from, uint8_t channel, By
       if (!s.ok()) {
         dropped_.fetch_add(1);
         if (s.reason() == "safety_violation") {
-          spdlog::error("consensus message from validator {}: {}", peer, s.ToString());
+          Log(Module::kConsensus)
+              .error("consensus message from validator {}: {}", peer, s.ToString());
         } else {
-          spdlog::debug("consensus message from validator {} dropped: {}", peer, s.ToString());
+          Log(Module::kConsensus)
+              .debug("consensus message from validator {} dropped: {}", peer, s.ToString());
         }
       }
       Run(out);
@@ -244,12 +247,13 @@ void Validator::OnPeerMessage(const crypto::PublicKey& from, uint8_t channel, By
 
 void Validator::OnPeerEvent(const p2p::PeerEvent& ev) {
   if (ev.kind == p2p::PeerEvent::Kind::kConnected && ev.key) {
-    spdlog::info("peer {} connected ({})", ToHex(*ev.key).substr(0, 16), ev.remote);
+    Log(Module::kConsensus).info("peer {} connected ({})", ToHex(*ev.key).substr(0, 16), ev.remote);
     RequestSync(*ev.key);
   } else if (ev.kind == p2p::PeerEvent::Kind::kDisconnected && ev.key) {
-    spdlog::info("peer {} disconnected: {}", ToHex(*ev.key).substr(0, 16), ev.reason);
+    Log(Module::kConsensus)
+        .info("peer {} disconnected: {}", ToHex(*ev.key).substr(0, 16), ev.reason);
   } else if (ev.kind == p2p::PeerEvent::Kind::kRefused) {
-    spdlog::warn("refused a P2P connection from {}: {}", ev.remote, ev.reason);
+    Log(Module::kConsensus).warn("refused a P2P connection from {}: {}", ev.remote, ev.reason);
   }
 }
 
@@ -776,8 +780,8 @@ void Validator::OnSync(const crypto::PublicKey& from, const Bytes& payload) {
                              : prepared.status();
     if (!s.ok()) {
       dropped_.fetch_add(1);
-      spdlog::warn("sync: block {} from {} refused: {}", h, ToHex(from).substr(0, 16),
-                   s.ToString());
+      Log(Module::kConsensus)
+          .warn("sync: block {} from {} refused: {}", h, ToHex(from).substr(0, 16), s.ToString());
       if (s.code() == Status::Code::kIOError) FailWith(s);
       break;
     }
@@ -786,8 +790,9 @@ void Validator::OnSync(const crypto::PublicKey& from, const Bytes& payload) {
   }
   if (applied == 0) return;
   synced_.fetch_add(applied);
-  spdlog::info("sync: applied {} blocks from {}, now at height {}", applied,
-               ToHex(from).substr(0, 16), store_.height());
+  Log(Module::kConsensus)
+      .info("sync: applied {} blocks from {}, now at height {}", applied, ToHex(from).substr(0, 16),
+            store_.height());
   Status s = RestoreReplica(replica_->safety());
   if (!s.ok()) {
     FailWith(s);

@@ -1,12 +1,14 @@
 #include "node/p2p/connection.h"
-
-#include <spdlog/spdlog.h>
+#include "node/log.h"
 
 #include <algorithm>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
 namespace civitas::p2p {
+
+using node::Log;
+using node::Module;
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -91,7 +93,8 @@ void Connection::ReadHeader() {
           std::string detail =
               "frame of " + std::to_string(size) + " bytes over the cap of " + std::to_string(cap);
           if (self->state_ == State::kOpen) {
-            spdlog::warn("p2p: {} ({}): {}", ShortKey(*self->peer_key_), self->remote_, detail);
+            Log(Module::kP2p)
+                .warn("p2p: {} ({}): {}", ShortKey(*self->peer_key_), self->remote_, detail);
             self->Close("frame_too_large", /*penalize=*/true);
           } else {
             self->Refuse("frame_too_large", detail);
@@ -120,7 +123,8 @@ void Connection::OnFrame() {
   Result<Message> msg = DecodeMessage(body_);
   if (!msg.ok()) {
     if (state_ == State::kOpen) {
-      spdlog::warn("p2p: {} ({}): {}", ShortKey(*peer_key_), remote_, msg.status().ToString());
+      Log(Module::kP2p)
+          .warn("p2p: {} ({}): {}", ShortKey(*peer_key_), remote_, msg.status().ToString());
       Close("malformed", /*penalize=*/true);
     } else {
       Refuse("malformed", msg.status().message());
@@ -146,8 +150,9 @@ void Connection::OnFrame() {
       if (auto* data = std::get_if<Data>(&*msg)) {
         host_->Deliver(*peer_key_, data->channel, std::move(data->payload));
       } else if (!std::holds_alternative<Ping>(*msg)) {
-        spdlog::warn("p2p: {} ({}): handshake message after the handshake", ShortKey(*peer_key_),
-                     remote_);
+        Log(Module::kP2p)
+            .warn("p2p: {} ({}): handshake message after the handshake", ShortKey(*peer_key_),
+                  remote_);
         Close("malformed", /*penalize=*/true);
         return;
       }
@@ -206,8 +211,9 @@ void Connection::OnAuth(const Auth& auth) {
 }
 
 void Connection::Refuse(const std::string& reason, const std::string& detail) {
-  spdlog::warn("p2p: refused {} connection {} ({}): {}", outbound_ ? "outbound" : "inbound",
-               remote_, reason, detail);
+  Log(Module::kP2p)
+      .warn("p2p: refused {} connection {} ({}): {}", outbound_ ? "outbound" : "inbound", remote_,
+            reason, detail);
   Close(reason);
 }
 
@@ -221,7 +227,8 @@ void Connection::Close(const std::string& reason, bool penalize) {
   socket_.shutdown(tcp::socket::shutdown_both, ec);
   socket_.close(ec);
   if (was_open) {
-    spdlog::info("p2p: closed connection to {} ({}): {}", ShortKey(*peer_key_), remote_, reason);
+    Log(Module::kP2p)
+        .info("p2p: closed connection to {} ({}): {}", ShortKey(*peer_key_), remote_, reason);
   }
   host_->OnClosed(shared_from_this(), reason, was_open, penalize);
 }

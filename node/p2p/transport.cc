@@ -1,7 +1,5 @@
 #include "node/p2p/transport.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -11,12 +9,16 @@
 #include <mutex>
 #include <set>
 
+#include "node/log.h"
 #include "node/p2p/backoff.h"
 #include "node/p2p/connection.h"
 #include "node/p2p/send_queue.h"
 #include "node/p2p/wire.h"
 
 namespace civitas::p2p {
+
+using node::Log;
+using node::Module;
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -208,7 +210,7 @@ Status Transport::Impl::Start() {
   started_ = true;
   if (acceptor_) {
     accept_retry_ = std::make_unique<asio::steady_timer>(io_);
-    spdlog::info("p2p: {} listening on port {}", ShortKey(self_.public_key()), port_);
+    Log(Module::kP2p).info("p2p: {} listening on port {}", ShortKey(self_.public_key()), port_);
   }
   lock.unlock();
   if (acceptor_) Accept();
@@ -274,7 +276,7 @@ void Transport::Impl::Accept() {
     if (self->stopped_) return;
     if (ec) {
       // E.g. out of file descriptors: retry later rather than spin.
-      spdlog::warn("p2p: accept failed: {}", ec.message());
+      Log(Module::kP2p).warn("p2p: accept failed: {}", ec.message());
       self->accept_retry_->expires_after(std::chrono::milliseconds(100));
       self->accept_retry_->async_wait([self](const error_code& e) {
         if (!e && !self->stopped_) self->Accept();
@@ -285,8 +287,9 @@ void Transport::Impl::Accept() {
       PeerEvent ev{PeerEvent::Kind::kRefused, std::nullopt, RemoteString(socket),
                    "too_many_pending"};
       lock.unlock();
-      spdlog::warn("p2p: refused inbound connection {}: {} handshakes pending", ev.remote,
-                   self->options_.max_pending_inbound);
+      Log(Module::kP2p)
+          .warn("p2p: refused inbound connection {}: {} handshakes pending", ev.remote,
+                self->options_.max_pending_inbound);
       error_code ignored;
       socket.close(ignored);
       self->Emit(ev);
@@ -394,7 +397,7 @@ void Transport::Impl::DialFailed(const crypto::PublicKey& key, const std::string
   std::lock_guard lock(mu_);
   if (stopped_) return;
   PeerState& ps = peers_.at(key);
-  spdlog::debug("p2p: dial {} ({}) failed: {}", ShortKey(key), *ps.address, why);
+  Log(Module::kP2p).debug("p2p: dial {} ({}) failed: {}", ShortKey(key), *ps.address, why);
   ps.connecting = false;
   ps.dialing = false;
   MaybeDialLocked(key);
@@ -450,13 +453,15 @@ void Transport::Impl::OnAuthenticated(const std::shared_ptr<Connection>& conn) {
     }
   }
   if (to_close) {
-    spdlog::debug("p2p: closing connection to {} ({}): {}", ShortKey(key), to_close->remote(),
-                  close_reason);
+    Log(Module::kP2p)
+        .debug("p2p: closing connection to {} ({}): {}", ShortKey(key), to_close->remote(),
+               close_reason);
     to_close->Close(close_reason);
   }
   if (connected) {
-    spdlog::info("p2p: connected to {} ({}, {})", ShortKey(key), conn->remote(),
-                 conn->outbound() ? "outbound" : "inbound");
+    Log(Module::kP2p)
+        .info("p2p: connected to {} ({}, {})", ShortKey(key), conn->remote(),
+              conn->outbound() ? "outbound" : "inbound");
     Emit(PeerEvent{PeerEvent::Kind::kConnected, key, conn->remote(), ""});
   }
 }
@@ -489,8 +494,9 @@ void Transport::Impl::OnClosed(const std::shared_ptr<Connection>& conn, const st
         if (penalize) {
           ++ps.stats.penalties;
           ps.banned_until = Clock::now() + options_.penalty_ban;
-          spdlog::warn("p2p: {} penalised ({}); refused for {} ms", ShortKey(*concerns), reason,
-                       options_.penalty_ban.count());
+          Log(Module::kP2p)
+              .warn("p2p: {} penalised ({}); refused for {} ms", ShortKey(*concerns), reason,
+                    options_.penalty_ban.count());
         }
       }
     }

@@ -7,6 +7,7 @@
 #include "node/config.h"
 #include "node/home.h"
 #include "node/keyfile.h"
+#include "node/log.h"
 #include "test_chain.h"
 
 namespace civitas::node {
@@ -62,6 +63,45 @@ TEST_F(HomeTest, ConfigWrongTypeIsAnError) {
   auto r = LoadConfig(home_);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().reason(), "bad_config");
+}
+
+TEST(LogLevelsTest, ADefaultLevelAndPerModuleOverrides) {
+  auto l = ParseLogLevels("warn,p2p=debug,consensus=trace");
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  EXPECT_EQ(l->fallback, spdlog::level::warn);
+  EXPECT_EQ(l->modules[static_cast<size_t>(Module::kP2p)], spdlog::level::debug);
+  EXPECT_EQ(l->modules[static_cast<size_t>(Module::kConsensus)], spdlog::level::trace);
+  EXPECT_EQ(l->modules[static_cast<size_t>(Module::kApi)], spdlog::level::warn);
+  EXPECT_EQ(ParseLogLevels("p2p=debug")->modules[0], spdlog::level::info);
+  for (const char* bad : {"loud", "info,warn", "info,chain=debug", "p2p=verbose"}) {
+    auto r = ParseLogLevels(bad);
+    EXPECT_EQ(r.status().reason(), "bad_config") << bad;
+  }
+  EXPECT_NE(ParseLogLevels("info,chain=debug").status().message().find("chain"), std::string::npos);
+}
+
+TEST_F(HomeTest, TestnetHomesFormOneCouncil) {
+  TestnetOptions opts;
+  opts.output = home_;
+  opts.validators = 4;
+  opts.base_port = 30000;
+  ASSERT_TRUE(InitTestnet(opts).ok());
+  std::vector<crypto::PublicKey> keys;
+  for (int i = 0; i < 4; ++i) {
+    auto loaded = LoadHome(home_ + "/node" + std::to_string(i));
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    EXPECT_EQ(loaded->genesis.validators.size(), 4u);
+    EXPECT_EQ(loaded->config.p2p_peers.size(), 3u);
+    EXPECT_EQ(loaded->config.p2p_listen, "127.0.0.1:" + std::to_string(30000 + 10 * i));
+    auto key = ReadKeyFile(loaded->config.ValidatorKeyPath());
+    ASSERT_TRUE(key.ok());
+    EXPECT_EQ(loaded->genesis.validators[i].public_key, key->public_key());
+    // Every peer entry names another validator's key and P2P address.
+    for (const auto& peer : loaded->config.p2p_peers) {
+      EXPECT_EQ(peer.find(ToHex(key->public_key())), std::string::npos);
+    }
+  }
+  EXPECT_EQ(InitTestnet(opts).reason(), "exists");
 }
 
 TEST_F(HomeTest, KeyFileReadableByOthersIsRefused) {

@@ -1,0 +1,36 @@
+#pragma once
+
+// Per-module loggers. Each module logs through Log(kModule); the level of each is set from the
+// config's `log.level`, e.g. "info" or "info,p2p=debug,consensus=warn" (docs/OPERATIONS.md).
+// Until SetUpLoggers runs (tests, tools) every module logs through spdlog's default logger.
+//
+// Thread safety: SetUpLoggers once at start-up, before other threads log; Log from any thread.
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <string>
+#include <string_view>
+
+#include "ledger/status.h"
+
+namespace civitas::node {
+
+enum class Module { kNode, kConsensus, kP2p, kMempool, kApi, kCount };
+inline constexpr std::array<std::string_view, static_cast<size_t>(Module::kCount)> kModuleNames = {
+    "node", "consensus", "p2p", "mempool", "api"};
+
+// The parsed `log.level`: a default level and per-module overrides.
+struct LogLevels {
+  spdlog::level::level_enum fallback = spdlog::level::info;
+  std::array<spdlog::level::level_enum, static_cast<size_t>(Module::kCount)> modules{};
+};
+// Reason: bad_config, naming the unknown level or module.
+Result<LogLevels> ParseLogLevels(std::string_view spec);
+
+// Creates one logger per module sharing `sink`'s output and `pattern` ("%n" is the module).
+void SetUpLoggers(const LogLevels& levels, spdlog::sink_ptr sink, const std::string& pattern);
+
+spdlog::logger& Log(Module m);
+
+}  // namespace civitas::node
