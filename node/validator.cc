@@ -390,7 +390,7 @@ Result<Validator::LedgerParent> Validator::ParentOf(const consensus::Block& pare
   return LedgerParent{(*p)->ledger_id, h.time_ms(), h.state_height()};
 }
 
-Result<std::vector<const DecodedTx*>> Validator::PendingAncestorTxs(
+Result<std::vector<std::shared_ptr<Validator::Payload>>> Validator::PendingAncestors(
     const consensus::Block& parent) {
   std::vector<std::shared_ptr<Payload>> chain;
   const consensus::Block* b = &parent;
@@ -401,11 +401,8 @@ Result<std::vector<const DecodedTx*>> Validator::PendingAncestorTxs(
     b = replica_->FindBlock(b->parent_id);
     if (!b) return Status::NotFound("an uncommitted ancestor is missing");
   }
-  std::vector<const DecodedTx*> out;
-  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-    for (const auto& tx : (*it)->txs) out.push_back(&tx);
-  }
-  return out;
+  std::reverse(chain.begin(), chain.end());
+  return chain;
 }
 
 namespace {
@@ -435,16 +432,18 @@ std::optional<Bytes> Validator::MakePayload(const consensus::Block& parent) {
     return std::nullopt;
   }
   auto par = ParentOf(parent);
-  auto ancestors = PendingAncestorTxs(parent);
+  auto ancestors = PendingAncestors(parent);
   if (!par.ok() || !ancestors.ok()) return std::nullopt;
   if (par->state_height > store_.height()) return std::nullopt;  // we lag behind the parent
 
   NonceTracker nonces(store_);
   std::set<Hash32> taken;
-  for (const DecodedTx* tx : *ancestors) {
-    taken.insert(tx->id);
-    auto n = nonces.Next(tx->sender);
-    if (n.ok()) ++**n;
+  for (const auto& a : *ancestors) {
+    for (const DecodedTx& tx : a->txs) {
+      taken.insert(tx.id);
+      auto n = nonces.Next(tx.sender);
+      if (n.ok()) ++**n;
+    }
   }
   std::vector<DecodedTx> txs =
       mempool_.Select(config_.max_block_txs, kMaxBlockBytes - (64 << 10), [&](const DecodedTx& tx) {
@@ -528,15 +527,17 @@ Status Validator::VerifyPayload(const consensus::Block& block, const consensus::
   for (const auto& tx : p.txs) ids.push_back(tx.id);
   if (h.tx_root() != Str(MerkleRoot(ids))) return BadPayload("tx_root does not match");
 
-  auto ancestors = PendingAncestorTxs(parent);
+  auto ancestors = PendingAncestors(parent);
   if (!ancestors.ok()) return ancestors.status();
   NonceTracker nonces(store_);
   std::set<Hash32> seen;
-  for (const DecodedTx* tx : *ancestors) {
-    seen.insert(tx->id);
-    auto n = nonces.Next(tx->sender);
-    if (!n.ok()) return n.status();
-    ++**n;
+  for (const auto& a : *ancestors) {
+    for (const DecodedTx& tx : a->txs) {
+      seen.insert(tx.id);
+      auto n = nonces.Next(tx.sender);
+      if (!n.ok()) return n.status();
+      ++**n;
+    }
   }
   for (size_t i = 0; i < p.txs.size(); ++i) {
     const DecodedTx& tx = p.txs[i];

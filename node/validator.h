@@ -91,9 +91,9 @@ class Validator final : public consensus::App {
 
   Result<std::shared_ptr<Payload>> Decode(const consensus::Block& b);
   Result<LedgerParent> ParentOf(const consensus::Block& parent);
-  // Transactions of the uncommitted (not yet executed) ancestors from `parent` down to the
-  // store's tip, oldest first; fails if one is missing.
-  Result<std::vector<const DecodedTx*>> PendingAncestorTxs(const consensus::Block& parent);
+  // The uncommitted (not yet executed) ancestors from `parent` down to the store's tip, oldest
+  // first; fails if one is missing.
+  Result<std::vector<std::shared_ptr<Payload>>> PendingAncestors(const consensus::Block& parent);
 
   void Post(std::function<void()> fn);
   void OnPeerMessage(const crypto::PublicKey& from, uint8_t channel, Bytes payload);
