@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "genesis/civic.h"
+#include "ledger/civic_calls.h"
 #include "ledger/state.h"
 
 namespace civitas::nation {

@@ -1,5 +1,6 @@
 #include "ledger/executor.h"
 
+#include "ledger/civic_calls.h"
 #include "ledger/vm_host.h"
 
 namespace civitas {
@@ -43,10 +44,10 @@ Result<ActionOutcome> Deploy(const ChainParams& params, CallContext& ctx, const 
   return ActionOutcome{true, "", gas};
 }
 
-Result<ActionOutcome> Call(CallContext& ctx, const DecodedTx& tx, uint64_t gas_available,
-                           v1::Receipt& receipt) {
-  const auto& call = tx.body.call();
-  Address contract = *AddressFromBytes(call.contract());
+// A contract call: the body's CallContract, or the call a typed civic action stands for.
+Result<ActionOutcome> Call(CallContext& ctx, const DecodedTx& tx, const nation::ContractCall& call,
+                           uint64_t gas_available, v1::Receipt& receipt) {
+  const Address& contract = call.contract;
   auto module = LoadContract(ctx, contract);
   if (!module.ok()) {
     if (module.status().code() == Status::Code::kNotFound)
@@ -54,15 +55,15 @@ Result<ActionOutcome> Call(CallContext& ctx, const DecodedTx& tx, uint64_t gas_a
     return module.status();
   }
   auto args = vm::DecodeValues(
-      vm::ByteView(reinterpret_cast<const uint8_t*>(call.args().data()), call.args().size()));
+      vm::ByteView(reinterpret_cast<const uint8_t*>(call.args.data()), call.args.size()));
   if (!args.ok()) return ActionOutcome{false, "bad_arguments: " + args.reason(), 0};
-  if (call.amount() > 0) {
-    auto moved = MoveTokens(ctx.state, tx.sender, contract, call.amount());
+  if (call.amount > 0) {
+    auto moved = MoveTokens(ctx.state, tx.sender, contract, call.amount);
     if (!moved.ok()) return moved.status();
     if (!*moved) return ActionOutcome{false, "insufficient_funds", 0};
   }
   LedgerHost host(ctx, contract, tx.sender);
-  vm::ExecResult r = vm::Execute(**module, call.function(), std::move(*args), gas_available, host);
+  vm::ExecResult r = vm::Execute(**module, call.function, std::move(*args), gas_available, host);
   if (!host.storage_error().ok()) return host.storage_error();
   if (!r.ok()) {
     return ActionOutcome{false, std::string(vm::ExecStatusName(r.status)) + ": " + r.reason,
@@ -87,10 +88,18 @@ Result<ActionOutcome> RunAction(const ChainParams& params, CallContext& ctx, con
     }
     case v1::TxBody::kDeploy:
       return Deploy(params, ctx, tx, nonce, gas_available, receipt);
-    case v1::TxBody::kCall:
-      return Call(ctx, tx, gas_available, receipt);
-    default:
-      return ActionOutcome{false, "malformed_tx", 0};
+    case v1::TxBody::kCall: {
+      const auto& c = tx.body.call();
+      nation::ContractCall call{*AddressFromBytes(c.contract()), c.function(), c.args(),
+                                c.amount()};
+      return Call(ctx, tx, call, gas_available, receipt);
+    }
+    default: {
+      // A typed civic action runs exactly as the contract call it stands for.
+      auto civic = nation::CivicCallOf(tx.body);
+      if (!civic.ok() || !civic->has_value()) return ActionOutcome{false, "malformed_tx", 0};
+      return Call(ctx, tx, **civic, gas_available, receipt);
+    }
   }
 }
 

@@ -1,5 +1,7 @@
 #include "ledger/tx.h"
 
+#include "ledger/civic_calls.h"
+
 namespace civitas {
 
 Hash32 TxId(const crypto::PublicKey& pk, std::string_view body) {
@@ -49,6 +51,7 @@ Result<DecodedTx> DecodeAndCheckTx(const v1::Transaction& envelope, std::string_
   if (tx.body.has_call() && tx.body.call().contract().size() != 20) {
     return Status::Invalid("malformed_tx", "call.contract must be a 20-byte address");
   }
+  if (auto civic = nation::CivicCallOf(tx.body); !civic.ok()) return civic.status();
   uint64_t intrinsic = IntrinsicGas(params, tx.size);
   if (tx.body.gas_limit() < intrinsic || tx.body.gas_limit() > params.max_tx_gas) {
     return Status::Invalid("gas_limit", "gas_limit " + std::to_string(tx.body.gas_limit()) +

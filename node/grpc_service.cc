@@ -1,6 +1,12 @@
 #include "node/grpc_service.h"
 
+#include <map>
+
+#include "genesis/nation_state.h"
+#include "ledger/base58.h"
 #include "ledger/certified.h"
+#include "ledger/did.h"
+#include "node/civic_queries.h"
 #include "node/node.h"
 
 namespace civitas::node {
@@ -162,6 +168,329 @@ grpc::Status NodeService::GetStatus(grpc::ServerContext* ctx, const v1::GetStatu
     resp->set_state_height(h.state_height());
     resp->set_state_root(h.state_root());
   }
+  return grpc::Status::OK;
+}
+
+}  // namespace civitas::node
+
+// ---- Blocks: list and stream. ------------------------------------------------------------------
+
+namespace civitas::node {
+namespace {
+
+constexpr uint32_t kDefaultBlockPage = 20, kMaxBlockPage = 100;
+constexpr uint32_t kDefaultCitizenPage = 50, kMaxCitizenPage = 500;
+constexpr uint32_t kDefaultProposalPage = 20, kMaxProposalPage = 100;
+constexpr uint64_t kMaxMovementScan = 1000;  // blocks per ListTreasuryMovements call
+constexpr size_t kMaxPageBytes = 4 << 20;    // a page of blocks stops growing past this
+
+// Page tokens are the decimal position to continue from; opaque to clients.
+Result<uint64_t> ParseToken(const std::string& token, uint64_t if_empty) {
+  if (token.empty()) return if_empty;
+  uint64_t v = 0;
+  if (token.size() > 19) return Status::Invalid("bad_page_token", "page_token is not ours");
+  for (char c : token) {
+    if (c < '0' || c > '9') return Status::Invalid("bad_page_token", "page_token is not ours");
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return v;
+}
+
+uint32_t PageSize(uint32_t asked, uint32_t def, uint32_t cap) {
+  return asked == 0 ? def : std::min(asked, cap);
+}
+
+// The height a nation query reads: the tip, or `at_height` (OUT_OF_RANGE above the tip).
+Result<uint64_t> QueryHeight(const Store& store, uint64_t at_height) {
+  const uint64_t tip = store.height();
+  if (at_height == 0) return tip;
+  if (at_height > tip) {
+    return Status::Error(
+        Status::Code::kInvalidArgument, "out_of_range",
+        "height " + std::to_string(at_height) + " is above the tip " + std::to_string(tip));
+  }
+  return at_height;
+}
+
+grpc::Status ToGrpcQuery(grpc::ServerContext* ctx, const Status& s) {
+  // A height above the tip is OUT_OF_RANGE in gRPC's vocabulary (it may exist later).
+  if (s.reason() == "out_of_range") {
+    ctx->AddTrailingMetadata("civitas-reason", s.reason());
+    return grpc::Status(grpc::StatusCode::OUT_OF_RANGE, s.message());
+  }
+  return ToGrpc(ctx, s);
+}
+
+Result<nation::DidId> ParseDidArg(const std::string& did) {
+  auto id = ParseDid(did);
+  if (!id) return Status::Invalid("invalid_did", "'" + did + "' is not a did:civitas: DID");
+  return *id;
+}
+
+void FillCitizenship(const nation::Citizenship& c, uint64_t height, v1::CitizenshipRecord* out) {
+  out->set_did(std::string(kDidPrefix) + Base58Encode(c.did.data(), c.did.size()));
+  out->set_status(std::string(nation::CitizenStatusName(c.status)));
+  out->set_since(c.since);
+  out->set_expiry(c.expiry);
+  out->set_applied(c.applied);
+  out->set_in_good_standing(c.InGoodStanding(height));
+}
+
+Status FillProposal(const StateReader& state, const nation::Proposal& p, uint64_t height,
+                    v1::ProposalInfo* out) {
+  out->set_id(p.id);
+  out->set_kind(std::string(nation::ProposalKindName(p.kind)));
+  out->set_proposer(std::string(AsStringView(p.proposer)));
+  out->set_deposit(p.deposit);
+  out->set_start(p.start);
+  out->set_end(p.end);
+  out->set_eta(p.eta);
+  out->set_executed(p.executed);
+  out->set_status(std::string(nation::ProposalStatusName(p.status)));
+  out->set_voters(p.voters);
+  out->set_sunset(p.sunset);
+  out->set_text(p.text);
+  out->set_a(p.a);
+  out->set_b(p.b);
+  out->set_c(p.c);
+  out->set_paid_until(p.paid_until);
+  out->set_in_force(nation::InForce(p, height));
+  auto tally = nation::TallyOf(state, p);
+  if (!tally.ok()) return tally.status();
+  auto* t = out->mutable_tally();
+  t->set_yes(tally->yes);
+  t->set_no(tally->no);
+  t->set_abstain(tally->abstain);
+  t->set_quorum_reached(tally->quorum_reached);
+  t->set_passing(tally->passing);
+  return Status::Ok();
+}
+
+}  // namespace
+
+grpc::Status NodeService::ListBlocks(grpc::ServerContext* ctx, const v1::ListBlocksRequest* req,
+                                     v1::ListBlocksResponse* resp) {
+  const Store& store = node_.store();
+  const uint64_t tip = store.height();
+  auto from = ParseToken(req->page_token(), std::max<uint64_t>(req->from_height(), 1));
+  if (!from.ok()) return ToGrpc(ctx, from.status());
+  const uint64_t to = req->to_height() == 0 ? tip : std::min(req->to_height(), tip);
+  const uint32_t limit = PageSize(req->page_size(), kDefaultBlockPage, kMaxBlockPage);
+  resp->set_tip_height(tip);
+  size_t bytes = 0;
+  uint64_t h = *from;
+  for (; h <= to && resp->blocks_size() < static_cast<int>(limit) && bytes < kMaxPageBytes; ++h) {
+    auto block = store.GetBlock(h);
+    if (!block.ok()) return ToGrpc(ctx, block.status());
+    auto id = BlockId(block->block().header());
+    if (!id.ok()) return ToGrpc(ctx, id.status());
+    auto* b = resp->add_blocks();
+    b->set_block_id(Str(*id));
+    *b->mutable_block() = std::move(*block);
+    bytes += b->block().ByteSizeLong();
+  }
+  if (h <= to) resp->set_next_page_token(std::to_string(h));
+  return grpc::Status::OK;
+}
+
+grpc::Status NodeService::StreamBlocks(grpc::ServerContext* ctx, const v1::StreamBlocksRequest* req,
+                                       grpc::ServerWriter<v1::StreamBlocksResponse>* writer) {
+  const Store& store = node_.store();
+  for (uint64_t h = std::max<uint64_t>(req->from_height(), 1);; ++h) {
+    // Wait for block h in short steps so a cancelled client or a stopping node ends the stream.
+    while (!node_.WaitForHeight(h, 200)) {
+      if (ctx->IsCancelled() || node_.stopping()) {
+        return grpc::Status(grpc::StatusCode::CANCELLED, "stream ended");
+      }
+    }
+    if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "stream ended");
+    v1::StreamBlocksResponse msg;
+    auto block = store.GetBlock(h);
+    if (!block.ok()) return ToGrpc(ctx, block.status());
+    auto id = BlockId(block->block().header());
+    if (!id.ok()) return ToGrpc(ctx, id.status());
+    for (uint32_t i = 0; i < static_cast<uint32_t>(block->block().txs_size()); ++i) {
+      auto receipt = store.GetReceipt({h, i});
+      if (!receipt.ok()) return ToGrpc(ctx, receipt.status());
+      *msg.add_receipts() = std::move(*receipt);
+    }
+    msg.set_block_id(Str(*id));
+    *msg.mutable_block() = std::move(*block);
+    if (!writer->Write(msg)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+  }
+}
+
+// ---- The nation. --------------------------------------------------------------------------------
+
+grpc::Status NodeService::ResolveDid(grpc::ServerContext* ctx, const v1::ResolveDidRequest* req,
+                                     v1::ResolveDidResponse* resp) {
+  DidQuery query{req->at_height(), req->version_id(), req->version_time_ms()};
+  auto answer = ResolveDidAt(node_.store(), req->did(), query);
+  if (!answer.ok()) return ToGrpcQuery(ctx, answer.status());
+  if (answer->error == "invalidDid") {
+    return ToGrpc(ctx, Status::Invalid("invalid_did", "'" + req->did() + "' is not a valid DID"));
+  }
+  if (answer->error == "notFound") {
+    return ToGrpc(
+        ctx, Status::Error(
+                 Status::Code::kNotFound, req->version_id() ? "version_not_found" : "not_found",
+                 req->did() + " is not registered at height " + std::to_string(answer->height)));
+  }
+  resp->set_result_json(answer->result_json);
+  resp->set_height(answer->height);
+  resp->set_deactivated(answer->deactivated);
+  resp->set_version_id(answer->version_id);
+  resp->set_created(answer->created);
+  resp->set_updated(answer->updated);
+  return grpc::Status::OK;
+}
+
+grpc::Status NodeService::GetCitizenship(grpc::ServerContext* ctx,
+                                         const v1::GetCitizenshipRequest* req,
+                                         v1::GetCitizenshipResponse* resp) {
+  auto id = ParseDidArg(req->did());
+  if (!id.ok()) return ToGrpc(ctx, id.status());
+  auto height = QueryHeight(node_.store(), req->at_height());
+  if (!height.ok()) return ToGrpcQuery(ctx, height.status());
+  auto c = nation::ReadCitizenship(StateAt(node_.store(), *height), *id);
+  if (!c.ok()) return ToGrpc(ctx, c.status());
+  FillCitizenship(*c, *height, resp->mutable_citizenship());
+  resp->set_height(*height);
+  return grpc::Status::OK;
+}
+
+grpc::Status NodeService::ListCitizens(grpc::ServerContext* ctx, const v1::ListCitizensRequest* req,
+                                       v1::ListCitizensResponse* resp) {
+  auto height = QueryHeight(node_.store(), req->at_height());
+  if (!height.ok()) return ToGrpcQuery(ctx, height.status());
+  auto start = ParseToken(req->page_token(), 0);
+  if (!start.ok()) return ToGrpc(ctx, start.status());
+  StateAt state(node_.store(), *height);
+  auto total = nation::CitizenCount(state);
+  if (!total.ok()) return ToGrpc(ctx, total.status());
+  const uint32_t limit = PageSize(req->page_size(), kDefaultCitizenPage, kMaxCitizenPage);
+  auto page = nation::ListCitizens(state, *start, limit);
+  if (!page.ok()) return ToGrpc(ctx, page.status());
+  for (const auto& c : *page) FillCitizenship(c, *height, resp->add_citizens());
+  const uint64_t next = *start + page->size();
+  if (next < *total) resp->set_next_page_token(std::to_string(next));
+  resp->set_total(*total);
+  resp->set_height(*height);
+  return grpc::Status::OK;
+}
+
+grpc::Status NodeService::GetProposal(grpc::ServerContext* ctx, const v1::GetProposalRequest* req,
+                                      v1::GetProposalResponse* resp) {
+  auto height = QueryHeight(node_.store(), req->at_height());
+  if (!height.ok()) return ToGrpcQuery(ctx, height.status());
+  StateAt state(node_.store(), *height);
+  auto p = nation::ReadProposal(state, req->id());
+  if (!p.ok()) return ToGrpc(ctx, p.status());
+  if (!p->has_value()) {
+    return ToGrpc(ctx, Status::NotFound("no proposal " + std::to_string(req->id()) + " at height " +
+                                        std::to_string(*height)));
+  }
+  Status s = FillProposal(state, **p, *height, resp->mutable_proposal());
+  if (!s.ok()) return ToGrpc(ctx, s);
+  resp->set_height(*height);
+  return grpc::Status::OK;
+}
+
+grpc::Status NodeService::ListProposals(grpc::ServerContext* ctx,
+                                        const v1::ListProposalsRequest* req,
+                                        v1::ListProposalsResponse* resp) {
+  auto height = QueryHeight(node_.store(), req->at_height());
+  if (!height.ok()) return ToGrpcQuery(ctx, height.status());
+  StateAt state(node_.store(), *height);
+  auto total = nation::ProposalCount(state);
+  if (!total.ok()) return ToGrpc(ctx, total.status());
+  // Proposal ids run from 1 to total; the token is the next id to list.
+  auto next = ParseToken(req->page_token(), req->newest_first() ? *total : 1);
+  if (!next.ok()) return ToGrpc(ctx, next.status());
+  const uint32_t limit = PageSize(req->page_size(), kDefaultProposalPage, kMaxProposalPage);
+  uint64_t id = *next;
+  auto in_range = [&](uint64_t i) { return i >= 1 && i <= *total; };
+  for (; in_range(id) && resp->proposals_size() < static_cast<int>(limit);
+       id = req->newest_first() ? id - 1 : id + 1) {
+    auto p = nation::ReadProposal(state, id);
+    if (!p.ok()) return ToGrpc(ctx, p.status());
+    if (!p->has_value()) continue;
+    Status s = FillProposal(state, **p, *height, resp->add_proposals());
+    if (!s.ok()) return ToGrpc(ctx, s);
+  }
+  if (in_range(id)) resp->set_next_page_token(std::to_string(id));
+  resp->set_total(*total);
+  resp->set_height(*height);
+  return grpc::Status::OK;
+}
+
+grpc::Status NodeService::GetTreasury(grpc::ServerContext* ctx, const v1::GetTreasuryRequest* req,
+                                      v1::GetTreasuryResponse* resp) {
+  auto height = QueryHeight(node_.store(), req->at_height());
+  if (!height.ok()) return ToGrpcQuery(ctx, height.status());
+  auto t = nation::ReadTreasury(StateAt(node_.store(), *height));
+  if (!t.ok()) return ToGrpc(ctx, t.status());
+  resp->set_address(std::string(AsStringView(TreasuryAddress())));
+  resp->set_balance(t->balance);
+  resp->set_spent(t->spent);
+  resp->set_height(*height);
+  return grpc::Status::OK;
+}
+
+grpc::Status NodeService::ListTreasuryMovements(grpc::ServerContext* ctx,
+                                                const v1::ListTreasuryMovementsRequest* req,
+                                                v1::ListTreasuryMovementsResponse* resp) {
+  const Store& store = node_.store();
+  const uint64_t tip = store.height();
+  auto from = ParseToken(req->page_token(), std::max<uint64_t>(req->from_height(), 1));
+  if (!from.ok()) return ToGrpc(ctx, from.status());
+  uint64_t to = req->to_height() == 0 ? tip : std::min(req->to_height(), tip);
+  const uint64_t last = *from > to ? to : std::min(to, *from + kMaxMovementScan - 1);
+  const std::string treasury = std::string(AsStringView(TreasuryAddress()));
+  for (uint64_t h = *from; h <= last; ++h) {
+    auto block = store.GetBlock(h);
+    if (!block.ok()) return ToGrpc(ctx, block.status());
+    uint64_t fees = 0;
+    for (uint32_t i = 0; i < static_cast<uint32_t>(block->block().txs_size()); ++i) {
+      auto r = store.GetReceipt({h, i});
+      if (!r.ok()) return ToGrpc(ctx, r.status());
+      fees += r->fee();
+      // A decision's payment: transfer (treasury -> payee) and treasury.spent (payee ++
+      // n(amount) ++ n(proposal)) in the same receipt.
+      std::map<std::pair<std::string, uint64_t>, uint64_t> spent;
+      for (const auto& e : r->events()) {
+        if (e.topic() != "treasury.spent" || e.data().size() != 36) continue;
+        const auto* d = reinterpret_cast<const uint8_t*>(e.data().data());
+        spent[{e.data().substr(0, 20), GetU64(d + 20)}] = GetU64(d + 28);
+      }
+      for (const auto& e : r->events()) {
+        if (e.topic() != "transfer" || e.data().size() != 48) continue;
+        const std::string from_addr = e.data().substr(0, 20), to_addr = e.data().substr(20, 20);
+        if (from_addr != treasury && to_addr != treasury) continue;
+        auto* m = resp->add_movements();
+        m->set_height(h);
+        m->set_tx_id(r->tx_id());
+        m->set_amount(GetU64(reinterpret_cast<const uint8_t*>(e.data().data()) + 40));
+        if (to_addr == treasury) {
+          m->set_kind("in");
+          m->set_counterparty(from_addr);
+        } else {
+          m->set_kind("out");
+          m->set_counterparty(to_addr);
+          auto it = spent.find({to_addr, m->amount()});
+          if (it != spent.end()) m->set_proposal_id(it->second);
+        }
+      }
+    }
+    if (fees > 0) {
+      auto* m = resp->add_movements();
+      m->set_height(h);
+      m->set_kind("fees");
+      m->set_amount(fees);
+    }
+  }
+  resp->set_scanned_to_height(last);
+  if (last < to) resp->set_next_page_token(std::to_string(last + 1));
   return grpc::Status::OK;
 }
 

@@ -24,6 +24,25 @@ class NodeService final : public v1::Node::Service {
                           v1::GetAccountResponse* resp) override;
   grpc::Status GetStatus(grpc::ServerContext* ctx, const v1::GetStatusRequest* req,
                          v1::GetStatusResponse* resp) override;
+  grpc::Status ListBlocks(grpc::ServerContext* ctx, const v1::ListBlocksRequest* req,
+                          v1::ListBlocksResponse* resp) override;
+  grpc::Status StreamBlocks(grpc::ServerContext* ctx, const v1::StreamBlocksRequest* req,
+                            grpc::ServerWriter<v1::StreamBlocksResponse>* writer) override;
+  grpc::Status ResolveDid(grpc::ServerContext* ctx, const v1::ResolveDidRequest* req,
+                          v1::ResolveDidResponse* resp) override;
+  grpc::Status GetCitizenship(grpc::ServerContext* ctx, const v1::GetCitizenshipRequest* req,
+                              v1::GetCitizenshipResponse* resp) override;
+  grpc::Status ListCitizens(grpc::ServerContext* ctx, const v1::ListCitizensRequest* req,
+                            v1::ListCitizensResponse* resp) override;
+  grpc::Status GetProposal(grpc::ServerContext* ctx, const v1::GetProposalRequest* req,
+                           v1::GetProposalResponse* resp) override;
+  grpc::Status ListProposals(grpc::ServerContext* ctx, const v1::ListProposalsRequest* req,
+                             v1::ListProposalsResponse* resp) override;
+  grpc::Status GetTreasury(grpc::ServerContext* ctx, const v1::GetTreasuryRequest* req,
+                           v1::GetTreasuryResponse* resp) override;
+  grpc::Status ListTreasuryMovements(grpc::ServerContext* ctx,
+                                     const v1::ListTreasuryMovementsRequest* req,
+                                     v1::ListTreasuryMovementsResponse* resp) override;
 
  private:
   Node& node_;

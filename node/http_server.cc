@@ -11,6 +11,120 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
+namespace {
+
+constexpr std::string_view kDidPath = "/1.0/identifiers/";
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<std::string> PercentDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    if (i + 2 >= s.size()) return std::nullopt;
+    int hi = HexDigit(s[i + 1]), lo = HexDigit(s[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
+std::optional<uint64_t> ParseU64(std::string_view s) {
+  if (s.empty() || s.size() > 19) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return v;
+}
+
+// "YYYY-MM-DDTHH:MM:SSZ" (optionally with fractional seconds, ignored) as Unix milliseconds.
+std::optional<uint64_t> ParseRfc3339Utc(std::string_view s) {
+  if (s.size() < 20 || s.back() != 'Z' || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+      s[13] != ':' || s[16] != ':') {
+    return std::nullopt;
+  }
+  auto num = [&](size_t pos, size_t len) { return ParseU64(s.substr(pos, len)); };
+  auto y = num(0, 4), mo = num(5, 2), d = num(8, 2), h = num(11, 2), mi = num(14, 2),
+       sec = num(17, 2);
+  if (!y || !mo || !d || !h || !mi || !sec || *y < 1970 || *mo < 1 || *mo > 12 || *d < 1 ||
+      *d > 31 || *h > 23 || *mi > 59 || *sec > 60) {
+    return std::nullopt;
+  }
+  if (s.size() > 20 && s[19] != '.') return std::nullopt;
+  // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+  const int64_t yy = static_cast<int64_t>(*y) - (*mo <= 2);
+  const int64_t era = yy / 400;
+  const int64_t yoe = yy - era * 400;
+  const int64_t m = static_cast<int64_t>(*mo);
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + static_cast<int64_t>(*d) - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const int64_t days = era * 146097 + doe - 719468;
+  const int64_t secs = days * 86400 + static_cast<int64_t>(*h * 3600 + *mi * 60 + *sec);
+  return static_cast<uint64_t>(secs) * 1000;
+}
+
+}  // namespace
+
+std::optional<Result<DidRequest>> ParseDidTarget(std::string_view target) {
+  if (target.substr(0, kDidPath.size()) != kDidPath) return std::nullopt;
+  target.remove_prefix(kDidPath.size());
+  std::string_view query;
+  if (auto q = target.find('?'); q != std::string_view::npos) {
+    query = target.substr(q + 1);
+    target = target.substr(0, q);
+  }
+  DidRequest req;
+  auto did = PercentDecode(target);
+  if (!did) return Result<DidRequest>(Status::Invalid("invalid_request", "bad percent-encoding"));
+  req.did = std::move(*did);
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view param = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    auto eq = param.find('=');
+    std::string_view name = param.substr(0, eq);
+    auto value = PercentDecode(eq == std::string_view::npos ? "" : param.substr(eq + 1));
+    if (!value) {
+      return Result<DidRequest>(Status::Invalid("invalid_request", "bad percent-encoding"));
+    }
+    if (name == "versionId") {
+      auto v = ParseU64(*value);
+      if (!v || *v == 0) {
+        return Result<DidRequest>(
+            Status::Invalid("invalid_request", "versionId must be a positive integer"));
+      }
+      req.version_id = *v;
+    } else if (name == "versionTime") {
+      auto t = ParseRfc3339Utc(*value);
+      if (!t) {
+        return Result<DidRequest>(
+            Status::Invalid("invalid_request",
+                            "versionTime must be an RFC 3339 UTC time like 2024-05-01T12:00:00Z"));
+      }
+      req.version_time_ms = *t;
+    } else {
+      return Result<DidRequest>(
+          Status::Invalid("invalid_request", "unknown parameter '" + std::string(name) + "'"));
+    }
+  }
+  if (req.version_id != 0 && req.version_time_ms != 0) {
+    return Result<DidRequest>(
+        Status::Invalid("invalid_request", "give versionId or versionTime, not both"));
+  }
+  return Result<DidRequest>(std::move(req));
+}
+
 struct HttpServer::Impl {
   HttpHandlers handlers;
   asio::io_context io{1};
@@ -40,6 +154,13 @@ struct HttpServer::Impl {
       bool ok = handlers.ready();
       reply(ok ? http::status::ok : http::status::service_unavailable, "text/plain",
             ok ? "ready\n" : "not ready\n");
+    } else if (auto did = ParseDidTarget(target); did && handlers.resolve_did) {
+      if (!did->ok()) {
+        reply(http::status::bad_request, "text/plain", did->status().message() + "\n");
+      } else {
+        HttpReply r = handlers.resolve_did(**did);
+        reply(static_cast<http::status>(r.status), std::move(r.content_type), std::move(r.body));
+      }
     } else {
       reply(http::status::not_found, "text/plain", "not found\n");
     }

@@ -1,10 +1,13 @@
 #pragma once
 
 // The node's HTTP port (Boost.Beast): Prometheus metrics at /metrics, liveness at /healthz,
-// readiness at /readyz. Read-only; GET and HEAD only; requests over 8 KiB are refused.
+// readiness at /readyz, the DID resolver at /1.0/identifiers/{did} (the DIF Universal Resolver
+// path; optional ?versionId=N or ?versionTime=YYYY-MM-DDTHH:MM:SSZ). Read-only; GET and HEAD
+// only; requests over 8 KiB are refused.
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -12,11 +15,31 @@
 
 namespace civitas::node {
 
+struct HttpReply {
+  int status = 200;
+  std::string content_type;
+  std::string body;
+};
+
+// A DID resolution request, the path and query already decoded and checked.
+struct DidRequest {
+  std::string did;               // percent-decoded
+  uint64_t version_id = 0;       // 0: not given
+  uint64_t version_time_ms = 0;  // 0: not given
+};
+
 struct HttpHandlers {
   std::function<std::string()> metrics;  // Prometheus text exposition
   std::function<bool()> healthy;         // the node is running and has not failed
   std::function<bool()> ready;           // ... and can serve requests
+  std::function<HttpReply(const DidRequest&)> resolve_did;  // GET /1.0/identifiers/{did}
 };
+
+// Parses the target of a DID resolver request: "/1.0/identifiers/" + percent-encoded DID +
+// optional "?versionId=N" or "?versionTime=" an RFC 3339 UTC time ("2024-05-01T12:00:00Z").
+// nullopt when `target` is not under /1.0/identifiers/; an error (reason invalid_request) when
+// the query is malformed.
+std::optional<Result<DidRequest>> ParseDidTarget(std::string_view target);
 
 class HttpServer {
  public:

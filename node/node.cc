@@ -7,6 +7,7 @@
 
 #include <chrono>
 
+#include "node/civic_queries.h"
 #include "node/grpc_service.h"
 
 namespace civitas::node {
@@ -55,19 +56,21 @@ Status Node::Start() {
   }
   grpc_port_ = port;
   spdlog::info("gRPC API listening on {} (port {})", config_.grpc_listen, port);
-  http_ = std::make_unique<HttpServer>(HttpHandlers{[this] { return MetricsText(); },
-                                                    [this] {
-                                                      std::lock_guard lock(mu_);
-                                                      return failure_.ok();
-                                                    },
-                                                    [this] {
-                                                      std::lock_guard lock(mu_);
-                                                      return failure_.ok() && !stopping_;
-                                                    }});
+  http_ = std::make_unique<HttpServer>(
+      HttpHandlers{[this] { return MetricsText(); },
+                   [this] {
+                     std::lock_guard lock(mu_);
+                     return failure_.ok();
+                   },
+                   [this] {
+                     std::lock_guard lock(mu_);
+                     return failure_.ok() && !stopping_;
+                   },
+                   [this](const DidRequest& r) { return ResolveDidOverHttp(*store_, r); }});
   Status hs = http_->Start(config_.http_listen);
   if (!hs.ok()) return hs;
-  spdlog::info("HTTP (metrics, health) listening on {} (port {})", config_.http_listen,
-               http_->port());
+  spdlog::info("HTTP (metrics, health, DID resolver) listening on {} (port {})",
+               config_.http_listen, http_->port());
   return Status::Ok();
 }
 
@@ -164,6 +167,18 @@ bool Node::WaitForCommit(const Hash32& tx_id, uint32_t timeout_ms) {
   }
 }
 
+bool Node::WaitForHeight(uint64_t height, uint32_t timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::unique_lock lock(mu_);
+  cv_.wait_until(lock, deadline, [&] { return stopping_ || store_->height() >= height; });
+  return store_->height() >= height;
+}
+
+bool Node::stopping() {
+  std::lock_guard lock(mu_);
+  return stopping_;
+}
+
 }  // namespace civitas::node
 
 namespace civitas::node {
@@ -186,6 +201,27 @@ std::string Node::MetricsText() const {
          static_cast<double>(mempool_.size()));
   metric("civitas_mempool_bytes", "gauge", "Bytes of transactions waiting in the mempool.",
          static_cast<double>(mempool_.bytes()));
+  metric("civitas_signature_verifications_total", "counter",
+         "BIP-340 signature verifications done by this process.",
+         static_cast<double>(crypto::VerifyCount()));
+  if (validator_) {
+    Validator::Stats v = validator_->GetStats();
+    metric("civitas_consensus_round", "gauge", "Current consensus round.",
+           static_cast<double>(v.round));
+    metric("civitas_consensus_proposals_total", "counter", "Blocks proposed by this validator.",
+           static_cast<double>(v.proposals));
+    metric("civitas_consensus_votes_total", "counter", "Votes cast by this validator.",
+           static_cast<double>(v.votes));
+    metric("civitas_consensus_timeouts_total", "counter",
+           "Timeout messages broadcast by this validator.", static_cast<double>(v.timeouts));
+    metric("civitas_sync_blocks_total", "counter", "Committed blocks applied from block sync.",
+           static_cast<double>(v.synced_blocks));
+    metric("civitas_p2p_dropped_messages_total", "counter",
+           "Peer messages dropped as invalid, stale or unwanted.",
+           static_cast<double>(v.dropped_messages));
+    metric("civitas_p2p_peers", "gauge", "Validators connected over P2P.",
+           static_cast<double>(v.peers));
+  }
   StateOverlay view(*store_);
   auto treasury = view.GetAccount(TreasuryAddress());
   metric("civitas_treasury_balance", "gauge", "Native tokens held by the treasury.",

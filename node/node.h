@@ -47,6 +47,11 @@ class Node {
   Result<Hash32> Submit(const v1::Transaction& tx);
   // Waits until `tx_id` is committed or `timeout_ms` passes; true when committed.
   bool WaitForCommit(const Hash32& tx_id, uint32_t timeout_ms);
+  // Waits until block `height` is committed, the node stops or `timeout_ms` passes; true when
+  // the block is committed. Thread-safe (the block stream of the gRPC API waits here).
+  bool WaitForHeight(uint64_t height, uint32_t timeout_ms);
+  // True once Stop() or RequestStop() was called or the validator failed. Thread-safe.
+  bool stopping();
 
   const Store& store() const { return *store_; }
   const Genesis& genesis() const { return genesis_; }

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "genesis/civic.h"
+#include "ledger/civic_calls.h"
 #include "ledger/did.h"
 #include "ledger/executor.h"
 #include "ledger/genesis.h"

@@ -53,6 +53,11 @@ recipient = bytes(range(20))
 transfer = pb_bytes(1, recipient) + pb_varint(2, 1000)
 body = pb_bytes(1, b"civitas-test") + pb_varint(2, 7) + pb_varint(3, 5000) + pb_bytes(10, transfer)
 
+# A typed civic action: TxBody{chain_id, nonce 0 (omitted), gas_limit 100000,
+# register_did (field 20) {public_key (field 1) = pk}}.
+register_did = pb_bytes(1, pk)
+register_body = pb_bytes(1, b"civitas-test") + pb_varint(3, 100000) + pb_bytes(20, register_did)
+
 header = dict(chain_id="civitas-test", height=2, parent_id=bytes([1]) * 32, tx_root=bytes([2]) * 32,
               state_height=1, state_root=bytes([3]) * 32, proposer=pk, time_ms=1700000000000,
               tx_count=3, epoch=0, round=2)
@@ -89,6 +94,9 @@ vectors = {
     "tx_body": body.hex(),
     "tx_signing_hash": tagged("civitas/tx/v1", body).hex(),
     "tx_id": tagged("civitas/txid/v1", pk + body).hex(),
+    "register_did_tx_body": register_body.hex(),
+    "register_did_tx_signing_hash": tagged("civitas/tx/v1", register_body).hex(),
+    "register_did_tx_id": tagged("civitas/txid/v1", pk + register_body).hex(),
     "address": address.hex(),
     "did": "did:civitas:" + b58(sha(pk)[:16]),
     "header_fields": {k: (v.hex() if isinstance(v, bytes) else v) for k, v in header.items()},

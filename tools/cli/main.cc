@@ -21,7 +21,8 @@ int main(int argc, char** argv) {
                  "passphrase of encrypted key files (first line); default $CIVITAS_PASSPHRASE, "
                  "else asked on the terminal");
 
-  std::unique_ptr<Commands> families[] = {KeysCommands(), TxCommands(), QueryCommands()};
+  std::unique_ptr<Commands> families[] = {KeysCommands(), TxCommands(), QueryCommands(),
+                                          CivicCommands()};
   for (auto& f : families) f->Register(app);
   CLI11_PARSE(app, argc, argv);
   for (auto& f : families) {

@@ -1,20 +1,25 @@
 #pragma once
 
-// Civic actions as calls of the system contracts (docs/NATION.md). Each function returns the
-// call a transaction must make: contract, function, encoded arguments (vm::EncodeValues) and the
-// tokens to send with it. The typed API messages map onto these; a generic contract call with the
-// same fields does exactly the same. Only the signer matters for who acts: the DID functions act
-// on the DID whose current controller key signs, the citizenship and governance functions on the
-// signer's DID.
+// Civic actions as calls of the system contracts (docs/NATION.md). Each builder returns the call
+// a transaction makes: contract, function, encoded arguments (vm::EncodeValues) and the tokens
+// sent with it. The typed actions of a TxBody (register_did, vote, ...) map onto these through
+// CivicCallOf, and ExecuteBlock runs them exactly as the equivalent CallContract. Only the signer
+// matters for who acts: the DID functions act on the DID whose current controller key signs, the
+// citizenship and governance functions on the signer's DID.
+//
+// These live in the ledger (not in genesis/) because execution needs them and the ledger must not
+// depend on genesis/; they need nothing but the VM's value encoding and SystemAddress.
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "civitas/v1/types.pb.h"
 #include "ledger/address.h"
 #include "ledger/crypto.h"
+#include "ledger/status.h"
 
 namespace civitas::nation {
 
@@ -72,5 +77,16 @@ ContractCall Vote(uint64_t proposal, VoteChoice choice, uint64_t weight);
 ContractCall WithdrawVote(uint64_t proposal);
 ContractCall ExecuteProposal(uint64_t proposal);
 ContractCall PayRecurringSpend(uint64_t proposal);
+
+// --- Typed actions of a TxBody. ------------------------------------------------------------------
+
+// True for the typed civic actions (register_did ... pay_recurring_spend).
+bool IsCivicAction(const v1::TxBody& body);
+// The call the typed civic action of `body` stands for; nullopt when the action is not a civic
+// one (transfer, deploy, call). A malformed action (a key not 32 bytes, an address not 20
+// bytes, a DID not in canonical form, a fragment outside [A-Za-z0-9._-]{1,32}, an unknown
+// council action or vote choice) fails with reason malformed_tx and a message naming the field.
+// Checks only the form; every rule about state is the contracts'.
+Result<std::optional<ContractCall>> CivicCallOf(const v1::TxBody& body);
 
 }  // namespace civitas::nation

@@ -1,0 +1,101 @@
+#include "node/civic_queries.h"
+
+#include <nlohmann/json.hpp>
+
+#include "genesis/nation_state.h"
+#include "ledger/did.h"
+
+namespace civitas::node {
+
+Result<std::optional<std::string>> StateAt::Get(std::string_view key) const {
+  auto proven = store_.GetProven(key, height_);
+  if (!proven.ok()) return proven.status();
+  return std::move(proven->value);
+}
+
+Result<uint64_t> HeightAtTime(const Store& store, uint64_t time_ms) {
+  // Invariant: every block in [1, lo] has time <= time_ms; every block above hi has more.
+  uint64_t lo = 0, hi = store.height();
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo + 1) / 2;
+    auto block = store.GetBlock(mid);
+    if (!block.ok()) return block.status();
+    if (block->block().header().time_ms() <= time_ms) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
+Result<DidAnswer> ResolveDidAt(const Store& store, std::string_view did, const DidQuery& query) {
+  const int options =
+      (query.at_height != 0) + (query.version_id != 0) + (query.version_time_ms != 0);
+  if (options > 1) {
+    return Status::Invalid("invalid_request",
+                           "give at most one of at_height, version_id and version_time");
+  }
+  const uint64_t tip = store.height();
+  DidAnswer out;
+  out.height = tip;
+  if (query.at_height > tip) {
+    return Status::Error(
+        Status::Code::kInvalidArgument, "out_of_range",
+        "height " + std::to_string(query.at_height) + " is above the tip " + std::to_string(tip));
+  }
+  if (query.at_height != 0) out.height = query.at_height;
+  if (query.version_time_ms != 0) {
+    auto h = HeightAtTime(store, query.version_time_ms);
+    if (!h.ok()) return h.status();
+    out.height = *h;
+  }
+  auto id = ParseDid(did);
+  if (id && query.version_id != 0) {
+    // Version heights are recorded once and never change: read them at the tip.
+    auto h = nation::DidVersionHeight(StateAt(store, tip), *id, query.version_id);
+    if (!h.ok()) return h.status();
+    if (!h->has_value()) {
+      nlohmann::json r = {{"@context", "https://w3id.org/did-resolution/v1"},
+                          {"didDocument", nullptr},
+                          {"didDocumentMetadata", nlohmann::json::object()},
+                          {"didResolutionMetadata", {{"error", "notFound"}}}};
+      out.result_json = r.dump();
+      out.error = "notFound";
+      return out;
+    }
+    out.height = **h;
+  }
+  auto result = nation::ResolveDid(StateAt(store, out.height), did);
+  if (!result.ok()) return result.status();
+  const auto& meta = (*result)["didResolutionMetadata"];
+  if (meta.contains("error")) out.error = meta["error"].get<std::string>();
+  if (out.error.empty()) {
+    const auto& doc_meta = (*result)["didDocumentMetadata"];
+    out.deactivated = doc_meta.value("deactivated", false);
+    out.created = doc_meta.value("created", uint64_t{0});
+    out.updated = doc_meta.value("updated", uint64_t{0});
+    out.version_id = std::stoull(doc_meta.value("versionId", std::string("0")));
+  }
+  out.result_json = result->dump();
+  return out;
+}
+
+HttpReply ResolveDidOverHttp(const Store& store, const DidRequest& request) {
+  constexpr const char* kType = "application/ld+json;profile=\"https://w3id.org/did-resolution\"";
+  DidQuery query;
+  query.version_id = request.version_id;
+  query.version_time_ms = request.version_time_ms;
+  auto answer = ResolveDidAt(store, request.did, query);
+  if (!answer.ok()) {
+    const bool bad_request = answer.status().code() == Status::Code::kInvalidArgument;
+    return {bad_request ? 400 : 500, "text/plain", answer.status().message() + "\n"};
+  }
+  int status = 200;
+  if (answer->error == "invalidDid") status = 400;
+  if (answer->error == "notFound") status = 404;
+  if (answer->error.empty() && answer->deactivated) status = 410;
+  return {status, kType, answer->result_json};
+}
+
+}  // namespace civitas::node

@@ -1,0 +1,60 @@
+#pragma once
+
+// Reading the nation for the node's API (gRPC and the HTTP DID resolver): the committed state at
+// a past height, and DID resolution at a height, a version or a time (docs/NATION.md).
+
+#include <string>
+#include <string_view>
+
+#include "ledger/state.h"
+#include "ledger/store.h"
+#include "node/http_server.h"
+
+namespace civitas::node {
+
+// The committed state as it was after block `height` (0: genesis), read through
+// Store::GetProven: the store keeps every version, so every key is read at that one height and
+// a multi-key answer is consistent even while blocks commit. `store` must outlive the reader;
+// `height` must not exceed store.height(). Safe for concurrent readers.
+class StateAt final : public StateReader {
+ public:
+  StateAt(const Store& store, uint64_t height) : store_(store), height_(height) {}
+  Result<std::optional<std::string>> Get(std::string_view key) const override;
+  uint64_t height() const { return height_; }
+
+ private:
+  const Store& store_;
+  uint64_t height_;
+};
+
+// The height of the latest block whose header time is at or before `time_ms`; 0 (genesis) if
+// none. Block times never decrease, so this is a binary search.
+Result<uint64_t> HeightAtTime(const Store& store, uint64_t time_ms);
+
+// Which state a DID is resolved in: at most one of these is non-zero; none: the latest.
+struct DidQuery {
+  uint64_t at_height = 0;
+  uint64_t version_id = 0;       // the height of this versionId of the DID
+  uint64_t version_time_ms = 0;  // the latest block at or before this time
+};
+
+struct DidAnswer {
+  std::string result_json;  // the DID Resolution result (compact JSON)
+  std::string error;        // "", "invalidDid" or "notFound" (also for an unknown version)
+  uint64_t height = 0;      // the state height resolved at
+  bool deactivated = false;
+  uint64_t version_id = 0, created = 0, updated = 0;
+};
+
+// Resolves `did` as `query` says. Resolution errors are in the answer (`error` and the result's
+// didResolutionMetadata); the call fails only for a bad query (reason invalid_request: more
+// than one option; out_of_range: a height above the tip) or a storage failure.
+Result<DidAnswer> ResolveDidAt(const Store& store, std::string_view did, const DidQuery& query);
+
+// GET /1.0/identifiers/{did} (DID Resolution's HTTP binding): 200 with the resolution result
+// as application/ld+json;profile="https://w3id.org/did-resolution"; 400 for an invalid DID, 404
+// for one not found (or an unknown version), 410 for a deactivated one (with its result), each
+// with the result's didResolutionMetadata.error; 500 for a storage failure.
+HttpReply ResolveDidOverHttp(const Store& store, const DidRequest& request);
+
+}  // namespace civitas::node

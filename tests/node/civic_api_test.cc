@@ -1,0 +1,580 @@
+// The nation through the API of an in-process node: citizens sign typed civic transactions and
+// submit them over gRPC; the DID resolves over gRPC and HTTP; citizens list in pages; the
+// treasury pays a passed spend; blocks stream from a height and the stream resumes.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "civitas/v1/node.grpc.pb.h"
+#include "ledger/did.h"
+#include "node/node.h"
+#include "test_chain.h"
+
+namespace civitas::node {
+namespace {
+
+constexpr uint64_t kFunds = 100'000'000;
+constexpr uint64_t kTreasuryFunds = 1'000'000;
+constexpr uint64_t kDeposit = 500;
+constexpr uint64_t kVotingPeriod = 40;  // blocks; a block is made every 20 ms when idle
+constexpr uint64_t kQuorum = 1000;
+
+class CivicApiTest : public ::testing::Test {
+ protected:
+  enum Person { kAlice, kBob, kCarol, kDave, kPeople };
+
+  void SetUp() override {
+    council_ = crypto::SecretKey::Generate();
+    for (int i = 0; i < kPeople; ++i) people_.push_back(crypto::SecretKey::Generate());
+    Genesis g;
+    g.chain_id = "civitas-civic-api";
+    // One validator, who is the council (nation.council empty: the validators' addresses;
+    // approvals: a majority, 1 of 1). It needs funds for its fees.
+    g.validators.push_back({"council-0", council_.public_key()});
+    g.accounts.push_back({AddressOf(council_.public_key()), kFunds});
+    for (const auto& p : people_) g.accounts.push_back({AddressOf(p.public_key()), kFunds});
+    g.accounts.push_back({TreasuryAddress(), kTreasuryFunds});
+    g.nation.citizenship_validity = 100'000;
+    g.nation.voting_period = kVotingPeriod;
+    g.nation.quorum = kQuorum;
+    g.nation.threshold = 50;
+    g.nation.proposal_deposit = kDeposit;
+    auto parsed = ParseGenesis(GenesisToJson(g));
+    ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+    genesis_ = *parsed;
+
+    home_ = civitas::testing::TestDir("civic-api");
+    Config config;
+    config.home = home_;
+    config.grpc_listen = "127.0.0.1:0";
+    config.http_listen = "127.0.0.1:0";
+    config.p2p_listen = "127.0.0.1:0";
+    config.block_interval_ms = 20;
+    config.timeout_base_ms = 500;
+    auto node = Node::Open(config, genesis_, council_);
+    ASSERT_TRUE(node.ok()) << node.status().ToString();
+    node_ = std::move(*node);
+    ASSERT_TRUE(node_->Start().ok());
+    stub_ = v1::Node::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(node_->grpc_port()),
+                                                  grpc::InsecureChannelCredentials()));
+  }
+  void TearDown() override {
+    if (node_) node_->Stop();
+    node_.reset();
+    std::filesystem::remove_all(home_);
+  }
+
+  // A signed transaction whose body carries `fill`'s typed action.
+  template <typename Fill>
+  v1::Transaction Sign(const crypto::SecretKey& key, Fill fill) {
+    v1::TxBody body;
+    body.set_chain_id(genesis_.chain_id);
+    body.set_nonce(nonces_[AddressOf(key.public_key())]++);
+    body.set_gas_limit(3'000'000);
+    fill(body);
+    return SignTx(key, body);
+  }
+
+  struct Outcome {
+    grpc::Status status;
+    std::string reason;  // the civitas-reason trailer
+    v1::SubmitTransactionResponse resp;
+  };
+  Outcome Submit(const v1::Transaction& tx, bool wait = true) {
+    v1::SubmitTransactionRequest req;
+    *req.mutable_tx() = tx;
+    req.set_wait_for_commit(wait);
+    req.set_wait_timeout_ms(10'000);
+    grpc::ClientContext ctx;
+    Outcome out;
+    out.status = stub_->SubmitTransaction(&ctx, req, &out.resp);
+    out.reason = Reason(ctx);
+    return out;
+  }
+  // Submits and waits for the commit; returns the receipt.
+  template <typename Fill>
+  v1::Receipt Do(const crypto::SecretKey& key, Fill fill) {
+    auto out = Submit(Sign(key, fill));
+    EXPECT_TRUE(out.status.ok()) << out.status.error_message() << " " << out.reason;
+    EXPECT_TRUE(out.resp.committed());
+    return out.resp.receipt();
+  }
+  static std::string Reason(const grpc::ClientContext& ctx) {
+    auto md = ctx.GetServerTrailingMetadata();
+    auto it = md.find("civitas-reason");
+    return it == md.end() ? "" : std::string(it->second.data(), it->second.size());
+  }
+  static ::testing::AssertionResult Ok(const v1::Receipt& r) {
+    if (r.status() == v1::TX_STATUS_SUCCESS) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "receipt failed: " << r.reason();
+  }
+  static bool HasEvent(const v1::Receipt& r, const std::string& topic) {
+    for (const auto& e : r.events()) {
+      if (e.topic() == topic) return true;
+    }
+    return false;
+  }
+
+  std::string Did(int p) const { return DeriveDid(people_[p].public_key()); }
+  Address Addr(int p) const { return AddressOf(people_[p].public_key()); }
+  uint64_t Balance(const Address& a) {
+    v1::GetAccountRequest req;
+    req.set_address(std::string(AsStringView(a)));
+    v1::GetAccountResponse resp;
+    grpc::ClientContext ctx;
+    EXPECT_TRUE(stub_->GetAccount(&ctx, req, &resp).ok());
+    return resp.account().balance();
+  }
+  // Blocks until block `height` is committed (bounded).
+  void WaitForHeight(uint64_t height) {
+    ASSERT_TRUE(node_->WaitForHeight(height, 30'000)) << "height " << height << " not reached";
+  }
+
+  v1::Receipt RegisterDid(int p) {
+    return Do(people_[p], [&](v1::TxBody& b) {
+      b.mutable_register_did()->set_public_key(std::string(AsStringView(people_[p].public_key())));
+    });
+  }
+  v1::Receipt Apply(int p) {
+    return Do(people_[p], [](v1::TxBody& b) { b.mutable_apply_for_citizenship(); });
+  }
+  v1::Receipt Decide(const crypto::SecretKey& who, int p, v1::CouncilAction action) {
+    return Do(who, [&](v1::TxBody& b) {
+      b.mutable_council_decision()->set_did(Did(p));
+      b.mutable_council_decision()->set_action(action);
+    });
+  }
+  v1::Transaction VoteTx(int p, uint64_t id, v1::VoteChoice choice, uint64_t weight) {
+    return Sign(people_[p], [&](v1::TxBody& b) {
+      b.mutable_vote()->set_proposal_id(id);
+      b.mutable_vote()->set_choice(choice);
+      b.mutable_vote()->set_weight(weight);
+    });
+  }
+  v1::GetProposalResponse Proposal(uint64_t id) {
+    v1::GetProposalRequest req;
+    req.set_id(id);
+    v1::GetProposalResponse resp;
+    grpc::ClientContext ctx;
+    EXPECT_TRUE(stub_->GetProposal(&ctx, req, &resp).ok());
+    return resp;
+  }
+
+  // Alice and Bob become citizens through typed transactions; Carol only registers her DID.
+  void FoundTheNation() {
+    for (int p : {kAlice, kBob, kCarol}) {
+      auto r = RegisterDid(p);
+      ASSERT_TRUE(Ok(r));
+      EXPECT_TRUE(HasEvent(r, "did.registered"));
+    }
+    for (int p : {kAlice, kBob}) {
+      ASSERT_TRUE(Ok(Apply(p)));
+      auto r = Decide(council_, p, v1::COUNCIL_ACTION_APPROVE);
+      ASSERT_TRUE(Ok(r));
+      EXPECT_TRUE(HasEvent(r, "citizenship.issued"));
+    }
+  }
+
+  // A plain HTTP/1.1 GET on the node's HTTP port; returns the whole response.
+  std::string HttpGet(const std::string& path) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(node_->http_port()));
+    ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      ::close(fd);
+      return "";
+    }
+    std::string req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    (void)!::write(fd, req.data(), req.size());
+    std::string out;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(fd, buf, sizeof(buf))) > 0;)
+      out.append(buf, static_cast<size_t>(n));
+    ::close(fd);
+    return out;
+  }
+
+  Genesis genesis_;
+  crypto::SecretKey council_ = crypto::SecretKey::Generate();
+  std::vector<crypto::SecretKey> people_;
+  std::map<Address, uint64_t> nonces_;
+  std::string home_;
+  std::unique_ptr<Node> node_;
+  std::unique_ptr<v1::Node::Stub> stub_;
+};
+
+TEST_F(CivicApiTest, TheCivicStoryThroughTheApi) {
+  ASSERT_NO_FATAL_FAILURE(FoundTheNation());
+
+  // Alice proposes that the treasury pays Carol 1000 tokens.
+  auto proposed = Do(people_[kAlice], [&](v1::TxBody& b) {
+    auto* s = b.mutable_propose_spend();
+    s->set_to(std::string(AsStringView(Addr(kCarol))));
+    s->set_amount(1000);
+    s->set_note("a bridge over the river");
+    s->set_deposit(kDeposit);
+  });
+  ASSERT_TRUE(Ok(proposed));
+  EXPECT_TRUE(HasEvent(proposed, "governance.proposed"));
+  auto p = Proposal(1).proposal();
+  EXPECT_EQ(p.kind(), "spend");
+  EXPECT_EQ(p.status(), "voting");
+  EXPECT_EQ(p.text(), "a bridge over the river");
+  EXPECT_EQ(p.end(), p.start() + kVotingPeriod);
+
+  // Both citizens vote yes, in one block; Carol, who is no citizen, is refused.
+  auto alice_vote = Submit(VoteTx(kAlice, 1, v1::VOTE_CHOICE_YES, 600), false);
+  auto bob_vote = Submit(VoteTx(kBob, 1, v1::VOTE_CHOICE_YES, 500));
+  ASSERT_TRUE(alice_vote.status.ok()) << alice_vote.reason;
+  ASSERT_TRUE(bob_vote.resp.committed());
+  EXPECT_TRUE(Ok(bob_vote.resp.receipt()));
+  auto carol_vote = Submit(VoteTx(kCarol, 1, v1::VOTE_CHOICE_NO, 5000));
+  EXPECT_EQ(carol_vote.resp.receipt().status(), v1::TX_STATUS_FAILED);
+  EXPECT_EQ(carol_vote.resp.receipt().reason(), "revert: not a citizen");
+  p = Proposal(1).proposal();
+  EXPECT_EQ(p.tally().yes(), 1100u);
+  EXPECT_EQ(p.tally().no(), 0u);
+  EXPECT_TRUE(p.tally().quorum_reached());
+  EXPECT_TRUE(p.tally().passing());
+
+  // Executing before the end is refused; after it, the spend is paid.
+  const uint64_t carol_before = Balance(Addr(kCarol));
+  auto early =
+      Do(people_[kBob], [](v1::TxBody& b) { b.mutable_execute_proposal()->set_proposal_id(1); });
+  EXPECT_EQ(early.status(), v1::TX_STATUS_FAILED);
+  EXPECT_EQ(early.reason().rfind("revert: ", 0), 0u) << early.reason();
+  ASSERT_NO_FATAL_FAILURE(WaitForHeight(p.end()));
+  auto executed =
+      Do(people_[kBob], [](v1::TxBody& b) { b.mutable_execute_proposal()->set_proposal_id(1); });
+  ASSERT_TRUE(Ok(executed));
+  EXPECT_TRUE(HasEvent(executed, "governance.passed"));
+  EXPECT_TRUE(HasEvent(executed, "treasury.spent"));
+  EXPECT_EQ(Balance(Addr(kCarol)), carol_before + 1000);
+  EXPECT_EQ(Proposal(1).proposal().status(), "executed");
+
+  v1::GetTreasuryResponse treasury;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->GetTreasury(&ctx, {}, &treasury).ok());
+  }
+  EXPECT_EQ(treasury.spent(), 1000u);
+  EXPECT_EQ(treasury.address(), std::string(AsStringView(TreasuryAddress())));
+  EXPECT_EQ(treasury.balance(), Balance(TreasuryAddress()));
+
+  // The payment is among the treasury's movements, with the proposal that decided it; fees
+  // flowed in.
+  v1::ListTreasuryMovementsResponse moves;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->ListTreasuryMovements(&ctx, {}, &moves).ok());
+  }
+  bool paid = false, fees = false;
+  for (const auto& m : moves.movements()) {
+    if (m.kind() == "out" && m.proposal_id() == 1 && m.amount() == 1000 &&
+        m.counterparty() == std::string(AsStringView(Addr(kCarol)))) {
+      paid = true;
+      EXPECT_EQ(m.height(), executed.height());
+    }
+    fees = fees || (m.kind() == "fees" && m.amount() > 0);
+  }
+  EXPECT_TRUE(paid);
+  EXPECT_TRUE(fees);
+
+  // The voters take their tokens back.
+  auto withdrawn =
+      Do(people_[kAlice], [](v1::TxBody& b) { b.mutable_withdraw_vote()->set_proposal_id(1); });
+  EXPECT_TRUE(Ok(withdrawn));
+
+  v1::ListProposalsResponse list;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->ListProposals(&ctx, {}, &list).ok());
+  }
+  ASSERT_EQ(list.proposals_size(), 1);
+  EXPECT_EQ(list.total(), 1u);
+  EXPECT_EQ(list.proposals(0).status(), "executed");
+  EXPECT_EQ(list.proposals(0).tally().yes(), 1100u);
+}
+
+TEST_F(CivicApiTest, RefusalsCarryReasons) {
+  ASSERT_NO_FATAL_FAILURE(FoundTheNation());
+  // Dave has no DID: he can neither apply nor propose.
+  auto r = Do(people_[kDave], [](v1::TxBody& b) { b.mutable_apply_for_citizenship(); });
+  EXPECT_EQ(r.status(), v1::TX_STATUS_FAILED);
+  EXPECT_EQ(r.reason().rfind("revert: ", 0), 0u) << r.reason();
+  r = Do(people_[kDave], [](v1::TxBody& b) {
+    b.mutable_propose_text()->set_text("me too");
+    b.mutable_propose_text()->set_deposit(kDeposit);
+  });
+  EXPECT_EQ(r.reason(), "revert: the signer controls no DID");
+  // Carol applies; Bob is not on the council, so his approval is refused and issues nothing.
+  ASSERT_TRUE(Ok(Apply(kCarol)));
+  r = Decide(people_[kBob], kCarol, v1::COUNCIL_ACTION_APPROVE);
+  EXPECT_EQ(r.reason(), "revert: only a council member may decide");
+  v1::GetCitizenshipRequest creq;
+  creq.set_did(Did(kCarol));
+  v1::GetCitizenshipResponse cresp;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->GetCitizenship(&ctx, creq, &cresp).ok());
+  }
+  EXPECT_EQ(cresp.citizenship().status(), "applied");
+  EXPECT_FALSE(cresp.citizenship().in_good_standing());
+  // A rotated key works and the old one is refused.
+  auto rotated = crypto::SecretKey::Generate();
+  r = Do(people_[kAlice], [&](v1::TxBody& b) {
+    b.mutable_transfer()->set_to(std::string(AsStringView(AddressOf(rotated.public_key()))));
+    b.mutable_transfer()->set_amount(10'000'000);
+  });
+  ASSERT_TRUE(Ok(r));
+  r = Do(people_[kAlice], [&](v1::TxBody& b) {
+    b.mutable_rotate_did_key()->set_fragment("key-2");
+    b.mutable_rotate_did_key()->set_public_key(std::string(AsStringView(rotated.public_key())));
+  });
+  ASSERT_TRUE(Ok(r));
+  auto text = [](v1::TxBody& b) {
+    b.mutable_propose_text()->set_text("a law");
+    b.mutable_propose_text()->set_deposit(kDeposit);
+  };
+  EXPECT_EQ(Do(people_[kAlice], text).reason(), "revert: the signer controls no DID");
+  EXPECT_TRUE(Ok(Do(rotated, text)));
+
+  // A malformed typed action is refused at the API with a reason, before any state is read.
+  auto bad = Submit(Sign(people_[kDave], [](v1::TxBody& b) {
+    b.mutable_register_did()->set_public_key(std::string(31, '\x01'));
+  }));
+  --nonces_[Addr(kDave)];
+  EXPECT_EQ(bad.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(bad.reason, "malformed_tx");
+  EXPECT_NE(bad.status.error_message().find("register_did.public_key"), std::string::npos);
+  bad = Submit(Sign(people_[kDave], [](v1::TxBody& b) {
+    b.mutable_council_decision()->set_did("did:civitas:nope");
+    b.mutable_council_decision()->set_action(v1::COUNCIL_ACTION_APPROVE);
+  }));
+  --nonces_[Addr(kDave)];
+  EXPECT_EQ(bad.reason, "malformed_tx");
+}
+
+TEST_F(CivicApiTest, DidResolvesOverGrpcAndHttp) {
+  ASSERT_NO_FATAL_FAILURE(FoundTheNation());
+  const std::string did = Did(kAlice);
+  const uint64_t registered_at = [&] {
+    v1::ResolveDidRequest req;
+    req.set_did(did);
+    v1::ResolveDidResponse resp;
+    grpc::ClientContext ctx;
+    EXPECT_TRUE(stub_->ResolveDid(&ctx, req, &resp).ok());
+    return resp.created();
+  }();
+  ASSERT_GT(registered_at, 0u);
+  auto service = Do(people_[kAlice], [](v1::TxBody& b) {
+    auto* s = b.mutable_set_did_service();
+    s->set_fragment("home");
+    s->set_type("LinkedDomains");
+    s->set_endpoint("https://alice.example");
+  });
+  ASSERT_TRUE(Ok(service));
+
+  auto resolve = [&](v1::ResolveDidRequest req, v1::ResolveDidResponse* resp, std::string* reason) {
+    grpc::ClientContext ctx;
+    grpc::Status st = stub_->ResolveDid(&ctx, req, resp);
+    *reason = Reason(ctx);
+    return st;
+  };
+  v1::ResolveDidRequest req;
+  req.set_did(did);
+  v1::ResolveDidResponse now;
+  std::string reason;
+  ASSERT_TRUE(resolve(req, &now, &reason).ok());
+  EXPECT_EQ(now.version_id(), 2u);
+  EXPECT_EQ(now.updated(), service.height());
+  EXPECT_NE(now.result_json().find("\"id\":\"" + did + "\""), std::string::npos);
+  EXPECT_NE(now.result_json().find("https://alice.example"), std::string::npos);
+
+  // As it was at registration, by height and by version: no service yet.
+  req.set_at_height(registered_at);
+  v1::ResolveDidResponse then;
+  ASSERT_TRUE(resolve(req, &then, &reason).ok());
+  EXPECT_EQ(then.version_id(), 1u);
+  EXPECT_EQ(then.result_json().find("alice.example"), std::string::npos);
+  req.set_at_height(0);
+  req.set_version_id(1);
+  v1::ResolveDidResponse v1_answer;
+  ASSERT_TRUE(resolve(req, &v1_answer, &reason).ok());
+  EXPECT_EQ(v1_answer.result_json(), then.result_json());
+  // Before registration (Carol registered after Alice, so not at height 1 = "latest" + 1),
+  // and an unknown version: NOT_FOUND.
+  req.set_version_id(0);
+  req.set_did(Did(kCarol));
+  v1::ResolveDidResponse carol;
+  ASSERT_TRUE(resolve(req, &carol, &reason).ok());
+  ASSERT_GT(carol.created(), 1u);
+  req.set_at_height(carol.created() - 1);
+  v1::ResolveDidResponse none;
+  EXPECT_EQ(resolve(req, &none, &reason).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(reason, "not_found");
+  req.set_did(did);
+  req.set_at_height(0);
+  req.set_version_id(9);
+  EXPECT_EQ(resolve(req, &none, &reason).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(reason, "version_not_found");
+  req.set_version_id(0);
+  req.set_at_height(1'000'000'000);
+  EXPECT_EQ(resolve(req, &none, &reason).error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  req.set_at_height(0);
+  req.set_did("did:civitas:0OIl");
+  EXPECT_EQ(resolve(req, &none, &reason).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(reason, "invalid_did");
+  req.set_did(DeriveDid(crypto::SecretKey::Generate().public_key()));
+  EXPECT_EQ(resolve(req, &none, &reason).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  // The HTTP resolver returns the same result; the DID may be percent-encoded.
+  std::string http = HttpGet("/1.0/identifiers/" + did);
+  ASSERT_NE(http.find("200 OK"), std::string::npos) << http;
+  EXPECT_NE(http.find("application/ld+json;profile=\"https://w3id.org/did-resolution\""),
+            std::string::npos);
+  EXPECT_EQ(http.substr(http.find("\r\n\r\n") + 4), now.result_json());
+  std::string encoded = did;
+  encoded.replace(3, 1, "%3A");
+  encoded.replace(encoded.find(':'), 1, "%3a");
+  EXPECT_NE(HttpGet("/1.0/identifiers/" + encoded).find("200 OK"), std::string::npos);
+  http = HttpGet("/1.0/identifiers/" + did + "?versionId=1");
+  EXPECT_EQ(http.substr(http.find("\r\n\r\n") + 4), then.result_json());
+  http = HttpGet("/1.0/identifiers/" + did + "?versionTime=2000-01-01T00:00:00Z");
+  EXPECT_NE(http.find("404 Not Found"), std::string::npos) << http;
+  EXPECT_NE(http.find("\"error\":\"notFound\""), std::string::npos);
+  http = HttpGet("/1.0/identifiers/" + did + "?versionTime=2999-01-01T00:00:00Z");
+  EXPECT_NE(http.find("200 OK"), std::string::npos) << http;
+  http = HttpGet("/1.0/identifiers/did:civitas:not-base58!");
+  EXPECT_NE(http.find("400 Bad Request"), std::string::npos) << http;
+  EXPECT_NE(http.find("invalidDid"), std::string::npos);
+  http = HttpGet("/1.0/identifiers/" + DeriveDid(crypto::SecretKey::Generate().public_key()));
+  EXPECT_NE(http.find("404 Not Found"), std::string::npos) << http;
+  EXPECT_NE(HttpGet("/1.0/identifiers/" + did + "?versionTime=yesterday").find("400"),
+            std::string::npos);
+
+  // A deactivated DID: 410 Gone with its (empty) document and the metadata.
+  ASSERT_TRUE(Ok(Do(people_[kCarol], [](v1::TxBody& b) { b.mutable_deactivate_did(); })));
+  http = HttpGet("/1.0/identifiers/" + Did(kCarol));
+  EXPECT_NE(http.find("410 Gone"), std::string::npos) << http;
+  EXPECT_NE(http.find("\"deactivated\":true"), std::string::npos);
+}
+
+TEST_F(CivicApiTest, CitizensListInPages) {
+  ASSERT_NO_FATAL_FAILURE(FoundTheNation());
+  ASSERT_TRUE(Ok(Apply(kCarol)));
+  ASSERT_TRUE(Ok(Decide(council_, kCarol, v1::COUNCIL_ACTION_APPROVE)));
+  std::vector<std::string> seen;
+  std::string token;
+  int pages = 0;
+  do {
+    v1::ListCitizensRequest req;
+    req.set_page_size(2);
+    req.set_page_token(token);
+    v1::ListCitizensResponse resp;
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->ListCitizens(&ctx, req, &resp).ok());
+    EXPECT_EQ(resp.total(), 3u);
+    EXPECT_LE(resp.citizens_size(), 2);
+    for (const auto& c : resp.citizens()) {
+      seen.push_back(c.did());
+      EXPECT_EQ(c.status(), "citizen");
+      EXPECT_TRUE(c.in_good_standing());
+    }
+    token = resp.next_page_token();
+    ++pages;
+  } while (!token.empty() && pages < 10);
+  EXPECT_EQ(pages, 2);
+  EXPECT_EQ(seen, (std::vector<std::string>{Did(kAlice), Did(kBob), Did(kCarol)}));
+
+  v1::ListCitizensRequest bad;
+  bad.set_page_token("not-a-token");
+  v1::ListCitizensResponse resp;
+  grpc::ClientContext ctx;
+  EXPECT_EQ(stub_->ListCitizens(&ctx, bad, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Reason(ctx), "bad_page_token");
+
+  v1::GetCitizenshipRequest creq;
+  creq.set_did(Did(kDave));
+  v1::GetCitizenshipResponse cresp;
+  grpc::ClientContext c2;
+  ASSERT_TRUE(stub_->GetCitizenship(&c2, creq, &cresp).ok());
+  EXPECT_EQ(cresp.citizenship().status(), "none");
+}
+
+TEST_F(CivicApiTest, BlocksStreamFromAHeightAndResume) {
+  ASSERT_TRUE(Ok(RegisterDid(kAlice)));
+  const uint64_t first_tip = node_->store().height();
+
+  // Read five blocks from height 1, then hang up.
+  uint64_t last = 0;
+  {
+    v1::StreamBlocksRequest req;
+    req.set_from_height(1);
+    grpc::ClientContext ctx;
+    auto reader = stub_->StreamBlocks(&ctx, req);
+    v1::StreamBlocksResponse msg;
+    for (uint64_t want = 1; want <= 5 && reader->Read(&msg); ++want) {
+      EXPECT_EQ(msg.block().block().header().height(), want);
+      EXPECT_EQ(msg.receipts_size(), msg.block().block().txs_size());
+      last = want;
+    }
+    ctx.TryCancel();
+    reader->Finish().IgnoreError();
+  }
+  ASSERT_EQ(last, 5u);
+
+  // Resume after the last block received, past the tip of the first call: the stream waits for
+  // new commits and carries the transaction committed meanwhile, with its receipt.
+  v1::StreamBlocksRequest req;
+  req.set_from_height(last + 1);
+  grpc::ClientContext ctx;
+  auto reader = stub_->StreamBlocks(&ctx, req);
+  auto submitted = Submit(Sign(people_[kBob], [&](v1::TxBody& b) {
+    b.mutable_register_did()->set_public_key(std::string(AsStringView(people_[kBob].public_key())));
+  }));
+  ASSERT_TRUE(submitted.resp.committed());
+  const uint64_t target = submitted.resp.receipt().height();
+  ASSERT_GT(target, first_tip);
+  v1::StreamBlocksResponse msg;
+  bool found = false;
+  for (uint64_t want = last + 1; want <= target && reader->Read(&msg); ++want) {
+    ASSERT_EQ(msg.block().block().header().height(), want);
+    for (const auto& r : msg.receipts()) found = found || r.tx_id() == submitted.resp.tx_id();
+  }
+  EXPECT_TRUE(found);
+  ctx.TryCancel();
+  reader->Finish().IgnoreError();
+
+  // ListBlocks pages through the same heights.
+  v1::ListBlocksRequest lreq;
+  lreq.set_from_height(2);
+  lreq.set_to_height(6);
+  lreq.set_page_size(3);
+  v1::ListBlocksResponse lresp;
+  {
+    grpc::ClientContext c;
+    ASSERT_TRUE(stub_->ListBlocks(&c, lreq, &lresp).ok());
+  }
+  ASSERT_EQ(lresp.blocks_size(), 3);
+  EXPECT_EQ(lresp.blocks(0).block().block().header().height(), 2u);
+  ASSERT_EQ(lresp.next_page_token(), "5");
+  lreq.set_page_token(lresp.next_page_token());
+  {
+    grpc::ClientContext c;
+    ASSERT_TRUE(stub_->ListBlocks(&c, lreq, &lresp).ok());
+  }
+  ASSERT_EQ(lresp.blocks_size(), 2);
+  EXPECT_EQ(lresp.blocks(1).block().block().header().height(), 6u);
+  EXPECT_TRUE(lresp.next_page_token().empty());
+}
+
+}  // namespace
+}  // namespace civitas::node
