@@ -88,6 +88,10 @@ Status InitTestnet(const TestnetOptions& opts) {
     g.validators.push_back({c.moniker, keys.back().public_key()});
   }
   g.accounts.push_back({AddressOf(op.public_key()), opts.operator_balance});
+  // Council members sign citizenship decisions with their validator keys: fund their accounts.
+  for (const auto& k : keys)
+    g.accounts.push_back({AddressOf(k.public_key()), opts.validator_balance});
+  g.nation.voting_period = opts.voting_period;
   std::string text = GenesisToJson(g);
   auto parsed = ParseGenesis(text);
   if (!parsed.ok()) return parsed.status();

@@ -33,6 +33,8 @@ struct TestnetOptions {
   int base_port = 26600;
   uint64_t operator_balance = 1'000'000'000'000;
   uint32_t block_interval_ms = 500;
+  uint64_t voting_period = 1000;  // blocks a governance proposal is open (genesis nation params)
+  uint64_t validator_balance = 1'000'000'000;  // each validator's account, to pay council fees
 };
 
 // Writes the homes of an N-validator network on one host: one genesis with every validator and

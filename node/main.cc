@@ -179,6 +179,10 @@ int main(int argc, char** argv) {
       ->add_option("--block-interval-ms", testnet.block_interval_ms,
                    "empty-block interval of every node")
       ->capture_default_str();
+  testnet_cmd
+      ->add_option("--voting-period", testnet.voting_period,
+                   "blocks a governance proposal is open for votes")
+      ->capture_default_str();
 
   StartFlags flags;
   auto* start = app.add_subcommand("start", "run the node");

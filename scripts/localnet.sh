@@ -21,7 +21,7 @@ civitas="$cli --node $(grpc 0)"
 
 if [ ! -f "$dir/node0/config/genesis.json" ]; then
   "$civitasd" testnet --validators "$n" --output "$dir" --chain-id civitas-localnet \
-    --base-port "$base"
+    --base-port "$base" --voting-period 30
 fi
 pids=()
 start_node() {
@@ -54,7 +54,7 @@ $civitas keys new --out "$key"
 citizen=$($civitas -o json keys show --key "$key" | python3 -c 'import json,sys; print(json.load(sys.stdin)["address"])')
 
 echo "== the operator funds the citizen (waits for the commit)"
-$civitas transfer --key "$operator_key" --to "$citizen" --amount 1000000 --wait
+$civitas transfer --key "$operator_key" --to "$citizen" --amount 20000000 --wait
 echo "== the citizen pays someone back, through another validator (gossip reaches the leaders)"
 operator=$($civitas -o json keys show --key "$operator_key" | python3 -c 'import json,sys; print(json.load(sys.stdin)["address"])')
 $cli --node "$(grpc $((n - 1)))" transfer --key "$key" --to "$operator" --amount 250 --wait
@@ -66,6 +66,38 @@ contract=$($civitas -o json deploy --key "$key" --code "$root/tests/vm/programs/
 echo "contract at $contract"
 $civitas call --key "$key" --contract "$contract" --function increment --wait
 $civitas call --key "$key" --contract "$contract" --function increment --wait
+json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+echo
+echo "== the civic story: the citizen registers a DID (did:civitas:..., W3C DID Core)"
+$civitas did register --key "$key" --wait >/dev/null
+did=$($civitas -o json keys show --key "$key" | json_field '["did"]')
+$civitas did resolve "$did"
+echo "== the citizen applies for citizenship; a majority of the council approves"
+$civitas citizenship apply --key "$key" --wait >/dev/null
+majority=$((n / 2 + 1))
+for i in $(seq 0 $((majority - 1))); do
+  echo "council member node$i approves"
+  $cli --node "$(grpc "$i")" citizenship approve "$did" --key "$dir/node$i/config/validator_key.json" --wait >/dev/null
+done
+$civitas citizenship show "$did"
+echo "== the citizen proposes a treasury spend to a public-works account, and votes for it"
+works=$($cli keys new --out "$dir/works-$(date +%s).json" -o json | json_field '["address"]')
+$civitas transfer --key "$operator_key" --to "$($civitas -o json treasury | json_field '["address"]')" --amount 50000 --wait >/dev/null
+proposal=$($civitas -o json proposal create --key "$key" --kind spend --to "$works" --amount 25000 \
+  --text "repair the agora" --deposit 1000 --wait | json_field '["receipt"]["returns"][0]')
+echo "proposal $proposal"
+$civitas vote "$proposal" yes --weight 100000 --key "$key" --wait >/dev/null
+$civitas proposal tally "$proposal"
+echo "== waiting for the voting period (30 blocks) to end, then anyone executes the decision"
+for _ in $(seq 1 300); do
+  $civitas proposal execute "$proposal" --key "$operator_key" --wait >/dev/null 2>&1 && break
+  sleep 0.5
+done
+$civitas proposal show "$proposal"
+echo "public works account: $($civitas -o json account "$works" | json_field '["balance"]') tokens"
+$civitas treasury --movements
+echo
+
 if [ "$n" -ge 4 ]; then
   last=$((n - 1))
   echo "== validator node$last is killed (SIGKILL); the other $last keep committing"
@@ -82,6 +114,8 @@ if [ "$n" -ge 4 ]; then
   done
   echo "node$last at height $h (the others were at $target)"
 fi
+echo "== the DID resolver over HTTP: curl -s 127.0.0.1:$((base + 2))/1.0/identifiers/$did"
+curl -s "127.0.0.1:$((base + 2))/1.0/identifiers/$did" | head -c 400; echo
 echo "== balances, as every validator sees them"
 for i in $(seq 0 $((n - 1))); do
   echo "node$i: $($cli --node "$(grpc "$i")" -o json account "$citizen")"
