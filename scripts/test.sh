@@ -21,6 +21,9 @@ ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600
 echo "== benchmark harness smoke (4 validators, small load; checks the harness, not the speed)"
 bash scripts/bench.sh --smoke >bench-smoke.log 2>&1 || { tail -n 40 bench-smoke.log; exit 1; }
 grep -E "throughput / ceiling" bench-smoke.log | tail -1
+echo "== chaos smoke: 4 validators, 75 s of kills, stops, cut links, a partition, latency"
+bash scripts/chaos.sh --short --seed 3 --no-build >chaos-smoke.log 2>&1 || { tail -n 60 chaos-smoke.log; exit 1; }
+grep -E "perturbations applied|OK: no violation" chaos-smoke.log
 
 if [ "$quick" -eq 0 ]; then
   echo "== fuzz smoke: VM and decoders, 10 s each (longer: scripts/fuzz.sh SECONDS)"
