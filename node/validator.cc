@@ -170,6 +170,10 @@ Validator::Stats Validator::GetStats() const {
 void Validator::SubmitLocal(const v1::Transaction& tx) {
   std::string bytes = tx.SerializeAsString();
   if (transport_) transport_->Broadcast(p2p::kChannelMempool, Bytes(bytes.begin(), bytes.end()));
+  Nudge();
+}
+
+void Validator::Nudge() {
   if (!nudged_.exchange(true)) {
     Post([this] {
       nudged_ = false;
@@ -228,12 +232,7 @@ void Validator::OnPeerMessage(const crypto::PublicKey& from, uint8_t channel, By
           if (s.reason() != "duplicate_tx") dropped_.fetch_add(1);
           return;
         }
-        if (!nudged_.exchange(true)) {
-          Post([this] {
-            nudged_ = false;
-            Tick();
-          });
-        }
+        Nudge();
       });
       return;
     }
@@ -300,14 +299,9 @@ void Validator::Run(Actions& out) {
     }
   }
   round_ = replica_->round();
-  if (!failed_ && replica_->AwaitingProposal() && !nudged_.exchange(true)) {
-    // Propose from a fresh call, after this batch's commits are written (and, with one
-    // validator, without recursing through our own votes).
-    Post([this] {
-      nudged_ = false;
-      Tick();
-    });
-  }
+  // Propose from a fresh call, after this batch's commits are written (and, with one
+  // validator, without recursing through our own votes).
+  if (!failed_ && replica_->AwaitingProposal()) Nudge();
 }
 
 bool Validator::Persist(const consensus::PersistAction& a) {

@@ -107,6 +107,8 @@ class Validator final : public consensus::App {
   Status CatchUpExecution();
   void AfterCommit(const PreparedBlock& p);
   void Tick();
+  // Runs Tick soon on the io thread (at most one pending); any thread.
+  void Nudge();
   void ArmRoundTimer(consensus::Round round, uint64_t ms);
   void RequestSync(std::optional<crypto::PublicKey> peer);
   void OnSync(const crypto::PublicKey& from, const Bytes& payload);
