@@ -220,9 +220,9 @@ TEST_F(NationTest, ASpendLargerThanTheTreasuryFailsCleanly) {
 
 TEST_F(NationTest, OnlyGovernanceMovesTheTreasury) {
   const Address alice = Addr(kAlice);
-  vm::Bytes args = vm::EncodeValues(std::vector<vm::Value>{
-      vm::Value::FromBytes(vm::Bytes(alice.begin(), alice.end())),
-      vm::Value::Int(1000), vm::Value::Int(0)});
+  vm::Bytes args = vm::EncodeValues(
+      std::vector<vm::Value>{vm::Value::FromBytes(vm::Bytes(alice.begin(), alice.end())),
+                             vm::Value::Int(1000), vm::Value::Int(0)});
   ContractCall steal{TreasuryAddress(), "spend", std::string(args.begin(), args.end()), 0};
   const uint64_t treasury = Balance(TreasuryAddress());
   auto r = Do(council_[0], steal);
@@ -230,8 +230,7 @@ TEST_F(NationTest, OnlyGovernanceMovesTheTreasury) {
   EXPECT_EQ(Balance(TreasuryAddress()), treasury + r.fee());
   // Nor does anyone but governance change the council or the parameters.
   vm::Bytes council_args = vm::EncodeValues(std::vector<vm::Value>{
-      vm::Value::FromBytes(vm::Bytes(alice.begin(), alice.end())),
-      vm::Value::Int(1)});
+      vm::Value::FromBytes(vm::Bytes(alice.begin(), alice.end())), vm::Value::Int(1)});
   ContractCall join{CitizenshipAddress(), "set_council",
                     std::string(council_args.begin(), council_args.end()), 0};
   EXPECT_TRUE(Refused(Do(council_[0], join), "only an executed governance decision may do this"));
