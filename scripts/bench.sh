@@ -124,8 +124,7 @@ if [ $smoke = 0 ]; then
 
 ## Where the time goes, and what is not met
 
-See the notes under each issue-8 item in the session notes; the known bottlenecks are recorded
-here when profiled.
+(Written by hand after profiling; bench.sh keeps this heading so the findings have a place.)
 
 ## VM
 
