@@ -3,15 +3,12 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <filesystem>
 
 #include "civitas/v1/node.grpc.pb.h"
 #include "ledger/certified.h"
 #include "node/node.h"
+#include "node_client.h"
 #include "test_chain.h"
 
 namespace civitas::node {
@@ -46,23 +43,9 @@ class ApiTest : public ::testing::Test {
     std::filesystem::remove_all(home_);
   }
 
-  struct Outcome {
-    grpc::Status status;
-    std::string reason;
-    v1::SubmitTransactionResponse resp;
-  };
+  using Outcome = civitas::testing::SubmitOutcome;
   Outcome Submit(const v1::Transaction& tx, bool wait = true) {
-    v1::SubmitTransactionRequest req;
-    *req.mutable_tx() = tx;
-    req.set_wait_for_commit(wait);
-    req.set_wait_timeout_ms(10'000);
-    grpc::ClientContext ctx;
-    Outcome out;
-    out.status = stub_->SubmitTransaction(&ctx, req, &out.resp);
-    auto md = ctx.GetServerTrailingMetadata();
-    auto it = md.find("civitas-reason");
-    if (it != md.end()) out.reason = std::string(it->second.data(), it->second.size());
-    return out;
+    return civitas::testing::SubmitTx(*stub_, tx, wait);
   }
   v1::Account Account(size_t user) {
     v1::GetAccountRequest req;
@@ -74,25 +57,8 @@ class ApiTest : public ::testing::Test {
   }
   Address Addr(size_t user) { return AddressOf(chain_.users[user].public_key()); }
 
-  // A plain HTTP/1.1 GET on the node's HTTP port; returns the whole response.
   std::string HttpGet(const std::string& path) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(node_->http_port()));
-    ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-      ::close(fd);
-      return "";
-    }
-    std::string req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-    (void)!::write(fd, req.data(), req.size());
-    std::string out;
-    char buf[4096];
-    for (ssize_t n; (n = ::read(fd, buf, sizeof(buf))) > 0;)
-      out.append(buf, static_cast<size_t>(n));
-    ::close(fd);
-    return out;
+    return civitas::testing::HttpGet(node_->http_port(), path);
   }
 
   civitas::testing::TestChain chain_ = MakeTestChain(3, 1'000'000);
