@@ -278,26 +278,11 @@ class Civic : public Commands {
     auto key = LoadSigningKey(key_, *globals_);
     if (!key.ok()) return Fail(key.status());
     auto stub = Connect(*globals_);
-    v1::GetStatusResponse st;
-    {
-      grpc::ClientContext ctx;
-      SetDeadline(ctx, 10);
-      auto s = stub->GetStatus(&ctx, {}, &st);
-      if (!s.ok()) return FailRpc(s, ctx);
-    }
-    if (nonce_ < 0) {
-      grpc::ClientContext ctx;
-      SetDeadline(ctx, 10);
-      v1::GetAccountRequest req;
-      req.set_address(Raw(AddressOf(key->public_key())));
-      v1::GetAccountResponse resp;
-      auto s = stub->GetAccount(&ctx, req, &resp);
-      if (!s.ok()) return FailRpc(s, ctx);
-      nonce_ = static_cast<int64_t>(resp.account().nonce());
-    }
+    TxContext tc;
+    if (int rc = QueryTxContext(*stub, AddressOf(key->public_key()), nonce_, &tc)) return rc;
     v1::TxBody body;
-    body.set_chain_id(st.chain_id());
-    body.set_nonce(static_cast<uint64_t>(nonce_));
+    body.set_chain_id(tc.chain_id);
+    body.set_nonce(tc.nonce);
     body.set_gas_limit(gas_limit_);
     Status filled = fill(body, Signer{key->public_key()});
     if (!filled.ok()) return Fail(filled);

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "civitas/v1/node.grpc.pb.h"
+#include "ledger/address.h"
 #include "ledger/crypto.h"
 #include "ledger/status.h"
 #include "tools/wallet/passphrase.h"
@@ -59,6 +60,15 @@ Result<std::string> LoadCode(const std::string& path);
 
 std::unique_ptr<v1::Node::Stub> Connect(const Globals& g);
 void SetDeadline(grpc::ClientContext& ctx, int seconds);
+// What signing online needs from the node: its chain id, and the sender's next nonce (`nonce`
+// itself when it is not negative, i.e. given by --nonce). Returns 0, or the exit code of the
+// failed call after printing its error.
+struct TxContext {
+  std::string chain_id;
+  uint64_t nonce = 0;
+};
+int QueryTxContext(v1::Node::Stub& stub, const Address& sender, int64_t nonce, TxContext* out);
+
 // Submits a signed envelope (waiting for the commit with `wait`) and prints the outcome.
 // Exit codes: 0 accepted (or committed successfully), 3 the wait ended before the commit,
 // 4 committed but failed, 1 refused.

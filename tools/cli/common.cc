@@ -108,6 +108,30 @@ void SetDeadline(grpc::ClientContext& ctx, int seconds) {
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
 }
 
+int QueryTxContext(v1::Node::Stub& stub, const Address& sender, int64_t nonce, TxContext* out) {
+  {
+    v1::GetStatusResponse st;
+    grpc::ClientContext ctx;
+    SetDeadline(ctx, 10);
+    auto s = stub.GetStatus(&ctx, {}, &st);
+    if (!s.ok()) return FailRpc(s, ctx);
+    out->chain_id = st.chain_id();
+  }
+  if (nonce >= 0) {
+    out->nonce = static_cast<uint64_t>(nonce);
+    return 0;
+  }
+  v1::GetAccountRequest req;
+  req.set_address(std::string(AsStringView(sender)));
+  v1::GetAccountResponse resp;
+  grpc::ClientContext ctx;
+  SetDeadline(ctx, 10);
+  auto s = stub.GetAccount(&ctx, req, &resp);
+  if (!s.ok()) return FailRpc(s, ctx);
+  out->nonce = resp.account().nonce();
+  return 0;
+}
+
 int Submit(v1::Node::Stub& stub, const v1::Transaction& tx, bool wait, bool as_json) {
   v1::SubmitTransactionRequest req;
   *req.mutable_tx() = tx;

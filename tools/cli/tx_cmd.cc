@@ -109,25 +109,10 @@ class Tx : public Commands {
     auto key = LoadSigningKey(online_.key, g);
     if (!key.ok()) return Fail(key.status());
     auto stub = Connect(g);
-    v1::GetStatusResponse st;
-    {
-      grpc::ClientContext ctx;
-      SetDeadline(ctx, 10);
-      auto s = stub->GetStatus(&ctx, {}, &st);
-      if (!s.ok()) return FailRpc(s, ctx);
-    }
-    if (nonce_ < 0) {
-      grpc::ClientContext ctx;
-      SetDeadline(ctx, 10);
-      v1::GetAccountRequest req;
-      req.set_address(std::string(AsStringView(AddressOf(key->public_key()))));
-      v1::GetAccountResponse resp;
-      auto s = stub->GetAccount(&ctx, req, &resp);
-      if (!s.ok()) return FailRpc(s, ctx);
-      nonce_ = static_cast<int64_t>(resp.account().nonce());
-    }
-    online_.request.chain_id = st.chain_id();
-    online_.request.nonce = static_cast<uint64_t>(nonce_);
+    TxContext tc;
+    if (int rc = QueryTxContext(*stub, AddressOf(key->public_key()), nonce_, &tc)) return rc;
+    online_.request.chain_id = tc.chain_id;
+    online_.request.nonce = tc.nonce;
     auto body = Body(online_, kind);
     if (!body.ok()) return Fail(body.status());
     return Submit(*stub, wallet::SignOffline(*key, *body), wait_, g.json());
