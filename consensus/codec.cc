@@ -218,17 +218,17 @@ Block MakeBlock(Epoch epoch, Round round, Height height, const Hash32& parent_id
   return b;
 }
 
-Block GenesisBlock(Epoch epoch) {
+Block GenesisBlock(Epoch epoch, Height height, const Hash32& parent_id) {
   QuorumCert none;
   none.epoch = epoch;
-  return MakeBlock(epoch, 0, 0, Hash32{}, 0, none, {});
+  return MakeBlock(epoch, 0, height, parent_id, 0, none, {});
 }
 
-QuorumCert GenesisQc(Epoch epoch) {
+QuorumCert GenesisQc(Epoch epoch, Height height, const Hash32& parent_id) {
   QuorumCert qc;
   qc.epoch = epoch;
   qc.round = 0;
-  qc.block_id = GenesisBlock(epoch).Id();
+  qc.block_id = GenesisBlock(epoch, height, parent_id).Id();
   return qc;
 }
 

@@ -28,8 +28,8 @@ Replica::Replica(Config config, App& app)
       vs_(config_.validators),
       cv_(vs_, config_.verifier ? *config_.verifier : default_verifier_),
       app_(app) {
-  committed_ = GenesisBlock(vs_.epoch);
-  committed_qc_ = GenesisQc(vs_.epoch);
+  committed_ = vs_.Genesis();
+  committed_qc_ = vs_.GenesisCert();
   high_qc_ = committed_qc_;
   blocks_.emplace(committed_.Id(), committed_);
 }
@@ -332,7 +332,7 @@ Status Replica::OnBlockRequest(ReplicaId from, const BlockRequest& req, Actions&
   uint32_t max = std::min(req.max_blocks, kMaxBlocksPerResponse);
   while (b && resp.blocks.size() < max && b->height > req.stop_height) {
     resp.blocks.push_back(*b);
-    b = b->height == 0 ? nullptr : FindBlock(b->parent_id);
+    b = b->round == 0 ? nullptr : FindBlock(b->parent_id);
   }
   if (resp.blocks.empty()) return Status::NotFound("no such block");
   out.push_back(SendAction{from, std::move(resp)});

@@ -88,10 +88,11 @@ struct Block {
 Block MakeBlock(Epoch epoch, Round round, Height height, const Hash32& parent_id,
                 ReplicaId proposer, QuorumCert qc, Bytes payload);
 
-// The genesis block of an epoch: round 0, height 0 (or the epoch's start height), no payload.
-Block GenesisBlock(Epoch epoch);
-// The QC that certifies GenesisBlock(epoch).
-QuorumCert GenesisQc(Epoch epoch);
+// The genesis block of an epoch: round 0, no payload, at `height` with parent `parent_id` (the
+// last block of the previous epoch; 0 and zeros for the first epoch).
+Block GenesisBlock(Epoch epoch, Height height = 0, const Hash32& parent_id = {});
+// The QC that certifies GenesisBlock(epoch, height, parent_id).
+QuorumCert GenesisQc(Epoch epoch, Height height = 0, const Hash32& parent_id = {});
 
 struct Proposal {
   Block block;

@@ -36,7 +36,7 @@ Status CertVerifier::VerifyQc(const QuorumCert& qc) const {
   if (qc.epoch != vs_.epoch) return Bad("wrong_chain_or_epoch", "qc epoch");
   if (qc.round == 0) {
     // Only the genesis QC has round 0; it carries no signatures.
-    if (!qc.sigs.empty() || qc.block_id != GenesisBlock(vs_.epoch).Id()) {
+    if (!qc.sigs.empty() || qc.block_id != vs_.Genesis().Id()) {
       return Bad("bad_signature", "round-0 qc is not the genesis qc");
     }
     return Status::Ok();

@@ -56,6 +56,13 @@ struct ValidatorSet {
   Epoch epoch = 0;
   std::vector<crypto::PublicKey> keys;
   uint32_t quorum = 0;  // 0 means DefaultQuorum(n); other values only for negative tests
+  // Where the epoch's genesis block sits: the height and id of the block it continues (the
+  // last block of the previous epoch; 0 and zeros for the first epoch).
+  Height genesis_height = 0;
+  Hash32 genesis_parent{};
+
+  Block Genesis() const { return GenesisBlock(epoch, genesis_height, genesis_parent); }
+  QuorumCert GenesisCert() const { return GenesisQc(epoch, genesis_height, genesis_parent); }
 
   uint32_t n() const { return static_cast<uint32_t>(keys.size()); }
   uint32_t Quorum() const { return quorum ? quorum : DefaultQuorum(n()); }

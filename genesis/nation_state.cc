@@ -1,5 +1,7 @@
 #include "genesis/nation_state.h"
 
+#include <chrono>
+#include <cstdio>
 #include <set>
 
 #include "ledger/base58.h"
@@ -146,7 +148,22 @@ json DidDocument(const DidRecord& r) {
   return doc;
 }
 
-Result<json> ResolveDid(const StateReader& state, std::string_view did) {
+std::string XmlDateTime(uint64_t time_ms) {
+  using namespace std::chrono;
+  const sys_seconds t{duration_cast<seconds>(milliseconds(time_ms))};
+  const sys_days day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss<seconds> hms{t - day};
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                static_cast<int>(hms.seconds().count()));
+  return buf;
+}
+
+Result<json> ResolveDid(const StateReader& state, std::string_view did,
+                        const BlockTimeFn& block_time) {
   json out;
   out["@context"] = "https://w3id.org/did-resolution/v1";
   out["didDocument"] = nullptr;
@@ -163,8 +180,12 @@ Result<json> ResolveDid(const StateReader& state, std::string_view did) {
   }
   out["didResolutionMetadata"] = {{"contentType", "application/did+ld+json"}};
   out["didDocument"] = DidDocument(*record);
-  json meta = {{"created", record->created},
-               {"updated", record->updated},
+  ASSIGN_OR_RETURN(created_ms, block_time(record->created));
+  ASSIGN_OR_RETURN(updated_ms, block_time(record->updated));
+  json meta = {{"created", XmlDateTime(created_ms)},
+               {"createdHeight", record->created},
+               {"updated", XmlDateTime(updated_ms)},
+               {"updatedHeight", record->updated},
                {"versionId", std::to_string(record->version)},
                {"deactivated", record->deactivated.has_value()}};
   out["didDocumentMetadata"] = meta;

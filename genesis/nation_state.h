@@ -6,6 +6,7 @@
 // latest answer, or a reader of the state at height h (the store keeps every version) to answer
 // "as it was at h". Readers never execute contract code and never write.
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -53,10 +54,23 @@ Result<std::optional<uint64_t>> DidVersionHeight(const StateReader& state, const
 // Keys are Multikey: "z" + base58btc(0xe7 0x01 || 0x02 || x-only key), i.e. the secp256k1
 // public key with the even y that BIP-340 implies.
 nlohmann::json DidDocument(const DidRecord& record);
+
+// The header time (Unix milliseconds) of the committed block at `height`. The registry records
+// heights; resolution turns them into times with this.
+using BlockTimeFn = std::function<Result<uint64_t>(uint64_t height)>;
+
+// `time_ms` as DID Core wants `created` and `updated`: an XML Schema dateTime in UTC without
+// sub-second digits (they are dropped), e.g. "2026-11-23T14:05:00Z".
+std::string XmlDateTime(uint64_t time_ms);
+
 // The DID resolution result: {"@context", "didDocument", "didDocumentMetadata",
 // "didResolutionMetadata"}. Errors follow DID Resolution: "invalidDid" for a malformed DID,
-// "notFound" for one never registered (then didDocument is null).
-Result<nlohmann::json> ResolveDid(const StateReader& state, std::string_view did);
+// "notFound" for one never registered (then didDocument is null). didDocumentMetadata holds
+// `created` and `updated` (XmlDateTime of the blocks' times, from `block_time`), the heights of
+// those blocks as `createdHeight` and `updatedHeight`, `versionId` (a string) and `deactivated`.
+// Fails when `block_time` fails.
+Result<nlohmann::json> ResolveDid(const StateReader& state, std::string_view did,
+                                  const BlockTimeFn& block_time);
 
 // ---- Citizenship. ----------------------------------------------------------------------------
 

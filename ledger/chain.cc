@@ -1,5 +1,7 @@
 #include "ledger/chain.h"
 
+#include "ledger/civic_calls.h"
+
 namespace civitas {
 namespace {
 
@@ -36,11 +38,53 @@ Result<Tip> ReadTip(const Store& store, const Genesis& genesis) {
   return tip;
 }
 
+// True when a transaction of the block changed the council.
+bool CouncilChanged(const BlockExecution& exec) {
+  const std::string citizenship(AsStringView(nation::CitizenshipAddress()));
+  for (const auto& r : exec.receipts) {
+    if (r.status() != v1::TX_STATUS_SUCCESS) continue;
+    for (const auto& e : r.events()) {
+      if (e.contract() == citizenship && (e.topic() == "citizenship.council_added" ||
+                                          e.topic() == "citizenship.council_removed")) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+// Executes block p (checked, on top of the store's tip) and tells whether it ends its epoch.
 Result<PreparedBlock> Execute(const Store& store, const Genesis& genesis, PreparedBlock p) {
   const uint64_t height = p.block.header().height();
+  // Does this block end its epoch? Only the record in the state it certifies counts.
+  const uint64_t state_height = p.block.header().state_height();
+  auto record = store.GetProven(ValidatorsKey(), state_height);
+  if (!record.ok()) return record.status();
+  std::optional<ValidatorsRecord> certified;
+  if (record->value) {
+    auto r = DecodeValidators(*record->value);
+    if (!r.ok()) return r.status();
+    certified = std::move(*r);
+  }
+  p.epoch = store.CurrentEpoch();
+  p.next_epoch = NextEpoch(p.epoch, height, state_height, certified);
   auto exec = ExecuteBlock(genesis.params, store, {height, p.block.header().time_ms()}, p.txs);
   if (!exec.ok()) return exec.status();
   p.exec = std::move(*exec);
+  if (CouncilChanged(p.exec)) {
+    // The council's validator keys, on record for the next epoch (ledger/epoch.h).
+    StateOverlay after(store);
+    for (const auto& [k, v] : p.exec.writes) {
+      if (v) {
+        after.Set(k, *v);
+      } else {
+        after.Delete(k);
+      }
+    }
+    auto keys = ReadCouncilKeys(after);
+    if (!keys.ok()) return keys.status();
+    p.exec.writes[ValidatorsKey()] = EncodeValidators({height, std::move(*keys)});
+  }
   smt::Tree tree(store);
   auto root = store.StateRoot(height - 1);
   if (!root.ok()) return root.status();
@@ -69,16 +113,20 @@ Result<std::vector<DecodedTx>> DecodeBlockTxs(const v1::Block& block, const Gene
   return txs;
 }
 
-Status CheckHeader(const Genesis& genesis, const v1::Block& block, uint64_t parent_time_ms) {
+Status CheckHeader(const Genesis& genesis, const Epoch& epoch, const v1::Block& block,
+                   uint64_t parent_time_ms) {
   const auto& h = block.header();
   const uint64_t height = h.height();
   if (h.chain_id() != genesis.chain_id) return BadBlock(height, "wrong chain id");
   if (h.time_ms() < parent_time_ms) return BadBlock(height, "time goes backwards");
-  auto proposer = FixedFromBytes<32>(h.proposer());
-  if (!proposer || !genesis.validator_set().Contains(*proposer)) {
-    return BadBlock(height, "proposer is not a council validator");
+  if (h.epoch() != epoch.number) {
+    return BadBlock(height, "epoch " + std::to_string(h.epoch()) + ", expected " +
+                                std::to_string(epoch.number));
   }
-  if (h.epoch() != 0) return BadBlock(height, "unknown epoch");
+  auto proposer = FixedFromBytes<32>(h.proposer());
+  if (!proposer || !epoch.validators.Contains(*proposer)) {
+    return BadBlock(height, "proposer is not a validator of epoch " + std::to_string(epoch.number));
+  }
   if (static_cast<size_t>(block.txs_size()) > kMaxBlockTxs ||
       block.ByteSizeLong() > kMaxBlockBytes) {
     return BadBlock(height, "block exceeds the size caps");
@@ -101,7 +149,8 @@ Result<PreparedBlock> PrepareBlock(const Store& store, const Genesis& genesis,
   if (h.height() != height)
     return BadBlock(h.height(), "expected height " + std::to_string(height));
   if (h.parent_id() != Str(tip->id)) return BadBlock(height, "parent id is not the tip's id");
-  Status s = CheckHeader(genesis, block, tip->time_ms);
+  const Epoch epoch = store.CurrentEpoch();
+  Status s = CheckHeader(genesis, epoch, block, tip->time_ms);
   if (!s.ok()) return s;
   // The certified state is one this store executed, never older than the parent's.
   uint64_t parent_state_height = 0;
@@ -168,6 +217,7 @@ Result<BlockTemplate> NextOnTip(const Store& store, const Genesis& genesis) {
   t.parent_time_ms = tip->time_ms;
   t.state_height = tip->height;
   t.state_root = tip->state_root;
+  t.epoch = store.CurrentEpoch().number;
   t.round = tip->height + 1;
   return t;
 }
@@ -193,10 +243,10 @@ Status CommitPrepared(Store& store, const Genesis& genesis, const PreparedBlock&
   *committed.mutable_block() = prepared.block;
   *committed.mutable_commit_qc() = commit_qc;
   committed.set_consensus_header(consensus_header);
-  Status s = VerifyCommitCertificate(committed, genesis.chain_id, genesis.validator_set());
+  Status s = VerifyCommitCertificate(committed, genesis.chain_id, prepared.epoch.validators);
   if (!s.ok()) return s;
   return store.CommitBlock(committed, prepared.id, prepared.tx_ids, prepared.exec,
-                           prepared.new_root, prepared.nodes);
+                           prepared.new_root, prepared.nodes, prepared.next_epoch);
 }
 
 }  // namespace civitas

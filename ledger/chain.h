@@ -22,6 +22,8 @@ struct PreparedBlock {
   BlockExecution exec;
   Hash32 new_root{};  // state root after this block
   smt::NodeBatch nodes;
+  Epoch epoch;                      // the epoch the block belongs to
+  std::optional<Epoch> next_epoch;  // set when the block ends its epoch (ledger/epoch.h)
 };
 
 // Decodes a block's transactions and checks each as DecodeAndCheckTx does; signatures only
@@ -40,15 +42,18 @@ struct BlockTemplate {
   uint64_t round = 0;
 };
 
-// Checks the header fields that need no state: chain id, size caps, proposer in the council,
-// transaction count, epoch, time not before `parent_time_ms`. Reasons: bad_block.
-Status CheckHeader(const Genesis& genesis, const v1::Block& block, uint64_t parent_time_ms);
+// Checks the header fields that need no state: chain id, size caps, the epoch's number and the
+// proposer among its validators, transaction count, time not before `parent_time_ms`.
+// Reasons: bad_block.
+Status CheckHeader(const Genesis& genesis, const Epoch& epoch, const v1::Block& block,
+                   uint64_t parent_time_ms);
 
 // Checks `block` as block store.height()+1: header linkage (chain id, height, parent id, time),
 // proposer in the council, transaction count and root, the certified state root (a height
 // between the parent's certified height and the tip, with the root this store computed for
-// it), every transaction (signatures unless `signatures_checked`), nonces; then executes it.
-// Reasons: bad_block, bad_nonce, or a transaction's reason. Writes nothing.
+// it), every transaction (signatures unless `signatures_checked`), nonces; then executes it and
+// tells whether it ends its epoch. Reasons: bad_block, bad_nonce, or a transaction's reason.
+// Writes nothing.
 Result<PreparedBlock> PrepareBlock(const Store& store, const Genesis& genesis,
                                    const v1::Block& block, bool signatures_checked = false);
 
@@ -68,8 +73,8 @@ Result<PreparedBlock> BuildBlock(const Store& store, const Genesis& genesis,
                                  std::vector<DecodedTx> txs);
 
 // Writes a prepared block with the certificate that commits it (a QC on the consensus block
-// whose header is `consensus_header`), after VerifyCommitCertificate against the genesis
-// council.
+// whose header is `consensus_header`), after VerifyCommitCertificate against the validators of
+// the block's epoch; a block that ends its epoch also records the next one.
 Status CommitPrepared(Store& store, const Genesis& genesis, const PreparedBlock& prepared,
                       const v1::QuorumCert& commit_qc, const std::string& consensus_header);
 

@@ -113,8 +113,15 @@ Result<ContractCall> TypedCall(const v1::TxBody& body) {
     }
     case B::kProposeCouncilChange: {
       const auto& a = body.propose_council_change();
-      CIVIC_ASSIGN_OR_RETURN(member, Addr(a.member(), "propose_council_change.member"));
-      return ProposeCouncilChange(member, a.add(), a.deposit());
+      if (a.add()) {
+        CIVIC_ASSIGN_OR_RETURN(key, Key(a.member(), "propose_council_change.member"));
+        return ProposeCouncilChange(AsStringView(key), true, a.deposit());
+      }
+      if (a.member().size() != 32) {
+        CIVIC_ASSIGN_OR_RETURN(member, Addr(a.member(), "propose_council_change.member"));
+        return ProposeCouncilChange(AsStringView(member), false, a.deposit());
+      }
+      return ProposeCouncilChange(a.member(), false, a.deposit());
     }
     case B::kProposeUpgrade: {
       const auto& a = body.propose_upgrade();
@@ -208,7 +215,7 @@ ContractCall ProposeParam(const Address& contract, std::string_view name, int64_
   return Make(GovernanceAddress(), "propose_param", {B(contract), B(name), vm::Value::Int(value)},
               deposit);
 }
-ContractCall ProposeCouncilChange(const Address& member, bool add, uint64_t deposit) {
+ContractCall ProposeCouncilChange(std::string_view member, bool add, uint64_t deposit) {
   return Make(GovernanceAddress(), "propose_council", {B(member), I(add ? 1 : 0)}, deposit);
 }
 ContractCall ProposeUpgrade(const Address& target, const Address& source, uint64_t deposit) {

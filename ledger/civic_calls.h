@@ -69,7 +69,8 @@ ContractCall ProposeSpend(const Address& to, uint64_t amount, uint64_t every, ui
                           std::string_view note, uint64_t deposit);
 ContractCall ProposeParam(const Address& contract, std::string_view name, int64_t value,
                           uint64_t deposit);
-ContractCall ProposeCouncilChange(const Address& member, bool add, uint64_t deposit);
+// `member`: joining, the 32-byte validator key; leaving, the 20-byte address or the key.
+ContractCall ProposeCouncilChange(std::string_view member, bool add, uint64_t deposit);
 // `source` is a contract already deployed with the new code.
 ContractCall ProposeUpgrade(const Address& target, const Address& source, uint64_t deposit);
 // Locks `weight` tokens on the vote until the voting period ends.

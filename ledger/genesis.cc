@@ -1,11 +1,13 @@
 #include "ledger/genesis.h"
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
 #include "genesis/system_contracts.h"
+#include "ledger/epoch.h"
 
 namespace civitas {
 namespace {
@@ -185,6 +187,18 @@ StateWrites Genesis::InitialState() const {
     w[StorageKey(citizenship, "council/" + Int(i))] = std::string(AsStringView(members[i]));
     w[StorageKey(citizenship, "member/" + std::string(AsStringView(members[i])))] = Int(1);
   }
+  // Council members who run a genesis validator have that validator's key on record; the
+  // validator set of epoch 0 is the genesis validators (ledger/epoch.h).
+  ValidatorsRecord record;
+  for (const auto& v : validators) {
+    Address a = AddressOf(v.public_key);
+    if (std::find(members.begin(), members.end(), a) != members.end()) {
+      w[StorageKey(citizenship, "key/" + std::string(AsStringView(a)))] =
+          std::string(AsStringView(v.public_key));
+    }
+    record.keys.push_back(v.public_key);
+  }
+  w[ValidatorsKey()] = EncodeValidators(record);
   const Address governance = SystemAddress("governance");
   w[StorageKey(governance, "param/voting_period")] = Int(nation.voting_period);
   w[StorageKey(governance, "param/quorum")] = Int(nation.quorum);
@@ -215,6 +229,9 @@ Result<Genesis> ParseGenesis(std::string_view text) {
       g.validators.push_back(gv);
     }
     if (g.validators.empty()) return Bad("at least one validator is needed");
+    if (g.validators.size() > kMaxValidators) {
+      return Bad("at most " + std::to_string(kMaxValidators) + " validators");
+    }
     std::set<Address> addrs;
     uint64_t supply = 0;
     for (const auto& a : j.at("accounts")) {

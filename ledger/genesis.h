@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ledger/block.h"
+#include "ledger/epoch.h"
 #include "ledger/params.h"
 #include "ledger/state.h"
 
@@ -57,6 +58,8 @@ struct Genesis {
   Hash32 hash{};  // SHA-256 of the canonical JSON (sorted keys, no spaces)
 
   ValidatorSet validator_set() const;
+  // Epoch 0: the genesis validators, from height 1.
+  Epoch first_epoch() const { return Epoch{0, 1, validator_set()}; }
   // The council at genesis: nation.council, or the validators' account addresses.
   std::vector<Address> council() const;
   // M: nation.council_approvals, or a majority of council().

@@ -15,11 +15,12 @@
 namespace civitas {
 
 enum class KeySpace : uint8_t {
-  kAccount = 0x01,   // || address(20)            -> AccountState (16 bytes)
-  kCodeHash = 0x02,  // || address(20)            -> SHA-256 of the contract's code (32 bytes)
-  kCode = 0x03,      // || code hash(32)          -> code bytes
-  kStorage = 0x04,   // || address(20) || key     -> contract storage value
-  kParam = 0x05,     // || name                   -> parameter value
+  kAccount = 0x01,     // || address(20)            -> AccountState (16 bytes)
+  kCodeHash = 0x02,    // || address(20)            -> SHA-256 of the contract's code (32 bytes)
+  kCode = 0x03,        // || code hash(32)          -> code bytes
+  kStorage = 0x04,     // || address(20) || key     -> contract storage value
+  kParam = 0x05,       // || name                   -> parameter value
+  kValidators = 0x06,  // (alone)                 -> the council's validator keys (epoch.h)
 };
 
 std::string AccountKey(const Address& a);

@@ -1,6 +1,7 @@
 #include "ledger/store.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -10,11 +11,12 @@
 namespace civitas {
 namespace {
 
-constexpr char kFormatVersion[] = "civitas-store-2";
+constexpr char kFormatVersion[] = "civitas-store-3";
 constexpr char kMetaFormat[] = "format";
 constexpr char kMetaChainId[] = "chain_id";
 constexpr char kMetaGenesisHash[] = "genesis_hash";
 constexpr char kMetaHeight[] = "height";
+constexpr char kMetaEpochPrefix[] = "epoch/";  // + u64 number -> EncodeEpoch
 
 const char* const kFamilies[] = {"default", "blocks", "block_ids", "txs",   "receipts",
                                  "state",   "nodes",  "values",    "roots", "consensus"};
@@ -55,10 +57,69 @@ rocksdb::ColumnFamilyOptions FamilyOptions(bool point_lookups) {
   return o;
 }
 
+constexpr char kRefusing[] =
+    ". Refusing to open it; restore the data directory from a backup, or move it away and let "
+    "the node resync from its peers into an empty one";
+
+rocksdb::DBOptions DbOptions(bool create) {
+  rocksdb::DBOptions o;
+  // Only an empty directory becomes a new ledger; a damaged one must never be replaced.
+  o.create_if_missing = create;
+  o.create_missing_column_families = create;
+  // Stop at the first sign of damage instead of working around it.
+  o.paranoid_checks = true;
+  // A damaged record inside the WAL fails the open. The default (point-in-time recovery)
+  // silently drops everything after it: committed blocks and, worse, the newest safety data.
+  // Only an incomplete last record (a write cut off by a crash, never acknowledged) is skipped.
+  o.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  // The MANIFEST records the WALs, so a deleted WAL is detected rather than its writes lost.
+  o.track_and_verify_wals_in_manifest = true;
+  o.max_background_jobs = 2;
+  return o;
+}
+
+std::vector<rocksdb::ColumnFamilyDescriptor> Families() {
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const char* name : kFamilies) {
+    bool points = std::string_view(name) != "blocks" && std::string_view(name) != "receipts";
+    cfs.emplace_back(name, FamilyOptions(points));
+  }
+  return cfs;
+}
+
+// Every read checks the block checksums (RocksDB's default, made explicit).
+rocksdb::ReadOptions Reads() {
+  rocksdb::ReadOptions r;
+  r.verify_checksums = true;
+  return r;
+}
+
+Status FromOpen(const rocksdb::Status& s, const std::string& path) {
+  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+    return Status::Error(
+        Status::Code::kFailedPrecondition, "locked",
+        "the ledger at " + path + " is in use by another process: " + s.ToString());
+  }
+  // A file the MANIFEST lists but that is gone is damage, not an I/O hiccup.
+  if (s.IsCorruption() || s.IsPathNotFound() ||
+      (s.IsIOError() && s.ToString().find("No such file") != std::string::npos)) {
+    return Status::Corruption("the ledger at " + path + " is damaged: " + s.ToString() + kRefusing);
+  }
+  return FromRocks(s, "cannot open the ledger at " + path);
+}
+
 }  // namespace
 
 Store::~Store() {
   if (db_) {
+    // A clean stop leaves everything in table files, which the MANIFEST lists and checksums,
+    // and an empty WAL: RocksDB cannot tell a lost or truncated live WAL from a short one, so
+    // nothing should depend on it once the node is stopped.
+    if (!read_only_) {
+      rocksdb::FlushOptions fo;
+      fo.wait = true;
+      (void)db_->Flush(fo, handles_);
+    }
     for (auto* h : handles_) (void)db_->DestroyColumnFamilyHandle(h);
   }
 }
@@ -73,6 +134,16 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Genesi
     return Status::NotFound("no ledger at " + path + " (has the node been started?)");
   }
   if (fresh && std::filesystem::exists(path, ec) && !std::filesystem::is_empty(path, ec)) {
+    // RocksDB's CURRENT names the live MANIFEST; without it the files are there but unreadable.
+    // Creating a database here would hide the loss: refuse.
+    for (const auto& e : std::filesystem::directory_iterator(path, ec)) {
+      const std::string name = e.path().filename().string();
+      if (name.starts_with("MANIFEST-") || name.ends_with(".sst") || name.ends_with(".log")) {
+        return Status::Corruption("the ledger at " + path + " has lost its CURRENT file (" + name +
+                                  " is there, but no CURRENT names a MANIFEST); not creating a " +
+                                  "new ledger over it" + kRefusing);
+      }
+    }
     return Status::Error(Status::Code::kFailedPrecondition, "foreign_data_dir",
                          path + " is not empty and holds no Civitas ledger");
   }
@@ -80,29 +151,39 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Genesi
   if (fresh) {
     std::filesystem::create_directories(path, ec);
     if (ec) return Status::IOError("cannot create " + path + ": " + ec.message());
+  } else if (!store->read_only_) {
+    // Check everything read-only first, under the lock a read-write open takes: a refused
+    // ledger is left byte for byte as it was (a read-write open already rewrites the MANIFEST
+    // and flushes the WAL into new tables). That includes the checksum of every block of every
+    // table file, so damage anywhere stops the node here rather than at some later read.
+    rocksdb::Env* env = rocksdb::Env::Default();
+    rocksdb::FileLock* lock = nullptr;
+    rocksdb::Status ls = env->LockFile(path + "/LOCK", &lock);
+    if (!ls.ok()) return FromOpen(ls, path);
+    Status checked = [&]() -> Status {
+      auto ro = Open(path, genesis, Mode::kReadOnly);
+      if (!ro.ok() && ro.status().code() == Status::Code::kCorruption &&
+          !ro.status().message().starts_with("the ledger at")) {
+        return Status::Corruption("the ledger at " + path +
+                                  " is damaged: " + ro.status().message() + kRefusing);
+      }
+      if (!ro.ok()) return ro.status();
+      rocksdb::ReadOptions r = Reads();
+      r.readahead_size = 4 << 20;
+      rocksdb::Status vs = (*ro)->db_->VerifyChecksum(r);
+      if (!vs.ok()) return FromOpen(vs, path);
+      return Status::Ok();
+    }();
+    (void)env->UnlockFile(lock);
+    if (!checked.ok()) return checked;
   }
-  rocksdb::DBOptions db_opts;
-  db_opts.create_if_missing = true;
-  db_opts.create_missing_column_families = true;
-  db_opts.paranoid_checks = true;
-  db_opts.max_background_jobs = 2;
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const char* name : kFamilies) {
-    bool points = std::string_view(name) != "blocks" && std::string_view(name) != "receipts";
-    cfs.emplace_back(name, FamilyOptions(points));
-  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = Families();
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = store->read_only_
-                          ? rocksdb::DB::OpenForReadOnly(db_opts, path, cfs, &store->handles_, &raw)
-                          : rocksdb::DB::Open(db_opts, path, cfs, &store->handles_, &raw);
-  if (!s.ok()) {
-    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
-      return Status::Error(
-          Status::Code::kFailedPrecondition, "locked",
-          "the ledger at " + path + " is in use by another process: " + s.ToString());
-    }
-    return FromRocks(s, "cannot open the ledger at " + path);
-  }
+  rocksdb::Status s =
+      store->read_only_
+          ? rocksdb::DB::OpenForReadOnly(DbOptions(false), path, cfs, &store->handles_, &raw)
+          : rocksdb::DB::Open(DbOptions(fresh), path, cfs, &store->handles_, &raw);
+  if (!s.ok()) return FromOpen(s, path);
   store->db_.reset(raw);
   auto& h = store->handles_;
   store->meta_ = h[0];
@@ -145,7 +226,56 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Genesi
   store->chain_id_ = genesis.chain_id;
   Status st = store->CheckConsistency();
   if (!st.ok()) return st;
+  st = store->LoadEpochs();
+  if (!st.ok()) return st;
   return store;
+}
+
+Status Store::LoadEpochs() {
+  std::vector<Epoch> epochs;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(Reads(), meta_));
+  for (it->Seek(kMetaEpochPrefix); it->Valid() && it->key().starts_with(kMetaEpochPrefix);
+       it->Next()) {
+    std::string_view key(it->key().data(), it->key().size());
+    key.remove_prefix(std::string_view(kMetaEpochPrefix).size());
+    if (key.size() != 8) return Status::Corruption("an epoch record has a damaged key");
+    auto e = DecodeEpoch(GetU64(reinterpret_cast<const uint8_t*>(key.data())),
+                         std::string_view(it->value().data(), it->value().size()));
+    if (!e.ok()) return e.status();
+    if (e->number != epochs.size() ||
+        (!epochs.empty() && e->start_height <= epochs.back().start_height) ||
+        (epochs.empty() && e->start_height != 1) || e->start_height > height() + 1) {
+      return Status::Corruption("the epoch records are out of sequence at epoch " +
+                                std::to_string(e->number));
+    }
+    epochs.push_back(std::move(*e));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "cannot read the epoch records");
+  if (epochs.empty()) return Status::Corruption("the ledger has no epoch record");
+  std::lock_guard lock(epochs_mu_);
+  epochs_ = std::move(epochs);
+  return Status::Ok();
+}
+
+Epoch Store::CurrentEpoch() const {
+  std::lock_guard lock(epochs_mu_);
+  return epochs_.back();
+}
+
+std::vector<Epoch> Store::Epochs() const {
+  std::lock_guard lock(epochs_mu_);
+  return epochs_;
+}
+
+Result<Epoch> Store::EpochOf(uint64_t height) const {
+  std::lock_guard lock(epochs_mu_);
+  if (height == 0 || height > this->height() + 1) {
+    return Status::NotFound("no epoch for height " + std::to_string(height));
+  }
+  for (auto e = epochs_.rbegin(); e != epochs_.rend(); ++e) {
+    if (e->start_height <= height) return *e;
+  }
+  return Status::NotFound("no epoch for height " + std::to_string(height));
 }
 
 Status Store::Init(const Genesis& genesis) {
@@ -165,6 +295,7 @@ Status Store::Init(const Genesis& genesis) {
   batch.Put(meta_, kMetaChainId, genesis.chain_id);
   batch.Put(meta_, kMetaGenesisHash, Sl(genesis.hash));
   batch.Put(meta_, kMetaHeight, U64Key(0));
+  batch.Put(meta_, kMetaEpochPrefix + U64Key(0), EncodeEpoch(genesis.first_epoch()));
   // The format record goes last in the batch; the batch is atomic anyway.
   batch.Put(meta_, kMetaFormat, kFormatVersion);
   rocksdb::WriteOptions wo;
@@ -206,7 +337,7 @@ Status Store::CheckConsistency() {
 Result<std::optional<std::string>> Store::RawGet(rocksdb::ColumnFamilyHandle* cf,
                                                  std::string_view key) const {
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf, Sl(key), &value);
+  rocksdb::Status s = db_->Get(Reads(), cf, Sl(key), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return FromRocks(s, "read failed");
   return std::optional<std::string>(std::move(value));
@@ -233,7 +364,7 @@ Result<std::optional<std::string>> Store::GetConsensus(std::string_view key) con
 Result<std::vector<std::pair<std::string, std::string>>> Store::ScanConsensus(
     std::string_view prefix) const {
   std::vector<std::pair<std::string, std::string>> out;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), consensus_));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(Reads(), consensus_));
   for (it->Seek(Sl(prefix)); it->Valid() && it->key().starts_with(Sl(prefix)); it->Next()) {
     out.emplace_back(it->key().ToString(), it->value().ToString());
   }
@@ -293,7 +424,7 @@ Result<std::optional<std::string>> Store::Get(std::string_view key) const {
 
 Status Store::GetNode(const Hash32& hash, Bytes* out) const {
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), nodes_, Sl(hash), &value);
+  rocksdb::Status s = db_->Get(Reads(), nodes_, Sl(hash), &value);
   if (s.IsNotFound()) return Status::NotFound("state tree node " + ToHex(hash));
   if (!s.ok()) return FromRocks(s, "read failed");
   out->assign(value.begin(), value.end());
@@ -321,7 +452,8 @@ Result<ProvenValue> Store::GetProven(std::string_view key, uint64_t height) cons
 
 Status Store::CommitBlock(const v1::CommittedBlock& committed, const Hash32& block_id,
                           const std::vector<Hash32>& tx_ids, const BlockExecution& exec,
-                          const Hash32& new_root, const smt::NodeBatch& nodes) {
+                          const Hash32& new_root, const smt::NodeBatch& nodes,
+                          const std::optional<Epoch>& next_epoch) {
   if (read_only_) return Status::Error(Status::Code::kInternal, "read_only", "store is read-only");
   const uint64_t height = committed.block().header().height();
   if (height != this->height() + 1) {
@@ -352,10 +484,20 @@ Status Store::CommitBlock(const v1::CommittedBlock& committed, const Hash32& blo
   for (const auto& [hash, node] : nodes) batch.Put(nodes_, Sl(hash), Sl(AsStringView(node)));
   batch.Put(roots_, hkey, Sl(new_root));
   batch.Put(meta_, kMetaHeight, hkey);
+  if (next_epoch) {
+    if (next_epoch->number != CurrentEpoch().number + 1 || next_epoch->start_height != height + 1) {
+      return Status::Error(Status::Code::kInternal, "internal", "epoch record out of sequence");
+    }
+    batch.Put(meta_, kMetaEpochPrefix + U64Key(next_epoch->number), EncodeEpoch(*next_epoch));
+  }
   rocksdb::WriteOptions wo;
   wo.sync = sync_;
   Status s = FromRocks(db_->Write(wo, &batch), "cannot commit block " + std::to_string(height));
   if (!s.ok()) return s;
+  if (next_epoch) {
+    std::lock_guard lock(epochs_mu_);
+    epochs_.push_back(*next_epoch);
+  }
   height_.store(height, std::memory_order_release);
   return Status::Ok();
 }

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -72,7 +73,14 @@ class Store : public StateReader, public smt::NodeReader {
 
   Status CommitBlock(const v1::CommittedBlock& committed, const Hash32& block_id,
                      const std::vector<Hash32>& tx_ids, const BlockExecution& exec,
-                     const Hash32& new_root, const smt::NodeBatch& nodes);
+                     const Hash32& new_root, const smt::NodeBatch& nodes,
+                     const std::optional<Epoch>& next_epoch = std::nullopt);
+
+  // Epochs (ledger/epoch.h): the one block height()+1 belongs to; all of them, oldest first;
+  // the one of a committed height (or height()+1).
+  Epoch CurrentEpoch() const;
+  std::vector<Epoch> Epochs() const;
+  Result<Epoch> EpochOf(uint64_t height) const;
 
   // The validator's consensus records (safety data, blocks voted for), opaque to the store:
   // one synced batch of deletes then puts; a point read; a scan of the keys with a prefix in
@@ -87,6 +95,7 @@ class Store : public StateReader, public smt::NodeReader {
   Store() = default;
   Status Init(const Genesis& genesis);
   Status CheckConsistency();
+  Status LoadEpochs();
   Result<std::optional<std::string>> RawGet(rocksdb::ColumnFamilyHandle* cf,
                                             std::string_view key) const;
 
@@ -104,6 +113,8 @@ class Store : public StateReader, public smt::NodeReader {
   rocksdb::ColumnFamilyHandle* consensus_ = nullptr;
   std::string chain_id_;
   std::atomic<uint64_t> height_{0};
+  mutable std::mutex epochs_mu_;
+  std::vector<Epoch> epochs_;  // guarded by epochs_mu_
   bool read_only_ = false;
   bool sync_ = true;
 };

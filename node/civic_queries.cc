@@ -66,15 +66,20 @@ Result<DidAnswer> ResolveDidAt(const Store& store, std::string_view did, const D
     }
     out.height = **h;
   }
-  auto result = nation::ResolveDid(StateAt(store, out.height), did);
+  auto block_time = [&store](uint64_t height) -> Result<uint64_t> {
+    auto block = store.GetBlock(height);  // no DID is registered at genesis (height 0)
+    if (!block.ok()) return block.status();
+    return block->block().header().time_ms();
+  };
+  auto result = nation::ResolveDid(StateAt(store, out.height), did, block_time);
   if (!result.ok()) return result.status();
   const auto& meta = (*result)["didResolutionMetadata"];
   if (meta.contains("error")) out.error = meta["error"].get<std::string>();
   if (out.error.empty()) {
     const auto& doc_meta = (*result)["didDocumentMetadata"];
     out.deactivated = doc_meta.value("deactivated", false);
-    out.created = doc_meta.value("created", uint64_t{0});
-    out.updated = doc_meta.value("updated", uint64_t{0});
+    out.created = doc_meta.value("createdHeight", uint64_t{0});
+    out.updated = doc_meta.value("updatedHeight", uint64_t{0});
     out.version_id = std::stoull(doc_meta.value("versionId", std::string("0")));
   }
   out.result_json = result->dump();
@@ -89,13 +94,13 @@ HttpReply ResolveDidOverHttp(const Store& store, const DidRequest& request) {
   auto answer = ResolveDidAt(store, request.did, query);
   if (!answer.ok()) {
     const bool bad_request = answer.status().code() == Status::Code::kInvalidArgument;
-    return {bad_request ? 400 : 500, "text/plain", answer.status().message() + "\n"};
+    return {bad_request ? 400 : 500, "text/plain", answer.status().message() + "\n", {}};
   }
   int status = 200;
   if (answer->error == "invalidDid") status = 400;
   if (answer->error == "notFound") status = 404;
   if (answer->error.empty() && answer->deactivated) status = 410;
-  return {status, kType, answer->result_json};
+  return {status, kType, answer->result_json, {}};
 }
 
 }  // namespace civitas::node

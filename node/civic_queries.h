@@ -43,6 +43,8 @@ struct DidAnswer {
   std::string error;        // "", "invalidDid" or "notFound" (also for an unknown version)
   uint64_t height = 0;      // the state height resolved at
   bool deactivated = false;
+  // Heights of the DID's first and latest versions (the result's createdHeight and
+  // updatedHeight; its `created` and `updated` are those blocks' times).
   uint64_t version_id = 0, created = 0, updated = 0;
 };
 

@@ -158,6 +158,10 @@ grpc::Status NodeService::GetStatus(grpc::ServerContext* ctx, const v1::GetStatu
   resp->set_chain_id(node_.genesis().chain_id);
   resp->set_height(height);
   resp->set_mempool_size(node_.mempool_size());
+  const Epoch epoch = store.CurrentEpoch();
+  resp->set_epoch(epoch.number);
+  resp->set_epoch_start_height(epoch.start_height);
+  for (const auto& k : epoch.validators.keys()) resp->add_validators(Str(k));
   if (height > 0) {
     auto block = store.GetBlock(height);
     if (!block.ok()) return ToGrpc(ctx, block.status());

@@ -52,10 +52,11 @@ Status InitHome(const InitOptions& opts) {
 }
 
 Status InitTestnet(const TestnetOptions& opts) {
-  if (opts.validators < 1 || opts.validators > 64) {
-    return Status::Invalid("bad_testnet", "validators must be in [1, 64]");
+  if (opts.validators < 1 || opts.validators > 64 || opts.joiners > 64) {
+    return Status::Invalid("bad_testnet", "validators must be in [1, 64], joiners at most 64");
   }
-  if (opts.base_port < 1024 || opts.base_port + 10 * static_cast<int>(opts.validators) > 65535) {
+  const size_t nodes = opts.validators + opts.joiners;
+  if (opts.base_port < 1024 || opts.base_port + 10 * static_cast<int>(nodes) > 65535) {
     return Status::Invalid("bad_testnet", "base port out of range");
   }
   std::error_code ec;
@@ -72,8 +73,8 @@ Status InitTestnet(const TestnetOptions& opts) {
   Genesis g;
   g.chain_id = opts.chain_id;
   std::vector<crypto::SecretKey> keys;
-  std::vector<Config> configs(opts.validators);
-  for (size_t i = 0; i < opts.validators; ++i) {
+  std::vector<Config> configs(nodes);
+  for (size_t i = 0; i < nodes; ++i) {
     keys.push_back(crypto::SecretKey::Generate());
     Config& c = configs[i];
     c.home = opts.output + "/node" + std::to_string(i);
@@ -85,19 +86,20 @@ Status InitTestnet(const TestnetOptions& opts) {
     c.block_interval_ms = opts.block_interval_ms;
     c.timeout_base_ms = std::max<uint32_t>(c.timeout_base_ms, 4 * opts.block_interval_ms);
     c.timeout_max_ms = std::max(c.timeout_max_ms, c.timeout_base_ms);
-    g.validators.push_back({c.moniker, keys.back().public_key()});
+    if (i < opts.validators) g.validators.push_back({c.moniker, keys.back().public_key()});
   }
   g.accounts.push_back({AddressOf(op.public_key()), opts.operator_balance});
-  // Council members sign citizenship decisions with their validator keys: fund their accounts.
+  // Council members sign citizenship decisions with their validator keys: fund their accounts
+  // (the joiners' too, for when they are on the council).
   for (const auto& k : keys)
     g.accounts.push_back({AddressOf(k.public_key()), opts.validator_balance});
   g.nation.voting_period = opts.voting_period;
   std::string text = GenesisToJson(g);
   auto parsed = ParseGenesis(text);
   if (!parsed.ok()) return parsed.status();
-  for (size_t i = 0; i < opts.validators; ++i) {
+  for (size_t i = 0; i < nodes; ++i) {
     Config& c = configs[i];
-    for (size_t j = 0; j < opts.validators; ++j) {
+    for (size_t j = 0; j < nodes; ++j) {
       if (j != i) c.p2p_peers.push_back(ToHex(keys[j].public_key()) + "@" + configs[j].p2p_listen);
     }
     s = ValidateConfig(c);
@@ -114,6 +116,35 @@ Status InitTestnet(const TestnetOptions& opts) {
   return Status::Ok();
 }
 
+Result<crypto::PublicKey> JoinHome(const JoinOptions& opts) {
+  auto genesis = LoadGenesisFile(opts.genesis_file);
+  if (!genesis.ok()) return genesis.status();
+  Config c;
+  c.home = opts.home;
+  c.moniker = opts.moniker;
+  c.p2p_peers = opts.peers;
+  if (!opts.p2p_listen.empty()) c.p2p_listen = opts.p2p_listen;
+  if (!opts.grpc_listen.empty()) c.grpc_listen = opts.grpc_listen;
+  if (!opts.http_listen.empty()) c.http_listen = opts.http_listen;
+  if (fs::exists(c.GenesisPath())) {
+    return Status::Error(Status::Code::kAlreadyExists, "exists",
+                         opts.home + " is already initialised (" + c.GenesisPath() + " exists)");
+  }
+  Status s = ValidateConfig(c);
+  if (!s.ok()) return s;
+  std::error_code ec;
+  fs::create_directories(opts.home + "/config", ec);
+  if (ec) return Status::IOError("cannot create " + opts.home + ": " + ec.message());
+  auto key = crypto::SecretKey::Generate();
+  s = WriteKeyFile(c.ValidatorKeyPath(), key);
+  if (!s.ok()) return s;
+  fs::copy_file(opts.genesis_file, c.GenesisPath(), ec);
+  if (ec) return Status::IOError("cannot copy " + opts.genesis_file + ": " + ec.message());
+  s = WriteText(c.ConfigPath(), ConfigToToml(c));
+  if (!s.ok()) return s;
+  return key.public_key();
+}
+
 Result<LoadedHome> LoadHome(const std::string& home) {
   LoadedHome out;
   auto config = LoadConfig(home);
@@ -123,6 +154,32 @@ Result<LoadedHome> LoadHome(const std::string& home) {
   if (!genesis.ok()) return genesis.status();
   out.genesis = std::move(*genesis);
   return out;
+}
+
+Status CheckValidatorKey(const Config& config, const Genesis& genesis,
+                         const crypto::PublicKey& key) {
+  const GenesisValidator* holder = nullptr;
+  const GenesisValidator* named = nullptr;
+  for (const auto& v : genesis.validators) {
+    if (v.public_key == key) holder = &v;
+    if (v.name == config.moniker) named = &v;
+  }
+  const std::string path = config.ValidatorKeyPath();
+  if (!holder && named) {
+    return Status::Invalid("wrong_key", path + " holds the key " + ToHex(key) +
+                                            ", but this node is genesis council member '" +
+                                            config.moniker + "', whose key is " +
+                                            ToHex(named->public_key));
+  }
+  // A key outside the genesis council is a node that joins later: it follows the chain until
+  // governance adds its key.
+  if (named && named != holder) {
+    return Status::Invalid("wrong_key", path + " holds the key of council member '" + holder->name +
+                                            "', but this node is '" + config.moniker +
+                                            "', whose key is " + ToHex(named->public_key) +
+                                            "; refusing to sign as another validator");
+  }
+  return Status::Ok();
 }
 
 }  // namespace civitas::node

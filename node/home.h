@@ -24,6 +24,18 @@ struct InitOptions {
 // Creates a single-validator home. Refuses a home that already has a genesis file.
 Status InitHome(const InitOptions& opts);
 
+// The home of a node joining an existing chain: the chain's genesis, a new validator key, and
+// the peers to follow it from ("key@host:port"). The node follows the chain through block sync
+// and validates once governance has added its key to the council. Refuses an initialised home.
+struct JoinOptions {
+  std::string home;
+  std::string genesis_file;
+  std::string moniker = "joiner";
+  std::vector<std::string> peers;
+  std::string p2p_listen, grpc_listen, http_listen;  // empty: the defaults
+};
+Result<crypto::PublicKey> JoinHome(const JoinOptions& opts);
+
 struct TestnetOptions {
   std::string output;  // DIR: node homes DIR/node0 ... DIR/node<N-1>, DIR/keys/operator.json
   size_t validators = 4;
@@ -35,6 +47,10 @@ struct TestnetOptions {
   uint32_t block_interval_ms = 500;
   uint64_t voting_period = 1000;  // blocks a governance proposal is open (genesis nation params)
   uint64_t validator_balance = 1'000'000'000;  // each validator's account, to pay council fees
+  // Homes of nodes outside the genesis council (node<N> ...): they follow the chain until
+  // governance adds their key to the council (docs/CONSENSUS.md, "Epochs"). Every node has
+  // every other as a peer.
+  size_t joiners = 0;
 };
 
 // Writes the homes of an N-validator network on one host: one genesis with every validator and
@@ -48,5 +64,12 @@ struct LoadedHome {
   Genesis genesis;
 };
 Result<LoadedHome> LoadHome(const std::string& home);
+
+// Checks that `key`, read from the validator key file, is this node's council key: it must be in
+// the genesis council (reason not_a_validator), and when the genesis names a validator after the
+// node's moniker, it must be that validator's key (reason wrong_key): a key file swapped with
+// another member's would make this node sign as that member, next to the member itself.
+Status CheckValidatorKey(const Config& config, const Genesis& genesis,
+                         const crypto::PublicKey& key);
 
 }  // namespace civitas::node

@@ -22,22 +22,6 @@ int HexDigit(char c) {
   return -1;
 }
 
-std::optional<std::string> PercentDecode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out += s[i];
-      continue;
-    }
-    if (i + 2 >= s.size()) return std::nullopt;
-    int hi = HexDigit(s[i + 1]), lo = HexDigit(s[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return out;
-}
-
 std::optional<uint64_t> ParseU64(std::string_view s) {
   if (s.empty() || s.size() > 19) return std::nullopt;
   uint64_t v = 0;
@@ -75,6 +59,27 @@ std::optional<uint64_t> ParseRfc3339Utc(std::string_view s) {
 }
 
 }  // namespace
+
+std::optional<std::string> PercentDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    if (i + 2 >= s.size()) return std::nullopt;
+    int hi = HexDigit(s[i + 1]), lo = HexDigit(s[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
+bool IsExplorerTarget(std::string_view target) {
+  std::string_view path = target.substr(0, target.find('?'));
+  return path == "/" || path.starts_with("/static/") || path.starts_with("/api/");
+}
 
 std::optional<Result<DidRequest>> ParseDidTarget(std::string_view target) {
   if (target.substr(0, kDidPath.size()) != kDidPath) return std::nullopt;
@@ -127,8 +132,13 @@ std::optional<Result<DidRequest>> ParseDidTarget(std::string_view target) {
 
 struct HttpServer::Impl {
   HttpHandlers handlers;
+  // Connections being served (declared before `io`, whose pending handlers update it when
+  // destroyed), and the most served at once.
+  size_t connections = 0;
+  static constexpr size_t kMaxConnections = 256;
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
+  asio::steady_timer accept_retry{io};
   std::thread thread;
 
   http::response<http::string_body> Handle(const http::request<http::string_body>& req) {
@@ -161,6 +171,10 @@ struct HttpServer::Impl {
         HttpReply r = handlers.resolve_did(**did);
         reply(static_cast<http::status>(r.status), std::move(r.content_type), std::move(r.body));
       }
+    } else if (handlers.explorer && IsExplorerTarget(target)) {
+      HttpReply r = handlers.explorer(target);
+      for (auto& [name, value] : r.headers) res.set(name, value);
+      reply(static_cast<http::status>(r.status), std::move(r.content_type), std::move(r.body));
     } else {
       reply(http::status::not_found, "text/plain", "not found\n");
     }
@@ -170,26 +184,44 @@ struct HttpServer::Impl {
 
   void Accept() {
     acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
       if (ec) {
-        if (ec != asio::error::operation_aborted) Accept();
+        // E.g. out of file descriptors: the pending connection stays queued and every retry
+        // would fail at once, so wait a little instead of spinning.
+        accept_retry.expires_after(std::chrono::milliseconds(100));
+        accept_retry.async_wait([this](beast::error_code e) {
+          if (!e) Accept();
+        });
         return;
       }
-      Serve(std::make_shared<beast::tcp_stream>(std::move(socket)));
+      if (connections >= kMaxConnections) {
+        // Each open connection holds a descriptor until its 10 s deadline; beyond the cap the
+        // newest are closed at once, so idle or slow clients cannot use up the process's
+        // descriptors (which RocksDB, gRPC and P2P need too).
+        beast::error_code ignored;
+        socket.close(ignored);
+      } else {
+        Serve(std::make_shared<beast::tcp_stream>(std::move(socket)));
+      }
       Accept();
     });
   }
 
   void Serve(std::shared_ptr<beast::tcp_stream> stream) {
+    // Counts the connection until the last handler holding it is gone (all on the io thread).
+    ++connections;
+    auto counted = std::shared_ptr<void>(nullptr, [this](void*) { --connections; });
     auto buffer = std::make_shared<beast::flat_buffer>(8192);
     auto parser = std::make_shared<http::request_parser<http::string_body>>();
     parser->header_limit(8192);
     parser->body_limit(0);
     stream->expires_after(std::chrono::seconds(10));
     http::async_read(
-        *stream, *buffer, *parser, [this, stream, buffer, parser](beast::error_code ec, size_t) {
+        *stream, *buffer, *parser,
+        [this, stream, buffer, parser, counted](beast::error_code ec, size_t) {
           if (ec) return;
           auto res = std::make_shared<http::response<http::string_body>>(Handle(parser->get()));
-          http::async_write(*stream, *res, [stream, res](beast::error_code, size_t) {
+          http::async_write(*stream, *res, [stream, res, counted](beast::error_code, size_t) {
             beast::error_code ignored;
             stream->socket().shutdown(tcp::socket::shutdown_send, ignored);
           });

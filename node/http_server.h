@@ -2,14 +2,18 @@
 
 // The node's HTTP port (Boost.Beast): Prometheus metrics at /metrics, liveness at /healthz,
 // readiness at /readyz, the DID resolver at /1.0/identifiers/{did} (the DIF Universal Resolver
-// path; optional ?versionId=N or ?versionTime=YYYY-MM-DDTHH:MM:SSZ). Read-only; GET and HEAD
-// only; requests over 8 KiB are refused.
+// path; optional ?versionId=N or ?versionTime=YYYY-MM-DDTHH:MM:SSZ), and the block explorer at
+// /, /static/... and /api/... (node/explorer.h). Read-only; GET and HEAD only; requests over
+// 8 KiB are refused.
 
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "ledger/status.h"
 
@@ -19,6 +23,7 @@ struct HttpReply {
   int status = 200;
   std::string content_type;
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers{};  // extra response headers
 };
 
 // A DID resolution request, the path and query already decoded and checked.
@@ -33,7 +38,16 @@ struct HttpHandlers {
   std::function<bool()> healthy;         // the node is running and has not failed
   std::function<bool()> ready;           // ... and can serve requests
   std::function<HttpReply(const DidRequest&)> resolve_did;  // GET /1.0/identifiers/{did}
+  // The explorer: called with the raw request target (path and query) of every request whose
+  // path is "/" or starts with "/static/" or "/api/" (IsExplorerTarget).
+  std::function<HttpReply(std::string_view target)> explorer;
 };
+
+// True when the path of `target` (before any '?') is one the explorer serves.
+bool IsExplorerTarget(std::string_view target);
+
+// Decodes %XX escapes ('+' stays '+'); nullopt on a truncated or non-hex escape.
+std::optional<std::string> PercentDecode(std::string_view s);
 
 // Parses the target of a DID resolver request: "/1.0/identifiers/" + percent-encoded DID +
 // optional "?versionId=N" or "?versionTime=" an RFC 3339 UTC time ("2024-05-01T12:00:00Z").

@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -45,6 +47,31 @@ void SetUpLogging(const Config& c) {
   if (levels.ok()) SetUpLoggers(*levels, sink, pattern);
 }
 
+// Every connection and every open table file takes a descriptor; the usual soft limit of 1024
+// is reached by a few hundred idle clients. Raise it to the hard limit, as databases and other
+// node software do (up to 65536).
+void RaiseFileLimit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  const rlim_t want = std::min<rlim_t>(lim.rlim_max, 65536);
+  if (lim.rlim_cur >= want) return;
+  rlim_t before = lim.rlim_cur;
+  lim.rlim_cur = want;
+  if (setrlimit(RLIMIT_NOFILE, &lim) == 0) {
+    spdlog::debug("open file limit raised from {} to {}", before, lim.rlim_cur);
+  }
+}
+
+// Debian's librocksdb keeps its assertions, and some damaged table files (a flipped properties
+// block, with RocksDB 7.8) trip one before any checksum is checked. The process must stop
+// either way; this says what the abort most likely means. Set before the handler is installed.
+std::string abort_note;
+void NoteAbort(int) {
+  (void)!::write(2, abort_note.data(), abort_note.size());
+  ::signal(SIGABRT, SIG_DFL);
+  ::raise(SIGABRT);
+}
+
 struct StartFlags {
   std::string grpc_listen, http_listen, p2p_listen, log_level;
   int block_interval_ms = 0;
@@ -73,8 +100,17 @@ int CmdStart(const std::string& home, const StartFlags& flags) {
   SetUpLogging(config);
   auto key = ReadKeyFile(config.ValidatorKeyPath());
   if (!key.ok()) return Die(key.status());
+  s = CheckValidatorKey(config, loaded->genesis, key->public_key());
+  if (!s.ok()) return Die(s);
+  RaiseFileLimit();
 
+  abort_note = "error: civitasd aborted while opening the ledger at " + config.DataPath() +
+               " (see above); the ledger is probably damaged. Refusing to start; restore the " +
+               "data directory from a backup, or move it away and let the node resync from its " +
+               "peers into an empty one [corruption]\n";
+  ::signal(SIGABRT, NoteAbort);
   auto node = Node::Open(config, loaded->genesis, std::move(*key));
+  ::signal(SIGABRT, SIG_DFL);
   if (!node.ok()) return Die(node.status());
   spdlog::info("chain {} at height {}", loaded->genesis.chain_id, (*node)->store().height());
   s = (*node)->Start();
@@ -184,6 +220,23 @@ int main(int argc, char** argv) {
                    "blocks a governance proposal is open for votes")
       ->capture_default_str();
 
+  testnet_cmd
+      ->add_option("--joiners", testnet.joiners,
+                   "extra node homes outside the genesis council, for council changes")
+      ->capture_default_str();
+
+  JoinOptions join;
+  auto* join_cmd = app.add_subcommand(
+      "join", "create the home of a node joining an existing chain; prints its validator key");
+  add_home(join_cmd);
+  join_cmd->add_option("--genesis", join.genesis_file, "the chain's genesis.json")->required();
+  join_cmd->add_option("--peer", join.peers, "a peer to follow the chain from: KEY@HOST:PORT")
+      ->required();
+  join_cmd->add_option("--moniker", join.moniker, "node name")->capture_default_str();
+  join_cmd->add_option("--p2p-listen", join.p2p_listen, "P2P address (host:port)");
+  join_cmd->add_option("--grpc-listen", join.grpc_listen, "gRPC address (host:port)");
+  join_cmd->add_option("--http-listen", join.http_listen, "HTTP address (host:port)");
+
   StartFlags flags;
   auto* start = app.add_subcommand("start", "run the node");
   add_home(start);
@@ -229,9 +282,18 @@ int main(int argc, char** argv) {
   if (*testnet_cmd) {
     Status s = InitTestnet(testnet);
     if (!s.ok()) return Die(s);
-    std::cout << "wrote " << testnet.validators << " node homes under " << testnet.output
-              << " for chain " << testnet.chain_id << "; start each with `civitasd start --home "
-              << testnet.output << "/node<i>`\n";
+    std::cout << "wrote " << testnet.validators + testnet.joiners << " node homes under "
+              << testnet.output << " for chain " << testnet.chain_id
+              << "; start each with `civitasd start --home " << testnet.output << "/node<i>`\n";
+    return 0;
+  }
+  if (*join_cmd) {
+    join.home = home;
+    auto key = JoinHome(join);
+    if (!key.ok()) return Die(key.status());
+    std::cout << "initialised " << home << "; its validator key is " << ToHex(*key)
+              << "\nit follows the chain once started, and validates from the epoch after "
+                 "governance adds this key to the council\n";
     return 0;
   }
   if (*start) return CmdStart(home, flags);

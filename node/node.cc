@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "node/civic_queries.h"
+#include "node/explorer.h"
 #include "node/grpc_service.h"
 
 namespace civitas::node {
@@ -22,10 +23,8 @@ Node::~Node() { Stop(); }
 
 Result<std::unique_ptr<Node>> Node::Open(Config config, Genesis genesis,
                                          crypto::SecretKey validator_key) {
-  if (!genesis.validator_set().Contains(validator_key.public_key())) {
-    return Status::Invalid("not_a_validator",
-                           "this node's validator key is not in the genesis council");
-  }
+  // A key outside the current validator set is allowed: the node follows the chain through
+  // block sync until governance adds it (node/validator.h).
   std::unique_ptr<Node> node(
       new Node(std::move(config), std::move(genesis), std::move(validator_key)));
   auto store = Store::Open(node->config_.DataPath(), node->genesis_);
@@ -56,17 +55,18 @@ Status Node::Start() {
   }
   grpc_port_ = port;
   spdlog::info("gRPC API listening on {} (port {})", config_.grpc_listen, port);
-  http_ = std::make_unique<HttpServer>(
-      HttpHandlers{[this] { return MetricsText(); },
-                   [this] {
-                     std::lock_guard lock(mu_);
-                     return failure_.ok();
-                   },
-                   [this] {
-                     std::lock_guard lock(mu_);
-                     return failure_.ok() && !stopping_;
-                   },
-                   [this](const DidRequest& r) { return ResolveDidOverHttp(*store_, r); }});
+  http_ = std::make_unique<HttpServer>(HttpHandlers{
+      [this] { return MetricsText(); },
+      [this] {
+        std::lock_guard lock(mu_);
+        return failure_.ok();
+      },
+      [this] {
+        std::lock_guard lock(mu_);
+        return failure_.ok() && !stopping_;
+      },
+      [this](const DidRequest& r) { return ResolveDidOverHttp(*store_, r); },
+      [this](std::string_view target) { return ServeExplorer(*store_, genesis_, target); }});
   Status hs = http_->Start(config_.http_listen);
   if (!hs.ok()) return hs;
   spdlog::info("HTTP (metrics, health, DID resolver) listening on {} (port {})",
@@ -206,6 +206,11 @@ std::string Node::MetricsText() const {
          static_cast<double>(crypto::VerifyCount()));
   if (validator_) {
     Validator::Stats v = validator_->GetStats();
+    metric("civitas_consensus_epoch", "gauge", "Current epoch (validator-set generation).",
+           static_cast<double>(v.epoch));
+    metric("civitas_consensus_validating", "gauge",
+           "1 when this node is a validator of the current epoch, 0 when it only follows.",
+           v.validating ? 1.0 : 0.0);
     metric("civitas_consensus_round", "gauge", "Current consensus round.",
            static_cast<double>(v.round));
     metric("civitas_consensus_proposals_total", "counter", "Blocks proposed by this validator.",

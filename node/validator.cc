@@ -56,22 +56,22 @@ Validator::Validator(const Config& config, const Genesis& genesis, Store& store,
       callbacks_(std::move(callbacks)),
       signer_(std::move(key)),
       round_timer_(io_),
-      tick_timer_(io_) {
-  vs_.chain_id = genesis_.chain_id;
-  vs_.epoch = 0;
-  for (const auto& v : genesis_.validators) vs_.keys.push_back(v.public_key);
-}
+      tick_timer_(io_) {}
 
 Validator::~Validator() { Stop(); }
 
 Status Validator::Start() {
-  auto self = std::find(vs_.keys.begin(), vs_.keys.end(), key_.public_key());
-  if (self == vs_.keys.end()) {
-    return Status::Invalid("not_a_validator", "this node's key is not in the genesis council");
+  p2p::Options opts;
+  for (const auto& peer : config_.p2p_peers) {
+    auto at = peer.find('@');
+    auto key = at == std::string::npos ? std::nullopt : FixedFromHex<32>(peer.substr(0, at));
+    if (!key) return Status::Invalid("bad_config", "p2p peer '" + peer + "' has no valid key");
+    if (*key == key_.public_key()) continue;
+    opts.peers.push_back({*key, peer.substr(at + 1)});
+    peer_keys_.push_back(*key);
   }
-  self_ = static_cast<consensus::ReplicaId>(self - vs_.keys.begin());
 
-  consensus::SafetyData safety{0, 0, 0, consensus::GenesisQc(0)};
+  std::optional<consensus::SafetyData> safety;
   auto stored = store_.GetConsensus(kSafetyKey);
   if (!stored.ok()) return stored.status();
   if (stored->has_value()) {
@@ -80,29 +80,24 @@ Status Validator::Start() {
       return Status::Corruption("the consensus safety data is damaged (" + d.status().message() +
                                 "); refusing to sign. Restore it from a backup of this node");
     }
+    if (d->epoch > store_.CurrentEpoch().number) {
+      return Status::Corruption("the consensus safety data is of epoch " +
+                                std::to_string(d->epoch) + " but the ledger is in epoch " +
+                                std::to_string(store_.CurrentEpoch().number) +
+                                "; refusing to sign (the ledger lost committed blocks)");
+    }
     safety = *d;
   } else if (store_.height() > 0) {
     return Status::Corruption(
         "the ledger is at height " + std::to_string(store_.height()) +
         " but the consensus safety data is missing; refusing to sign (it could vote twice)");
-  } else {
-    Status s = store_.WriteConsensus({{kSafetyKey, Str(consensus::EncodeSafetyData(safety))}});
-    if (!s.ok()) return s;
   }
-  Status s = RestoreReplica(safety);
+  Status s = EnterEpoch(safety);
   if (!s.ok()) return s;
 
-  p2p::Options opts;
   opts.listen = config_.p2p_listen;
   opts.chain_id = genesis_.chain_id;
-  opts.council = vs_.keys;
-  for (const auto& peer : config_.p2p_peers) {
-    auto at = peer.find('@');
-    auto key = at == std::string::npos ? std::nullopt : FixedFromHex<32>(peer.substr(0, at));
-    if (!key) return Status::Invalid("bad_config", "p2p peer '" + peer + "' has no valid key");
-    if (*key == key_.public_key()) continue;
-    opts.peers.push_back({*key, peer.substr(at + 1)});
-  }
+  opts.council = AdmittedKeys();
   opts.max_frame_bytes = consensus::kMaxMessageBytes + 64;
   opts.max_queue_bytes = 4 * opts.max_frame_bytes;
   opts.critical_channels = {p2p::kChannelConsensus, p2p::kChannelSync};
@@ -115,14 +110,15 @@ Status Validator::Start() {
   s = transport_->Start();
   if (!s.ok()) return s;
   Log(Module::kConsensus)
-      .info("validator {} of {} (P2P port {}), committed height {}", self_, vs_.n(),
-            transport_->listen_port(), store_.height());
+      .info("P2P port {}, committed height {}", transport_->listen_port(), store_.height());
 
   last_block_ms_ = last_progress_ms_ = SteadyMs();
   Post([this] {
-    Actions out;
-    replica_->Start(out);
-    Run(out);
+    if (replica_) {
+      Actions out;
+      replica_->Start(out);
+      Run(out);
+    }
     Tick();
   });
   io_thread_ = std::thread([this] { io_.run(); });
@@ -155,6 +151,8 @@ void Validator::FailWith(const Status& s) {
 
 Validator::Stats Validator::GetStats() const {
   Stats st;
+  st.epoch = epoch_number_.load();
+  st.validating = validating_.load();
   st.round = round_.load();
   st.proposals = proposals_.load();
   st.votes = votes_.load();
@@ -186,11 +184,14 @@ void Validator::Nudge() {
 
 void Validator::OnPeerMessage(const crypto::PublicKey& from, uint8_t channel, Bytes payload) {
   if (failed_) return;
-  auto it = std::find(vs_.keys.begin(), vs_.keys.end(), from);
-  if (it == vs_.keys.end()) return;  // the transport admits council keys only
-  auto peer = static_cast<consensus::ReplicaId>(it - vs_.keys.begin());
   switch (channel) {
     case p2p::kChannelConsensus: {
+      auto it = std::find(vs_.keys.begin(), vs_.keys.end(), from);
+      if (!replica_ || epoch_ended_ || it == vs_.keys.end()) {
+        dropped_.fetch_add(1);  // not validating, or not from a validator of this epoch
+        return;
+      }
+      auto peer = static_cast<consensus::ReplicaId>(it - vs_.keys.begin());
       auto msg = consensus::DecodeMessage(payload);
       if (!msg.ok()) {
         dropped_.fetch_add(1);
@@ -259,13 +260,15 @@ void Validator::OnPeerEvent(const p2p::PeerEvent& ev) {
 // ---- actions ----
 
 void Validator::Run(Actions& out) {
-  for (size_t i = 0; i < out.size() && !failed_; ++i) {
+  // Nothing of an epoch that has ended is acted on (SwitchEpoch is pending).
+  for (size_t i = 0; i < out.size() && !failed_ && !epoch_ended_; ++i) {
     auto& action = out[i];
     if (auto* send = std::get_if<consensus::SendAction>(&action)) {
-      if (send->to == self_) {
-        Post([this, msg = send->msg] {
+      if (self_ && send->to == *self_) {
+        Post([this, msg = send->msg, epoch = vs_.epoch] {
+          if (!replica_ || epoch_ended_ || vs_.epoch != epoch) return;
           Actions more;
-          (void)replica_->OnMessage(self_, msg, more);
+          (void)replica_->OnMessage(*self_, msg, more);
           Run(more);
         });
         continue;
@@ -298,6 +301,7 @@ void Validator::Run(Actions& out) {
       if (sync_in_flight_ms_ == 0) RequestSync(vs_.keys[fetch->peer]);
     }
   }
+  if (epoch_ended_) return;
   round_ = replica_->round();
   // Propose from a fresh call, after this batch's commits are written (and, with one
   // validator, without recursing through our own votes).
@@ -326,7 +330,7 @@ bool Validator::Persist(const consensus::PersistAction& a) {
 void Validator::ArmRoundTimer(consensus::Round round, uint64_t ms) {
   round_timer_.expires_after(std::chrono::milliseconds(ms));
   round_timer_.async_wait([this, round](const boost::system::error_code& ec) {
-    if (ec || failed_) return;
+    if (ec || failed_ || !replica_ || epoch_ended_) return;
     Actions out;
     replica_->OnLocalTimeout(round, out);
     Run(out);
@@ -336,7 +340,7 @@ void Validator::ArmRoundTimer(consensus::Round round, uint64_t ms) {
 void Validator::Tick() {
   if (failed_) return;
   const uint64_t now = SteadyMs();
-  if (replica_->AwaitingProposal()) {
+  if (replica_ && !epoch_ended_ && replica_->AwaitingProposal()) {
     Actions out;
     allow_propose_ = true;
     replica_->ProposeIfReady(out);
@@ -377,7 +381,7 @@ Result<std::shared_ptr<Validator::Payload>> Validator::Decode(const consensus::B
 }
 
 Result<Validator::LedgerParent> Validator::ParentOf(const consensus::Block& parent) {
-  if (parent.height == 0) return LedgerParent{Hash32{}, genesis_.genesis_time_ms, 0};
+  if (parent.round == 0) return epoch_anchor_;  // the epoch's genesis block
   auto p = Decode(parent);
   if (!p.ok()) return p.status();
   const auto& h = (*p)->block.header();
@@ -419,12 +423,13 @@ class NonceTracker {
 }  // namespace
 
 std::optional<Bytes> Validator::MakePayload(const consensus::Block& parent) {
-  if (!allow_propose_) return std::nullopt;
+  if (!allow_propose_ || epoch_ended_) return std::nullopt;
   Status s = CatchUpExecution();
   if (!s.ok()) {
     FailWith(s);
     return std::nullopt;
   }
+  if (epoch_ended_) return std::nullopt;
   auto par = ParentOf(parent);
   auto ancestors = PendingAncestors(parent);
   if (!par.ok() || !ancestors.ok()) return std::nullopt;
@@ -451,7 +456,7 @@ std::optional<Bytes> Validator::MakePayload(const consensus::Block& parent) {
   // next) is proposed: do not make them wait for the empty-block interval.
   bool recent_txs = false;
   const consensus::Block* b = &parent;
-  for (int depth = 0; depth < 2 && b && b->height > 0 && !recent_txs; ++depth) {
+  for (int depth = 0; depth < 2 && b && b->round > 0 && !recent_txs; ++depth) {
     auto p = Decode(*b);
     recent_txs = p.ok() && !(*p)->txs.empty();
     b = replica_->FindBlock(b->parent_id);
@@ -484,6 +489,7 @@ Status Validator::VerifyPayload(const consensus::Block& block, const consensus::
     FailWith(s);
     return s;
   }
+  if (epoch_ended_) return Status::Invalid("epoch_ended", "the epoch ended at a commit");
   auto decoded = Decode(block);
   if (!decoded.ok()) return decoded.status();
   Payload& p = **decoded;
@@ -497,7 +503,7 @@ Status Validator::VerifyPayload(const consensus::Block& block, const consensus::
   auto par = ParentOf(parent);
   if (!par.ok()) return par.status();
   if (h.parent_id() != Str(par->id)) return BadPayload("parent id is not the parent's block id");
-  s = CheckHeader(genesis_, p.block, par->time_ms);
+  s = CheckHeader(genesis_, epoch_, p.block, par->time_ms);
   if (!s.ok()) return s;
   if (h.time_ms() > WallMs() + kMaxClockSkewMs) return BadPayload("time is in the future");
   if (h.state_height() < par->state_height) {
@@ -590,6 +596,7 @@ Result<consensus::QuorumCert> Validator::FromLedgerQc(const v1::QuorumCert& qc) 
 }
 
 Status Validator::Commit(const consensus::Block& b, const consensus::QuorumCert& qc) {
+  if (epoch_ended_) return Status::Ok();  // blocks after an epoch's last are never executed
   const uint64_t tip = store_.height();
   if (b.height <= tip) {
     auto stored = store_.GetBlock(b.height);
@@ -618,6 +625,11 @@ Status Validator::Commit(const consensus::Block& b, const consensus::QuorumCert&
                             Str(consensus::BlockHeaderBytes(b)));
   if (!s.ok()) return s;
   AfterCommit(*prepared);
+  if (prepared->next_epoch) {
+    // Leave the replica's call stack before replacing it.
+    epoch_ended_ = true;
+    Post([this] { SwitchEpoch(); });
+  }
   return Status::Ok();
 }
 
@@ -667,9 +679,9 @@ Result<consensus::RecoveryData> Validator::Recovery(const consensus::SafetyData&
   consensus::RecoveryData rd;
   rd.safety = safety;
   const uint64_t h = store_.height();
-  if (h == 0) {
-    rd.last_committed = consensus::GenesisBlock(vs_.epoch);
-    rd.last_committed_qc = consensus::GenesisQc(vs_.epoch);
+  if (h < epoch_.start_height) {
+    rd.last_committed = vs_.Genesis();
+    rd.last_committed_qc = vs_.GenesisCert();
   } else {
     auto cb = store_.GetBlock(h);
     if (!cb.ok()) return cb.status();
@@ -690,7 +702,7 @@ Result<consensus::RecoveryData> Validator::Recovery(const consensus::SafetyData&
   for (const auto& [key, value] : *records) {
     auto b = consensus::DecodeBlock(value);
     if (!b.ok()) return Status::Corruption("a stored consensus block is damaged");
-    if (b->height <= h) {
+    if (b->height <= h || b->epoch != vs_.epoch) {
       stale_block_keys_.push_back(key);
     } else {
       persisted_blocks_[key] = b->height;
@@ -700,12 +712,90 @@ Result<consensus::RecoveryData> Validator::Recovery(const consensus::SafetyData&
   return rd;
 }
 
+std::vector<crypto::PublicKey> Validator::AdmittedKeys() const {
+  std::vector<crypto::PublicKey> keys = vs_.keys;
+  for (const auto& k : peer_keys_) {
+    if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+  }
+  return keys;
+}
+
+Status Validator::EnterEpoch(std::optional<consensus::SafetyData> safety) {
+  epoch_ = store_.CurrentEpoch();
+  vs_ = consensus::ValidatorSet{};
+  vs_.chain_id = genesis_.chain_id;
+  vs_.epoch = epoch_.number;
+  vs_.keys = epoch_.validators.keys();
+  epoch_anchor_ = LedgerParent{Hash32{}, genesis_.genesis_time_ms, 0};
+  if (epoch_.start_height > 1) {
+    // The epoch's genesis block continues the previous epoch's last block.
+    auto last = store_.GetBlock(epoch_.start_height - 1);
+    if (!last.ok()) return last.status();
+    auto id = BlockId(last->block().header());
+    if (!id.ok()) return id.status();
+    vs_.genesis_height = epoch_.start_height - 1;
+    vs_.genesis_parent = *id;
+    epoch_anchor_ =
+        LedgerParent{*id, last->block().header().time_ms(), last->block().header().state_height()};
+  }
+  auto self = std::find(vs_.keys.begin(), vs_.keys.end(), key_.public_key());
+  self_.reset();
+  if (self != vs_.keys.end()) self_ = static_cast<consensus::ReplicaId>(self - vs_.keys.begin());
+  if (!safety || safety->epoch < epoch_.number) {
+    // Nothing was signed in this epoch yet: start its safety data, and forget the blocks voted
+    // for in earlier epochs.
+    safety = consensus::SafetyData{epoch_.number, 0, 0, vs_.GenesisCert()};
+    auto old = store_.ScanConsensus(kBlockPrefix);
+    if (!old.ok()) return old.status();
+    std::vector<std::string> stale;
+    for (const auto& kv : *old) stale.push_back(kv.first);
+    Status s =
+        store_.WriteConsensus({{kSafetyKey, Str(consensus::EncodeSafetyData(*safety))}}, stale);
+    if (!s.ok()) return s;
+    persisted_blocks_.clear();
+    stale_block_keys_.clear();
+  }
+  epoch_ended_ = false;
+  epoch_number_ = epoch_.number;
+  validating_ = self_.has_value();
+  replica_.reset();
+  payloads_.clear();
+  if (!self_) {
+    Log(Module::kConsensus)
+        .info(
+            "epoch {} (from height {}): {} validators; this node is not one of them and "
+            "follows the chain through block sync",
+            epoch_.number, epoch_.start_height, vs_.n());
+    return Status::Ok();
+  }
+  Log(Module::kConsensus)
+      .info("epoch {} (from height {}): validator {} of {}", epoch_.number, epoch_.start_height,
+            *self_, vs_.n());
+  return RestoreReplica(*safety);
+}
+
+void Validator::SwitchEpoch() {
+  if (!epoch_ended_ || failed_) return;
+  Status s = EnterEpoch(std::nullopt);
+  if (!s.ok()) {
+    FailWith(s);
+    return;
+  }
+  transport_->SetCouncil(AdmittedKeys());
+  last_block_ms_ = last_progress_ms_ = SteadyMs();
+  if (replica_) {
+    Actions out;
+    replica_->Start(out);
+    Run(out);
+  }
+}
+
 Status Validator::RestoreReplica(const consensus::SafetyData& safety) {
   auto rd = Recovery(safety);
   if (!rd.ok()) return rd.status();
   consensus::Config cfg;
   cfg.validators = vs_;
-  cfg.self = self_;
+  cfg.self = *self_;
   cfg.signer = &signer_;
   cfg.base_timeout_ms = config_.timeout_base_ms;
   cfg.max_timeout_ms = config_.timeout_max_ms;
@@ -763,7 +853,13 @@ void Validator::OnSync(const crypto::PublicKey& from, const Bytes& payload) {
   // A node a few blocks behind catches up through consensus itself (commits and block
   // fetches); re-joining from the ledger resets the replica's round, so only a node that is
   // well behind does it.
-  if (msg.response().tip_height() < store_.height() + kSyncLag) return;
+  // A node that only follows, or has made no progress for two timeouts (say, it missed the
+  // commit that ended its epoch), takes any block it is missing.
+  const bool stalled = SteadyMs() - last_progress_ms_ > 2ull * config_.timeout_base_ms;
+  if (replica_ && !epoch_ended_ && !stalled &&
+      msg.response().tip_height() < store_.height() + kSyncLag) {
+    return;
+  }
   uint64_t applied = 0;
   for (const auto& cb : msg.response().blocks()) {
     const uint64_t h = cb.block().header().height();
@@ -788,14 +884,19 @@ void Validator::OnSync(const crypto::PublicKey& from, const Bytes& payload) {
   Log(Module::kConsensus)
       .info("sync: applied {} blocks from {}, now at height {}", applied, ToHex(from).substr(0, 16),
             store_.height());
-  Status s = RestoreReplica(replica_->safety());
-  if (!s.ok()) {
-    FailWith(s);
-    return;
+  if (epoch_ended_ || store_.CurrentEpoch().number != epoch_.number) {
+    epoch_ended_ = true;
+    SwitchEpoch();
+  } else if (replica_) {
+    Status s = RestoreReplica(replica_->safety());
+    if (!s.ok()) {
+      FailWith(s);
+      return;
+    }
+    Actions out;
+    replica_->Start(out);
+    Run(out);
   }
-  Actions out;
-  replica_->Start(out);
-  Run(out);
   if (msg.response().tip_height() > store_.height()) RequestSync(from);
 }
 

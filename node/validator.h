@@ -44,7 +44,9 @@ class Validator final : public consensus::App {
     std::function<void(const Status&)> fail;
   };
   struct Stats {
+    uint64_t epoch = 0;
     uint64_t round = 0;
+    bool validating = false;  // a validator of the current epoch (else only following)
     uint64_t proposals = 0;
     uint64_t votes = 0;
     uint64_t timeouts = 0;
@@ -53,7 +55,8 @@ class Validator final : public consensus::App {
     size_t peers = 0;
   };
 
-  // `store`, `mempool` and `genesis` must outlive the Validator; `key` must be in the council.
+  // `store`, `mempool` and `genesis` must outlive the Validator. A node whose key is not among
+  // the current epoch's validators follows the chain through block sync until it is.
   Validator(const Config& config, const Genesis& genesis, Store& store, Mempool& mempool,
             crypto::SecretKey key, Callbacks callbacks);
   ~Validator() override;
@@ -91,6 +94,7 @@ class Validator final : public consensus::App {
 
   Result<std::shared_ptr<Payload>> Decode(const consensus::Block& b);
   Result<LedgerParent> ParentOf(const consensus::Block& parent);
+  LedgerParent epoch_anchor_;  // ledger facts of the epoch's genesis block (io thread)
   // The uncommitted (not yet executed) ancestors from `parent` down to the store's tip, oldest
   // first; fails if one is missing.
   Result<std::vector<std::shared_ptr<Payload>>> PendingAncestors(const consensus::Block& parent);
@@ -113,6 +117,14 @@ class Validator final : public consensus::App {
   void RequestSync(std::optional<crypto::PublicKey> peer);
   void OnSync(const crypto::PublicKey& from, const Bytes& payload);
   Status RestoreReplica(const consensus::SafetyData& safety);
+  // Takes the store's current epoch: the validator set, this node's place in it, the
+  // transport's admitted keys. Then (re)starts the replica from `safety`, or from fresh safety
+  // data when `safety` belongs to an earlier epoch; a node outside the set only follows.
+  Status EnterEpoch(std::optional<consensus::SafetyData> safety);
+  // After a commit ended the epoch: enters the next one (io thread, outside replica calls).
+  void SwitchEpoch();
+  // The keys the transport admits: the epoch's validators and the configured peers.
+  std::vector<crypto::PublicKey> AdmittedKeys() const;
   Result<consensus::RecoveryData> Recovery(const consensus::SafetyData& safety);
   v1::QuorumCert ToLedgerQc(const consensus::QuorumCert& qc) const;
   Result<consensus::QuorumCert> FromLedgerQc(const v1::QuorumCert& qc) const;
@@ -124,8 +136,11 @@ class Validator final : public consensus::App {
   Mempool& mempool_;
   crypto::SecretKey key_;
   Callbacks callbacks_;
-  consensus::ValidatorSet vs_;
-  consensus::ReplicaId self_ = 0;
+  Epoch epoch_;                               // the ledger's current epoch (io thread)
+  consensus::ValidatorSet vs_;                // its validators, for consensus
+  std::optional<consensus::ReplicaId> self_;  // this node's place in vs_, if any
+  std::vector<crypto::PublicKey> peer_keys_;  // configured peers' keys
+  bool epoch_ended_ = false;                  // a commit ended the epoch; SwitchEpoch is pending
   consensus::Bip340Signer signer_;
 
   boost::asio::io_context io_;
@@ -134,7 +149,7 @@ class Validator final : public consensus::App {
   boost::asio::thread_pool verify_pool_{1};
   std::unique_ptr<p2p::Transport> transport_;
   std::thread io_thread_;
-  std::unique_ptr<consensus::Replica> replica_;  // io thread only
+  std::unique_ptr<consensus::Replica> replica_;  // io thread only; null while only following
 
   // io thread only.
   std::map<Hash32, std::shared_ptr<Payload>> payloads_;  // by consensus block id
@@ -148,7 +163,8 @@ class Validator final : public consensus::App {
   std::atomic<bool> nudged_{false};
 
   std::atomic<uint64_t> proposals_{0}, votes_{0}, timeouts_{0}, synced_{0}, dropped_{0};
-  std::atomic<uint64_t> round_{0};
+  std::atomic<uint64_t> round_{0}, epoch_number_{0};
+  std::atomic<bool> validating_{false};
 };
 
 }  // namespace civitas::node

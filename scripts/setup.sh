@@ -13,6 +13,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 jq curl procps
   python3-mnemonic python3-grpcio python3-protobuf
+  chromium
 )
 
 missing=()

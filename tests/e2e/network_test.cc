@@ -1,7 +1,8 @@
 // A council of four real civitasd processes: transactions submitted to different nodes commit
 // (gossip reaches the leaders), a validator killed with SIGKILL does not stop the other three,
 // and after its restart it catches up; at the end every node holds the same block ids and
-// state roots at every height, and the auditor's replay of each ledger succeeds.
+// state roots at every height, and the auditor's replay of each ledger succeeds. And a council
+// change decided by governance hands consensus over to a new validator set at the next epoch.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -12,6 +13,8 @@
 #include <thread>
 
 #include "civitas/v1/node.grpc.pb.h"
+#include "ledger/civic_calls.h"
+#include "ledger/did.h"
 #include "ledger/store.h"
 #include "ledger/tx.h"
 #include "node/home.h"
@@ -23,6 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 constexpr int kNodes = 4;
+constexpr uint64_t kVotingPeriod = 4;
 constexpr char kChain[] = "e2e-council";
 
 class NetworkTest : public ::testing::Test {
@@ -37,13 +41,15 @@ class NetworkTest : public ::testing::Test {
     // Ports base + 10 i .. + 2; a free port picks a base unlikely to collide.
     opts.base_port = 20000 + (FreePort() % 4000) * 10;
     opts.block_interval_ms = 100;
+    opts.joiners = joiners_;
+    opts.voting_period = kVotingPeriod;
     ASSERT_TRUE(node::InitTestnet(opts).ok());
     base_port_ = opts.base_port;
     auto key = node::ReadKeyFile(dir_ + "/keys/operator.json");
     ASSERT_TRUE(key.ok());
     operator_key_ = *key;
-    nodes_.resize(kNodes);
-    stubs_.resize(kNodes);
+    nodes_.resize(kNodes + joiners_);
+    stubs_.resize(kNodes + joiners_);
   }
   void TearDown() override {
     nodes_.clear();
@@ -71,6 +77,14 @@ class NetworkTest : public ::testing::Test {
     return stubs_[i]->GetStatus(&ctx, {}, &st).ok() ? st.height() : 0;
   }
 
+  v1::GetStatusResponse NodeStatus(int i) {
+    v1::GetStatusResponse st;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    EXPECT_TRUE(stubs_[i]->GetStatus(&ctx, {}, &st).ok());
+    return st;
+  }
+
   // Submits a transfer through node `i` and waits for its commit; returns the receipt height.
   uint64_t Transfer(int i, uint64_t nonce) {
     v1::TxBody body;
@@ -79,8 +93,26 @@ class NetworkTest : public ::testing::Test {
     body.set_gas_limit(100'000);
     body.mutable_transfer()->set_to(std::string(AsStringView(recipient_)));
     body.mutable_transfer()->set_amount(1);
+    return Submit(i, SignTx(operator_key_, body), nonce).height();
+  }
+
+  // Signs a civic call with `key` (next nonce `nonce`, then incremented), submits it through
+  // node `i` and waits for its commit; the receipt must be a success.
+  v1::Receipt Civic(int i, const crypto::SecretKey& key, uint64_t& nonce,
+                    const nation::ContractCall& call) {
+    v1::TxBody body;
+    body.set_chain_id(kChain);
+    body.set_nonce(nonce++);
+    body.set_gas_limit(3'000'000);
+    nation::SetCall(call, &body);
+    v1::Receipt r = Submit(i, SignTx(key, body), nonce - 1);
+    EXPECT_EQ(r.status(), v1::TX_STATUS_SUCCESS) << call.function << ": " << r.reason();
+    return r;
+  }
+
+  v1::Receipt Submit(int i, const v1::Transaction& tx, uint64_t nonce) {
     v1::SubmitTransactionRequest req;
-    *req.mutable_tx() = SignTx(operator_key_, body);
+    *req.mutable_tx() = tx;
     req.set_wait_for_commit(true);
     req.set_wait_timeout_ms(30'000);
     v1::SubmitTransactionResponse resp;
@@ -89,8 +121,42 @@ class NetworkTest : public ::testing::Test {
     grpc::Status s = stubs_[i]->SubmitTransaction(&ctx, req, &resp);
     EXPECT_TRUE(s.ok()) << "node " << i << ": " << s.error_message();
     EXPECT_TRUE(resp.committed()) << "nonce " << nonce << " via node " << i << " not committed";
-    return resp.receipt().height();
+    return resp.receipt();
   }
+
+  // Every node of `which` holds the same block ids and state roots up to the lowest height,
+  // which is at least `at_least`; each one's replay verifies.
+  void ExpectSameChain(const std::vector<int>& which, uint64_t at_least) {
+    auto genesis = LoadGenesisFile(Home(0) + "/config/genesis.json");
+    ASSERT_TRUE(genesis.ok());
+    std::vector<std::unique_ptr<Store>> stores;
+    uint64_t common = UINT64_MAX;
+    for (int i : which) {
+      auto s = Store::Open(Home(i) + "/data", *genesis, Store::Mode::kReadOnly);
+      ASSERT_TRUE(s.ok()) << s.status().ToString();
+      common = std::min(common, (*s)->height());
+      stores.push_back(std::move(*s));
+    }
+    ASSERT_GE(common, at_least);
+    for (uint64_t h = 1; h <= common; ++h) {
+      auto b0 = stores[0]->GetBlock(h);
+      ASSERT_TRUE(b0.ok());
+      for (size_t i = 1; i < stores.size(); ++i) {
+        auto b = stores[i]->GetBlock(h);
+        ASSERT_TRUE(b.ok());
+        ASSERT_EQ(b->commit_qc().block_id(), b0->commit_qc().block_id()) << "height " << h;
+        ASSERT_EQ(*stores[i]->StateRoot(h), *stores[0]->StateRoot(h)) << "height " << h;
+      }
+    }
+    for (size_t i = 1; i < stores.size(); ++i) EXPECT_EQ(stores[i]->Epochs(), stores[0]->Epochs());
+    stores.clear();
+    for (int i : which) {
+      int rc = e2e::Run({CIVITASD, "replay", "--home", Home(i)}, Home(i) + "-replay.log");
+      EXPECT_EQ(rc, 0) << "replay of node " << i << " failed; see " << Home(i) << "-replay.log";
+    }
+  }
+
+  size_t joiners_ = 0;
 
   std::string dir_;
   int base_port_ = 0;
@@ -127,37 +193,94 @@ TEST_F(NetworkTest, FourValidatorsSurviveAKilledMemberWhichThenCatchesUp) {
   for (int i = 0; i < kNodes; ++i) {
     EXPECT_EQ(nodes_[i]->Kill(SIGTERM) & 0x7f, 0) << "node " << i << " did not exit cleanly";
   }
-  // Same blocks and state roots everywhere, up to the lowest height.
-  auto genesis = LoadGenesisFile(Home(0) + "/config/genesis.json");
-  ASSERT_TRUE(genesis.ok());
-  std::vector<std::unique_ptr<Store>> stores;
-  uint64_t common = UINT64_MAX;
-  for (int i = 0; i < kNodes; ++i) {
-    auto s = Store::Open(Home(i) + "/data", *genesis, Store::Mode::kReadOnly);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    common = std::min(common, (*s)->height());
-    stores.push_back(std::move(*s));
-  }
-  ASSERT_GE(common, last);
-  for (uint64_t h = 1; h <= common; ++h) {
-    auto b0 = stores[0]->GetBlock(h);
-    ASSERT_TRUE(b0.ok());
-    for (int i = 1; i < kNodes; ++i) {
-      auto b = stores[i]->GetBlock(h);
-      ASSERT_TRUE(b.ok());
-      ASSERT_EQ(b->commit_qc().block_id(), b0->commit_qc().block_id()) << "height " << h;
-      ASSERT_EQ(*stores[i]->StateRoot(h), *stores[0]->StateRoot(h)) << "height " << h;
-    }
-  }
   // Every transfer committed exactly once: the operator's nonce counts them.
-  StateOverlay view(*stores[0]);
-  EXPECT_EQ(view.GetAccount(AddressOf(operator_key_.public_key()))->nonce, nonce);
-  EXPECT_EQ(view.GetAccount(recipient_)->balance, nonce);
-  stores.clear();
-  for (int i = 0; i < kNodes; ++i) {
-    int rc = e2e::Run({CIVITASD, "replay", "--home", Home(i)}, Home(i) + "-replay.log");
-    EXPECT_EQ(rc, 0) << "replay of node " << i << " failed; see " << Home(i) << "-replay.log";
+  {
+    auto genesis = LoadGenesisFile(Home(0) + "/config/genesis.json");
+    ASSERT_TRUE(genesis.ok());
+    auto store = Store::Open(Home(0) + "/data", *genesis, Store::Mode::kReadOnly);
+    ASSERT_TRUE(store.ok());
+    StateOverlay view(**store);
+    EXPECT_EQ(view.GetAccount(AddressOf(operator_key_.public_key()))->nonce, nonce);
+    EXPECT_EQ(view.GetAccount(recipient_)->balance, nonce);
   }
+  ExpectSameChain({0, 1, 2, 3}, last);
+}
+
+class EpochNetworkTest : public NetworkTest {
+ protected:
+  EpochNetworkTest() { joiners_ = 1; }
+};
+
+TEST_F(EpochNetworkTest, CouncilChangeHandsConsensusToTheNewValidatorSet) {
+  constexpr int kJoiner = kNodes;
+  for (int i = 0; i <= kJoiner; ++i) Start(i);
+  auto joiner_key = node::ReadKeyFile(Home(kJoiner) + "/config/validator_key.json");
+  ASSERT_TRUE(joiner_key.ok());
+  const crypto::PublicKey joiner = joiner_key->public_key();
+  EXPECT_EQ(NodeStatus(0).epoch(), 0u);
+  EXPECT_EQ(NodeStatus(0).validators_size(), kNodes);
+
+  // The operator becomes a citizen: three of the four council members approve.
+  uint64_t nonce = 0;
+  Civic(0, operator_key_, nonce, nation::RegisterDid(operator_key_.public_key()));
+  Civic(1, operator_key_, nonce, nation::ApplyForCitizenship());
+  const auto did = *ParseDid(DeriveDid(operator_key_.public_key()));
+  for (int i = 0; i < 3; ++i) {
+    auto member = node::ReadKeyFile(Home(i) + "/config/validator_key.json");
+    ASSERT_TRUE(member.ok());
+    uint64_t member_nonce = 0;
+    Civic(i, *member, member_nonce, nation::CouncilDecide(did, nation::CouncilAction::kApprove));
+  }
+  // The citizen proposes that the joiner's validator join the council, votes, and after the
+  // voting period the decision executes.
+  auto proposed = Civic(2, operator_key_, nonce,
+                        nation::ProposeCouncilChange(AsStringView(joiner), true, 1000));
+  Civic(3, operator_key_, nonce, nation::Vote(1, nation::VoteChoice::kYes, 1'000'000));
+  const uint64_t closes = proposed.height() + kVotingPeriod;
+  for (int i = 0; i < 600 && Height(0) <= closes; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  auto executed = Civic(0, operator_key_, nonce, nation::ExecuteProposal(1));
+  ASSERT_FALSE(HasFailure());
+
+  // The next committed block certifies that state and ends epoch 0; from then on the five
+  // validate, the joiner among them.
+  v1::GetStatusResponse st;
+  for (int i = 0; i < 600; ++i) {
+    st = NodeStatus(kJoiner);
+    if (st.epoch() == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(st.epoch(), 1u) << "no epoch change; see " << Home(0) << ".log";
+  EXPECT_GT(st.epoch_start_height(), executed.height());
+  ASSERT_EQ(st.validators_size(), kNodes + 1);
+  EXPECT_EQ(st.validators(kNodes), std::string(AsStringView(joiner)));
+
+  // With one of the old four stopped, a quorum (4 of 5) needs the joiner's votes.
+  nodes_[3]->Kill(SIGKILL);
+  nodes_[3].reset();
+  uint64_t last = 0;
+  for (int k = 0; k < 4; ++k) last = Transfer(k % 2 == 0 ? kJoiner : 1, nonce++);
+  ASSERT_FALSE(HasFailure());
+  for (int i : {0, 1, 2, kJoiner}) {
+    EXPECT_EQ(nodes_[i]->Kill(SIGTERM) & 0x7f, 0) << "node " << i << " did not exit cleanly";
+  }
+  // The joiner's key signed certificates of epoch 1.
+  {
+    auto genesis = LoadGenesisFile(Home(0) + "/config/genesis.json");
+    ASSERT_TRUE(genesis.ok());
+    auto store = Store::Open(Home(kJoiner) + "/data", *genesis, Store::Mode::kReadOnly);
+    ASSERT_TRUE(store.ok());
+    auto block = (*store)->GetBlock(last);
+    ASSERT_TRUE(block.ok());
+    EXPECT_EQ(block->block().header().epoch(), 1u);
+    bool signed_by_joiner = false;
+    for (const auto& s : block->commit_qc().signers()) {
+      signed_by_joiner |= s.public_key() == std::string(AsStringView(joiner));
+    }
+    EXPECT_TRUE(signed_by_joiner);
+  }
+  ExpectSameChain({0, 1, 2, kJoiner}, last);
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 
 #include <sys/types.h>
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,7 +23,10 @@ class Process {
   int Kill(int sig);
   // Waits for the process to exit by itself; returns the exit code (or -1 on a signal).
   int Wait();
+  // Like Wait, but gives up after `timeout`: nullopt if the process is still running.
+  std::optional<int> WaitFor(std::chrono::milliseconds timeout);
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "ledger/epoch.h"
 #include "nation_fixture.h"
 #include "tools/asm/assembler.h"
 
@@ -83,12 +84,25 @@ TEST_F(AmendmentTest, CouncilChange) {
   const DidId carol = Did(Person(kCarol));
   EXPECT_TRUE(Refused(Do(Person(kDave), CouncilDecide(carol, CouncilAction::kApprove)),
                       "only a council member may decide"));
-  auto r = Decide(ProposeCouncilChange(Addr(kDave), true, kDeposit));
+  // A joining member is named by its validator key, not its address.
+  EXPECT_TRUE(
+      Refused(Do(Person(kAlice), ProposeCouncilChange(AsStringView(Addr(kDave)), true, kDeposit)),
+              "a joining member is named by its 32-byte validator key, a leaving one by "
+              "its address or key"));
+  const crypto::PublicKey dave_key = Person(kDave).public_key();
+  auto r = Decide(ProposeCouncilChange(AsStringView(dave_key), true, kDeposit));
   ASSERT_TRUE(Ok(r));
   EXPECT_TRUE(HasEvent(r, "citizenship.council_added"));
+  // The council records Dave's address and his validator key, which joins the validator set.
+  EXPECT_EQ(*Storage(CitizenshipAddress(), "key/" + std::string(AsStringView(Addr(kDave)))),
+            std::string(AsStringView(dave_key)));
+  auto keys = ReadCouncilKeys(state_);
+  ASSERT_TRUE(keys.ok());
+  EXPECT_EQ(keys->size(), 4u);
+  EXPECT_EQ(keys->back(), dave_key);
   ASSERT_TRUE(Ok(Do(Person(kDave), CouncilDecide(carol, CouncilAction::kApprove))));
   // And a member leaves.
-  r = Decide(ProposeCouncilChange(AddressOfKey(council_[0]), false, kDeposit));
+  r = Decide(ProposeCouncilChange(AsStringView(AddressOfKey(council_[0])), false, kDeposit));
   ASSERT_TRUE(Ok(r));
   EXPECT_TRUE(HasEvent(r, "citizenship.council_removed"));
   EXPECT_TRUE(Refused(Do(council_[0], CouncilDecide(carol, CouncilAction::kApprove)),
@@ -97,10 +111,19 @@ TEST_F(AmendmentTest, CouncilChange) {
                        "citizenship.issued"));
   EXPECT_EQ(*Storage(CitizenshipAddress(), "council/n"), std::string("\0\0\0\0\0\0\0\3", 8));
   // The council never shrinks below the approvals it needs (2 of 3 -> 2 of 2 -> refused).
-  ASSERT_TRUE(Ok(Decide(ProposeCouncilChange(AddressOfKey(council_[1]), false, kDeposit))));
-  EXPECT_TRUE(Refused(Decide(ProposeCouncilChange(AddressOfKey(council_[2]), false, kDeposit)),
-                      "the council change was refused (already a member, not a member, or too "
-                      "few left)"));
+  // A member may also be named by its key when it leaves; its key leaves the record with it.
+  ASSERT_TRUE(
+      Ok(Decide(ProposeCouncilChange(AsStringView(council_[1].public_key()), false, kDeposit))));
+  EXPECT_FALSE(
+      Storage(CitizenshipAddress(), "key/" + std::string(AsStringView(AddressOfKey(council_[1]))))
+          .has_value());
+  keys = ReadCouncilKeys(state_);
+  ASSERT_TRUE(keys.ok());
+  EXPECT_EQ(*keys, (std::vector<crypto::PublicKey>{dave_key, council_[2].public_key()}));
+  EXPECT_TRUE(Refused(
+      Decide(ProposeCouncilChange(AsStringView(AddressOfKey(council_[2])), false, kDeposit)),
+      "the council change was refused (already a member, not a member, or too "
+      "few left)"));
 }
 
 std::string UpgradedTreasury() {

@@ -84,10 +84,16 @@ class NationTest : public ::testing::Test {
     return *tx;
   }
 
+  // The header time of block `height`: a block a second from 2026-11-23T00:00:00Z (the
+  // genesis time of genesis/example.json).
+  static uint64_t BlockTimeMs(uint64_t height) { return 1'795'392'000'000 + 1000 * height; }
+  // BlockTimeMs as the DID resolver asks for it.
+  static Result<uint64_t> BlockTime(uint64_t height) { return BlockTimeMs(height); }
+
   // Executes the next block and applies it.
   std::vector<v1::Receipt> Block(const std::vector<DecodedTx>& txs) {
     ++height_;
-    auto r = ExecuteBlock(genesis_.params, state_, {height_, 1000 * height_}, txs);
+    auto r = ExecuteBlock(genesis_.params, state_, {height_, BlockTimeMs(height_)}, txs);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     if (!r.ok()) return {};
     state_.Apply(r->writes);

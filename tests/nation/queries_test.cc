@@ -16,7 +16,7 @@ crypto::SecretKey FixedKey() {
 // service added at height 3.
 constexpr const char* kVectorDid = "did:civitas:WArP7xq2WE3XQTqy2EjrXD";
 constexpr const char* kVectorResolution =
-    R"({"@context":"https://w3id.org/did-resolution/v1","didDocument":{"@context":["https://www.w3.org/ns/did/v1","https://w3id.org/security/multikey/v1"],"assertionMethod":["did:civitas:WArP7xq2WE3XQTqy2EjrXD#key-1"],"authentication":["did:civitas:WArP7xq2WE3XQTqy2EjrXD#key-1"],"capabilityInvocation":["did:civitas:WArP7xq2WE3XQTqy2EjrXD#key-1"],"controller":"did:civitas:WArP7xq2WE3XQTqy2EjrXD","id":"did:civitas:WArP7xq2WE3XQTqy2EjrXD","service":[{"id":"did:civitas:WArP7xq2WE3XQTqy2EjrXD#home","serviceEndpoint":"https://civitas.example","type":"LinkedDomains"}],"verificationMethod":[{"controller":"did:civitas:WArP7xq2WE3XQTqy2EjrXD","id":"did:civitas:WArP7xq2WE3XQTqy2EjrXD#key-1","publicKeyMultibase":"zQ3shPGDBqncPy2hKP2ka3J5oM2Uj6Q9ucWr46k4ryegvm2Rk","type":"Multikey"}]},"didDocumentMetadata":{"created":2,"deactivated":false,"updated":3,"versionId":"2"},"didResolutionMetadata":{"contentType":"application/did+ld+json"}})";
+    R"({"@context":"https://w3id.org/did-resolution/v1","didDocument":{"@context":["https://www.w3.org/ns/did/v1","https://w3id.org/security/multikey/v1"],"assertionMethod":["did:civitas:WArP7xq2WE3XQTqy2EjrXD#key-1"],"authentication":["did:civitas:WArP7xq2WE3XQTqy2EjrXD#key-1"],"capabilityInvocation":["did:civitas:WArP7xq2WE3XQTqy2EjrXD#key-1"],"controller":"did:civitas:WArP7xq2WE3XQTqy2EjrXD","id":"did:civitas:WArP7xq2WE3XQTqy2EjrXD","service":[{"id":"did:civitas:WArP7xq2WE3XQTqy2EjrXD#home","serviceEndpoint":"https://civitas.example","type":"LinkedDomains"}],"verificationMethod":[{"controller":"did:civitas:WArP7xq2WE3XQTqy2EjrXD","id":"did:civitas:WArP7xq2WE3XQTqy2EjrXD#key-1","publicKeyMultibase":"zQ3shPGDBqncPy2hKP2ka3J5oM2Uj6Q9ucWr46k4ryegvm2Rk","type":"Multikey"}]},"didDocumentMetadata":{"created":"2026-11-23T00:00:02Z","createdHeight":2,"deactivated":false,"updated":"2026-11-23T00:00:03Z","updatedHeight":3,"versionId":"2"},"didResolutionMetadata":{"contentType":"application/did+ld+json"}})";
 
 TEST_F(NationTest, DidDocumentTestVector) {
   const crypto::SecretKey key = FixedKey();
@@ -24,10 +24,17 @@ TEST_F(NationTest, DidDocumentTestVector) {
   ASSERT_TRUE(Ok(Do(key, RegisterDid(key.public_key()))));
   ASSERT_TRUE(Ok(Do(key, SetDidService("home", "LinkedDomains", "https://civitas.example"))));
   const std::string did = DeriveDid(key.public_key());
-  auto resolved = ResolveDid(state_, did);
+  auto resolved = ResolveDid(state_, did, BlockTime);
   ASSERT_TRUE(resolved.ok());
   EXPECT_EQ(did, kVectorDid);
   EXPECT_EQ(resolved->dump(), kVectorResolution);
+}
+
+TEST(DidMetadataTime, IsXmlDateTimeInUtcToTheSecond) {
+  EXPECT_EQ(XmlDateTime(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(XmlDateTime(1'795'442'700'999), "2026-11-23T14:05:00Z");  // milliseconds dropped
+  EXPECT_EQ(XmlDateTime(951'782'400'000), "2000-02-29T00:00:00Z");
+  EXPECT_EQ(XmlDateTime(4'102'444'799'999), "2099-12-31T23:59:59Z");
 }
 
 TEST_F(NationTest, DidResolvesAsItWasAtEveryHeight) {
@@ -80,20 +87,31 @@ TEST_F(NationTest, DidResolvesAsItWasAtEveryHeight) {
   EXPECT_FALSE(DidOfAddress(at[3], AddressOfKey(alice))->has_value());
   EXPECT_FALSE(rotated.deactivated.has_value());
 
-  auto gone = ResolveDid(at[4], did);
+  auto gone = ResolveDid(at[4], did, BlockTime);
   ASSERT_TRUE(gone.ok());
   EXPECT_EQ((*gone)["didDocumentMetadata"]["deactivated"], true);
   EXPECT_EQ((*gone)["didDocumentMetadata"]["versionId"], "7");
   EXPECT_FALSE((*gone)["didDocument"].contains("verificationMethod"));
+  // created and updated are the times of the blocks whose heights the registry keeps.
+  const auto& meta = (*gone)["didDocumentMetadata"];
+  EXPECT_EQ(meta["createdHeight"], v1.created);
+  EXPECT_EQ(meta["created"], XmlDateTime(BlockTimeMs(v1.created)));
+  EXPECT_GT(meta["updatedHeight"].get<uint64_t>(), rotated.updated);
+  EXPECT_EQ(meta["updated"], XmlDateTime(BlockTimeMs(meta["updatedHeight"].get<uint64_t>())));
+  // Without the block's time there is no answer (a store missing a block is damaged).
+  auto no_time = ResolveDid(at[4], did, [](uint64_t h) -> Result<uint64_t> {
+    return Status::NotFound("no block at height " + std::to_string(h));
+  });
+  EXPECT_FALSE(no_time.ok());
   // The version history says where each version was made.
   EXPECT_EQ(**DidVersionHeight(at[4], id, 1), v1.created);
   EXPECT_EQ(**DidVersionHeight(at[4], id, 3), v3.updated);
   EXPECT_FALSE(DidVersionHeight(at[4], id, 8)->has_value());
 
-  EXPECT_EQ((*ResolveDid(state_, "did:civitas:0OIl"))["didResolutionMetadata"]["error"],
+  EXPECT_EQ((*ResolveDid(state_, "did:civitas:0OIl", BlockTime))["didResolutionMetadata"]["error"],
             "invalidDid");
-  EXPECT_EQ((*ResolveDid(state_,
-                         DeriveDid(Person(kDave).public_key())))["didResolutionMetadata"]["error"],
+  EXPECT_EQ((*ResolveDid(state_, DeriveDid(Person(kDave).public_key()),
+                         BlockTime))["didResolutionMetadata"]["error"],
             "notFound");
 }
 

@@ -116,7 +116,8 @@ TEST_F(TypedActionsTest, EveryCivicActionRunsAsItsCall) {
     s->set_deposit(kDeposit);
   })));
   EXPECT_TRUE(Ok(Both(alice, [&](v1::TxBody& b) {
-    b.mutable_propose_council_change()->set_member(std::string(AsStringView(Addr(kDave))));
+    b.mutable_propose_council_change()->set_member(
+        std::string(AsStringView(Person(kDave).public_key())));
     b.mutable_propose_council_change()->set_add(true);
     b.mutable_propose_council_change()->set_deposit(kDeposit);
   })));

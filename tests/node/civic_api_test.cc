@@ -4,7 +4,10 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <filesystem>
+#include <nlohmann/json.hpp>
+#include <regex>
 
 #include "civitas/v1/node.grpc.pb.h"
 #include "ledger/did.h"
@@ -112,6 +115,23 @@ class CivicApiTest : public ::testing::Test {
     grpc::ClientContext ctx;
     EXPECT_TRUE(stub_->GetAccount(&ctx, req, &resp).ok());
     return resp.account().balance();
+  }
+  uint64_t BlockTimeMs(uint64_t height) {
+    v1::GetBlockRequest req;
+    req.set_height(height);
+    v1::GetBlockResponse resp;
+    grpc::ClientContext ctx;
+    EXPECT_TRUE(stub_->GetBlock(&ctx, req, &resp).ok());
+    return resp.block().block().header().time_ms();
+  }
+  // "YYYY-MM-DDThh:mm:ssZ" by the C library, to check the node's own conversion against.
+  static std::string UtcSeconds(uint64_t time_ms) {
+    const time_t t = static_cast<time_t>(time_ms / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
   }
   // Blocks until block `height` is committed (bounded).
   void WaitForHeight(uint64_t height) {
@@ -363,6 +383,19 @@ TEST_F(CivicApiTest, DidResolvesOverGrpcAndHttp) {
   EXPECT_EQ(now.updated(), service.height());
   EXPECT_NE(now.result_json().find("\"id\":\"" + did + "\""), std::string::npos);
   EXPECT_NE(now.result_json().find("https://alice.example"), std::string::npos);
+  // created and updated are W3C (XML Schema) datetimes in UTC, to the second: the header times
+  // of the blocks at the heights the registry keeps, which stay available as *Height.
+  auto meta = nlohmann::json::parse(now.result_json())["didDocumentMetadata"];
+  EXPECT_EQ(meta["createdHeight"], registered_at);
+  EXPECT_EQ(meta["updatedHeight"], service.height());
+  EXPECT_EQ(meta["versionId"], "2");
+  const std::regex datetime(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)");
+  ASSERT_TRUE(meta["created"].is_string());
+  ASSERT_TRUE(meta["updated"].is_string());
+  EXPECT_TRUE(std::regex_match(meta["created"].get<std::string>(), datetime)) << meta;
+  EXPECT_TRUE(std::regex_match(meta["updated"].get<std::string>(), datetime)) << meta;
+  EXPECT_EQ(meta["created"], UtcSeconds(BlockTimeMs(registered_at)));
+  EXPECT_EQ(meta["updated"], UtcSeconds(BlockTimeMs(service.height())));
 
   // As it was at registration, by height and by version: no service yet.
   req.set_at_height(registered_at);

@@ -17,7 +17,10 @@
 namespace civitas::cli {
 namespace {
 
-std::string Raw(const Address& a) { return std::string(AsStringView(a)); }
+template <size_t N>
+std::string Raw(const std::array<uint8_t, N>& a) {
+  return std::string(AsStringView(a));
+}
 
 class Civic : public Commands {
  public:
@@ -154,7 +157,9 @@ class Civic : public Commands {
     create->add_option("--contract", address_, "param: the system contract's address");
     create->add_option("--name", name_, "param: parameter name");
     create->add_option("--value", value_, "param: new value");
-    create->add_option("--member", address_, "council: member address");
+    create->add_option("--member", address_,
+                       "council: joining, the member's validator key (64 hex digits); leaving, "
+                       "its address or key");
     create->add_flag("--remove", remove_, "council: remove instead of add");
     create->add_option("--target", address_, "upgrade: contract to upgrade");
     create->add_option("--source", source_, "upgrade: contract holding the new code");
@@ -320,10 +325,17 @@ class Civic : public Commands {
       p->set_value(value_);
       p->set_deposit(deposit_);
     } else if (kind_ == "council") {
-      auto member = AddressArg(address_, "--member");
-      if (!member.ok()) return member.status();
       auto* p = b.mutable_propose_council_change();
-      p->set_member(Raw(*member));
+      if (auto key = FixedFromHex<32>(address_)) {
+        p->set_member(Raw(*key));
+      } else if (remove_) {
+        auto member = AddressArg(address_, "--member");
+        if (!member.ok()) return member.status();
+        p->set_member(Raw(*member));
+      } else {
+        return Status::Invalid("bad_request",
+                               "--member of a joining member is its validator key (64 hex digits)");
+      }
       p->set_add(!remove_);
       p->set_deposit(deposit_);
     } else {

@@ -25,6 +25,7 @@ struct Globals {
   std::string node = "127.0.0.1:26657";
   std::string output = "text";
   std::string passphrase_file;  // --passphrase-file
+  std::string keyring;          // --keyring; empty: $CIVITAS_KEYRING, else ~/.civitas/keys
   bool json() const { return output == "json"; }
   wallet::PassphraseSource passphrase_source() const { return {passphrase_file}; }
 };
@@ -52,9 +53,12 @@ void Print(const json& j, bool as_json);
 json ReceiptJson(const v1::Receipt& r);
 json HeaderJson(const v1::BlockHeader& h);
 
-// Reads a plain or encrypted key file, asking for the passphrase (wallet/passphrase.h) only for
-// an encrypted one.
-Result<crypto::SecretKey> LoadSigningKey(const std::string& path, const Globals& g);
+// What a --key argument names: the file at that path when one exists, else the key of that
+// name in the keyring (wallet/keyring.h). Reasons: not_found (naming both places), bad_keyring.
+Result<std::string> ResolveKeyPath(const std::string& file_or_name, const Globals& g);
+// Reads a plain or encrypted key file, or a key of the keyring (ResolveKeyPath), asking for the
+// passphrase (wallet/passphrase.h) only for an encrypted one.
+Result<crypto::SecretKey> LoadSigningKey(const std::string& file_or_name, const Globals& g);
 // Contract code from a file: .casm is assembled, anything else is taken as bytecode.
 Result<std::string> LoadCode(const std::string& path);
 

@@ -1,9 +1,12 @@
+#include <sys/stat.h>
+
 #include <fstream>
 #include <iostream>
 
 #include "ledger/tx.h"
 #include "tools/asm/assembler.h"
 #include "tools/cli/cli.h"
+#include "tools/wallet/keyring.h"
 #include "tools/wallet/keystore.h"
 #include "vm/vm.h"
 
@@ -82,8 +85,25 @@ json HeaderJson(const v1::BlockHeader& h) {
           {"round", h.round()}};
 }
 
-Result<crypto::SecretKey> LoadSigningKey(const std::string& path, const Globals& g) {
-  return wallet::LoadKeyFile(path, [&g](const std::string& p) {
+Result<std::string> ResolveKeyPath(const std::string& file_or_name, const Globals& g) {
+  struct stat st;
+  if (::stat(file_or_name.c_str(), &st) == 0) return file_or_name;
+  std::string where = "no key file at " + file_or_name;
+  if (wallet::IsKeyName(file_or_name)) {
+    auto dir = wallet::KeyringDir(g.keyring);
+    if (dir.ok()) {
+      wallet::Keyring ring(*dir);
+      if (ring.Contains(file_or_name)) return ring.Find(file_or_name);
+      where += " and no key of that name in the keyring " + *dir;
+    }
+  }
+  return Status::NotFound(where);
+}
+
+Result<crypto::SecretKey> LoadSigningKey(const std::string& file_or_name, const Globals& g) {
+  auto path = ResolveKeyPath(file_or_name, g);
+  if (!path.ok()) return path.status();
+  return wallet::LoadKeyFile(*path, [&g](const std::string& p) {
     return wallet::ReadPassphrase(g.passphrase_source(), "passphrase for " + p + ": ", false);
   });
 }

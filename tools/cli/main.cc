@@ -1,11 +1,15 @@
 // civitas: the citizen's and auditor's command-line client (docs/WALLET.md, docs/OPERATIONS.md).
+//   civitas keys add|import|list|show|export|delete NAME ...    the keyring (--keyring DIR)
 //   civitas keys new|recover|show|encrypt|decrypt ...           key files and mnemonics
-//   civitas transfer|deploy|call --key FILE ... [--wait]         sign with the node's chain id and
-//   nonce civitas sign transfer|deploy|call --key FILE --chain-id ID --nonce N ...   offline
+//   civitas transfer|deploy|call --key FILE ... [--wait]         sign with the node's chain id
+//                                                                and nonce, submit
+//   civitas sign transfer|deploy|call --key FILE --chain-id ID --nonce N ...   offline
 //   civitas broadcast FILE|- [--wait]                            submit a signed envelope
 //   civitas account ADDRESS [--prove --genesis FILE] | tx TXID | block [HEIGHT] | status
 // Global: --node HOST:PORT (default 127.0.0.1:26657), --output/-o text|json,
-//         --passphrase-file FILE (else $CIVITAS_PASSPHRASE, else the terminal).
+//         --passphrase-file FILE (else $CIVITAS_PASSPHRASE, else the terminal),
+//         --keyring DIR (else $CIVITAS_KEYRING, else ~/.civitas/keys). --key takes a file or the
+//         name of a key in the keyring.
 
 #include "tools/cli/cli.h"
 
@@ -21,6 +25,8 @@ int main(int argc, char** argv) {
                  "passphrase of encrypted key files (first line); default $CIVITAS_PASSPHRASE, "
                  "else asked on the terminal");
 
+  app.add_option("--keyring", g.keyring,
+                 "keyring folder; default $CIVITAS_KEYRING, else ~/.civitas/keys");
   std::unique_ptr<Commands> families[] = {KeysCommands(), TxCommands(), QueryCommands(),
                                           CivicCommands()};
   for (auto& f : families) f->Register(app);

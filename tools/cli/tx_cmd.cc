@@ -56,7 +56,9 @@ class Tx : public Commands {
     };
     for (const auto& k : kinds) {
       auto* cmd = app.add_subcommand(k.name, k.help);
-      cmd->add_option("--key", online_.key, "sender's key file (plain or encrypted)")->required();
+      cmd->add_option("--key", online_.key,
+                      "sender's key file (plain or encrypted) or keyring key name")
+          ->required();
       cmd->add_option("--nonce", nonce_, "sender nonce (default: ask the node)");
       cmd->add_flag("--wait", wait_, "wait for the commit and print the receipt");
       AddActionOptions(cmd, k.kind, online_);
@@ -68,7 +70,9 @@ class Tx : public Commands {
     sign_->require_subcommand(1);
     for (const auto& k : kinds) {
       auto* cmd = sign_->add_subcommand(k.name, k.help);
-      cmd->add_option("--key", offline_.key, "sender's key file (plain or encrypted)")->required();
+      cmd->add_option("--key", offline_.key,
+                      "sender's key file (plain or encrypted) or keyring key name")
+          ->required();
       cmd->add_option("--chain-id", offline_.request.chain_id, "the chain's id")->required();
       cmd->add_option("--nonce", offline_.request.nonce, "the sender's next nonce")->required();
       cmd->add_option("--out", out_, "write the envelope (hex) to this file instead of stdout");

@@ -93,19 +93,6 @@ bool GcmDecrypt(const Hash32& key, const Nonce& nonce, std::string_view aad, con
   return ok;
 }
 
-Result<std::string> ReadPrivateFile(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return Status::NotFound("no key file at " + path);
-  if (st.st_mode & 077) {
-    return Status::Invalid("bad_key_file", path + " is readable by others; run chmod 600 " + path);
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 template <size_t N>
 bool HexField(const json& obj, const char* name, std::array<uint8_t, N>& out) {
   if (!obj.contains(name) || !obj[name].is_string()) return false;
@@ -171,7 +158,22 @@ Result<json> ParseJson(std::string_view text, const std::string& name) {
   return j;
 }
 
-Status WriteNew(const std::string& path, const std::string& text) {
+}  // namespace
+
+Result<std::string> ReadKeyFileText(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return Status::NotFound("no key file at " + path);
+  if (st.st_mode & 077) {
+    return Status::Invalid("bad_key_file", path + " is readable by others; run chmod 600 " + path);
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError("cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Status WriteNewPrivateFile(const std::string& path, std::string_view text) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
   if (fd < 0)
     return Status::IOError("cannot create key file " + path + " (does it exist already?)");
@@ -184,8 +186,6 @@ Status WriteNew(const std::string& path, const std::string& text) {
   }
   return Status::Ok();
 }
-
-}  // namespace
 
 Status CheckScryptParams(const ScryptParams& p) {
   if (p.n < 2 || (p.n & (p.n - 1)) != 0 || p.n > (uint64_t{1} << 20)) {
@@ -273,7 +273,7 @@ Result<crypto::SecretKey> DecryptKey(std::string_view text, std::string_view pas
 }
 
 Result<KeyFileInfo> InspectKeyFile(const std::string& path) {
-  auto text = ReadPrivateFile(path);
+  auto text = ReadKeyFileText(path);
   if (!text.ok()) return text.status();
   auto j = ParseJson(*text, path);
   if (!j.ok()) return j.status();
@@ -291,7 +291,7 @@ Result<KeyFileInfo> InspectKeyFile(const std::string& path) {
 }
 
 Result<crypto::SecretKey> LoadKeyFile(const std::string& path, const PassphraseFn& passphrase) {
-  auto text = ReadPrivateFile(path);
+  auto text = ReadKeyFileText(path);
   if (!text.ok()) return text.status();
   auto j = ParseJson(*text, path);
   if (!j.ok()) return j.status();
@@ -315,11 +315,11 @@ Status WriteKeyFile(const std::string& path, const crypto::SecretKey& key,
   }
   if (!overwrite) {
     if (passphrase.empty()) return node::WriteKeyFile(path, key);
-    return WriteNew(path, text);
+    return WriteNewPrivateFile(path, text);
   }
   std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   ::unlink(tmp.c_str());
-  Status s = passphrase.empty() ? node::WriteKeyFile(tmp, key) : WriteNew(tmp, text);
+  Status s = passphrase.empty() ? node::WriteKeyFile(tmp, key) : WriteNewPrivateFile(tmp, text);
   if (!s.ok()) return s;
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     ::unlink(tmp.c_str());

@@ -68,6 +68,13 @@ using PassphraseFn = std::function<Result<std::string>(const std::string& path)>
 // Reads a plain or encrypted key file; asks `passphrase` only for an encrypted one.
 Result<crypto::SecretKey> LoadKeyFile(const std::string& path, const PassphraseFn& passphrase);
 
+// The text of a key file, unparsed. Reasons: not_found, bad_key_file (a mode readable by group
+// or others), io_error.
+Result<std::string> ReadKeyFileText(const std::string& path);
+// Writes `text` to a new file with mode 0600 and syncs it; refuses an existing path (io_error)
+// and removes what it wrote when writing fails.
+Status WriteNewPrivateFile(const std::string& path, std::string_view text);
+
 // Writes a key file with mode 0600: encrypted when `passphrase` is non-empty, else plain.
 // Without `overwrite`, refuses an existing path; with it, replaces the file atomically (a
 // temporary file in the same folder, fsync, rename).
