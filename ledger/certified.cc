@@ -31,6 +31,53 @@ v1::StateProof ProofToProto(const smt::Proof& p) {
   return out;
 }
 
+Result<Epoch> FollowEpochChanges(
+    std::string_view chain_id, const Epoch& first,
+    const google::protobuf::RepeatedPtrField<v1::EpochChange>& changes) {
+  Epoch epoch = first;
+  for (const auto& change : changes) {
+    const std::string which = "epoch change to " + std::to_string(epoch.number + 1) + ": ";
+    const auto& header = change.last_block().block().header();
+    if (header.chain_id() != chain_id || header.epoch() != epoch.number) {
+      return Status::Invalid(
+          "bad_proof", which + "the last block is not of epoch " + std::to_string(epoch.number));
+    }
+    Status s = VerifyCommitCertificate(change.last_block(), chain_id, epoch.validators);
+    if (!s.ok()) return Status::Invalid("bad_proof", which + "certificate: " + s.message());
+    for (const auto& sib : change.proof().siblings()) {
+      if (sib.size() != 32) return Status::Invalid("bad_proof", which + "bad sibling");
+    }
+    auto root = FixedFromBytes<32>(header.state_root());
+    if (!root) return Status::Invalid("bad_proof", which + "state root of the wrong length");
+    s = smt::VerifyProof(*root, TreeKey(ValidatorsKey()),
+                         crypto::Sha256(change.validators_record()),
+                         ProofFromProto(change.proof()));
+    if (!s.ok()) return Status::Invalid("bad_proof", which + s.message());
+    auto record = DecodeValidators(change.validators_record());
+    if (!record.ok()) return Status::Invalid("bad_proof", which + record.status().message());
+    auto next = NextEpoch(epoch, header.height(), header.state_height(), *record);
+    if (!next) return Status::Invalid("bad_proof", which + "the record does not change the set");
+    epoch = std::move(*next);
+  }
+  return epoch;
+}
+
+Status VerifyCertifiedValue(std::string_view chain_id, const Epoch& first,
+                            const google::protobuf::RepeatedPtrField<v1::EpochChange>& changes,
+                            std::string_view key, const std::optional<std::string>& value,
+                            uint64_t height, const v1::StateProof& proof,
+                            const v1::CommittedBlock& certifying) {
+  auto epoch = FollowEpochChanges(chain_id, first, changes);
+  if (!epoch.ok()) return epoch.status();
+  if (certifying.block().header().epoch() != epoch->number) {
+    return Status::Invalid("bad_proof", "the certifying block is of epoch " +
+                                            std::to_string(certifying.block().header().epoch()) +
+                                            ", the changes shown reach epoch " +
+                                            std::to_string(epoch->number));
+  }
+  return VerifyCertifiedValue(chain_id, epoch->validators, key, value, height, proof, certifying);
+}
+
 Status VerifyCertifiedValue(std::string_view chain_id, const ValidatorSet& council,
                             std::string_view key, const std::optional<std::string>& value,
                             uint64_t height, const v1::StateProof& proof,

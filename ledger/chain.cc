@@ -1,5 +1,6 @@
 #include "ledger/chain.h"
 
+#include "ledger/certified.h"
 #include "ledger/civic_calls.h"
 
 namespace civitas {
@@ -247,6 +248,24 @@ Status CommitPrepared(Store& store, const Genesis& genesis, const PreparedBlock&
   if (!s.ok()) return s;
   return store.CommitBlock(committed, prepared.id, prepared.tx_ids, prepared.exec,
                            prepared.new_root, prepared.nodes, prepared.next_epoch);
+}
+
+Result<std::vector<v1::EpochChange>> EpochChangesUpTo(const Store& store, uint64_t up_to) {
+  std::vector<v1::EpochChange> out;
+  for (const Epoch& e : store.Epochs()) {
+    if (e.number == 0 || e.number > up_to) continue;
+    v1::EpochChange change;
+    auto last = store.GetBlock(e.start_height - 1);
+    if (!last.ok()) return last.status();
+    auto proven = store.GetProven(ValidatorsKey(), last->block().header().state_height());
+    if (!proven.ok()) return proven.status();
+    if (!proven->value) return Status::Corruption("the validators record is missing");
+    *change.mutable_last_block() = std::move(*last);
+    change.set_validators_record(*proven->value);
+    *change.mutable_proof() = ProofToProto(proven->proof);
+    out.push_back(std::move(change));
+  }
+  return out;
 }
 
 }  // namespace civitas

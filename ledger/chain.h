@@ -78,4 +78,8 @@ Result<PreparedBlock> BuildBlock(const Store& store, const Genesis& genesis,
 Status CommitPrepared(Store& store, const Genesis& genesis, const PreparedBlock& prepared,
                       const v1::QuorumCert& commit_qc, const std::string& consensus_header);
 
+// The proofs of the store's validator-set changes up to epoch `up_to` (v1::EpochChange, as
+// FollowEpochChanges checks them), oldest first.
+Result<std::vector<v1::EpochChange>> EpochChangesUpTo(const Store& store, uint64_t up_to);
+
 }  // namespace civitas

@@ -135,6 +135,9 @@ grpc::Status NodeService::GetAccount(grpc::ServerContext* ctx, const v1::GetAcco
       if (!decoded.ok()) return ToGrpc(ctx, decoded.status());
       acct = *decoded;
     }
+    auto changes = EpochChangesUpTo(store, block->block().header().epoch());
+    if (!changes.ok()) return ToGrpc(ctx, changes.status());
+    for (auto& c : *changes) *resp->add_epoch_changes() = std::move(c);
     resp->set_height(height);
     *resp->mutable_proof() = ProofToProto(proven->proof);
     *resp->mutable_certifying_block() = std::move(*block);

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "civitas/v1/node.grpc.pb.h"
+#include "ledger/certified.h"
 #include "ledger/civic_calls.h"
 #include "ledger/did.h"
 #include "ledger/store.h"
@@ -262,6 +263,28 @@ TEST_F(EpochNetworkTest, CouncilChangeHandsConsensusToTheNewValidatorSet) {
   uint64_t last = 0;
   for (int k = 0; k < 4; ++k) last = Transfer(k % 2 == 0 ? kJoiner : 1, nonce++);
   ASSERT_FALSE(HasFailure());
+
+  // A client that trusts only the genesis file checks a proven answer of epoch 1.
+  {
+    v1::GetAccountRequest req;
+    req.set_address(std::string(AsStringView(recipient_)));
+    req.set_prove(true);
+    v1::GetAccountResponse resp;
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stubs_[0]->GetAccount(&ctx, req, &resp).ok());
+    EXPECT_EQ(resp.certifying_block().block().header().epoch(), 1u);
+    ASSERT_EQ(resp.epoch_changes_size(), 1);
+    auto genesis = LoadGenesisFile(Home(0) + "/config/genesis.json");
+    ASSERT_TRUE(genesis.ok());
+    std::optional<std::string> value;
+    if (resp.proof().has_leaf()) {
+      value = EncodeAccount({resp.account().balance(), resp.account().nonce()});
+    }
+    civitas::Status v = VerifyCertifiedValue(kChain, genesis->first_epoch(), resp.epoch_changes(),
+                                             AccountKey(recipient_), value, resp.height(),
+                                             resp.proof(), resp.certifying_block());
+    EXPECT_TRUE(v.ok()) << v.ToString();
+  }
   for (int i : {0, 1, 2, kJoiner}) {
     EXPECT_EQ(nodes_[i]->Kill(SIGTERM) & 0x7f, 0) << "node " << i << " did not exit cleanly";
   }

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "certify.h"
+#include "ledger/certified.h"
 #include "ledger/chain.h"
 #include "ledger/civic_calls.h"
 #include "ledger/did.h"
@@ -160,6 +161,37 @@ TEST_F(EpochTest, CouncilDecisionChangesTheValidatorSetAtTheNextEpoch) {
   EXPECT_EQ(Commit(next, {v0_}).reason(), "bad_qc");
   EXPECT_EQ(store_->height(), changed_at + 1);
   ASSERT_TRUE(Commit(next, {v0_, v1_}).ok());
+
+  // A client that knows only the genesis validators checks an answer certified in epoch 1
+  // through the epoch change; without it, or with a forged record, the answer does not verify.
+  {
+    const Address who = AddressOf(alice_.public_key());
+    auto tip = store_->GetBlock(store_->height());
+    ASSERT_TRUE(tip.ok());
+    const uint64_t at = tip->block().header().state_height();
+    auto value = store_->GetProven(AccountKey(who), at);
+    ASSERT_TRUE(value.ok());
+    auto changes = EpochChangesUpTo(*store_, 1);
+    ASSERT_TRUE(changes.ok());
+    ASSERT_EQ(changes->size(), 1u);
+    google::protobuf::RepeatedPtrField<v1::EpochChange> shown(changes->begin(), changes->end());
+    const v1::StateProof proof = ProofToProto(value->proof);
+    EXPECT_TRUE(VerifyCertifiedValue(genesis_.chain_id, genesis_.first_epoch(), shown,
+                                     AccountKey(who), value->value, at, proof, *tip)
+                    .ok());
+    google::protobuf::RepeatedPtrField<v1::EpochChange> none;
+    EXPECT_EQ(VerifyCertifiedValue(genesis_.chain_id, genesis_.first_epoch(), none, AccountKey(who),
+                                   value->value, at, proof, *tip)
+                  .reason(),
+              "bad_proof");
+    // A node claiming that only validator 0 remains cannot prove it.
+    auto forged = shown;
+    forged[0].set_validators_record(EncodeValidators({record->changed_at, {v0_.public_key()}}));
+    EXPECT_EQ(VerifyCertifiedValue(genesis_.chain_id, genesis_.first_epoch(), forged,
+                                   AccountKey(who), value->value, at, proof, *tip)
+                  .reason(),
+              "bad_proof");
+  }
 
   // A block claiming the old epoch is refused.
   v1::Block stale = Build(v0_).block;

@@ -86,12 +86,13 @@ class Query : public Commands {
       } else if (resp.account().balance() != 0 || resp.account().nonce() != 0) {
         return Fail("the node claims a balance for an account its proof shows absent", "bad_proof");
       }
-      civitas::Status v =
-          VerifyCertifiedValue(genesis->chain_id, genesis->validator_set(), AccountKey(*addr),
-                               value, resp.height(), resp.proof(), resp.certifying_block());
+      civitas::Status v = VerifyCertifiedValue(
+          genesis->chain_id, genesis->first_epoch(), resp.epoch_changes(), AccountKey(*addr), value,
+          resp.height(), resp.proof(), resp.certifying_block());
       if (!v.ok()) return Fail("the node's answer does not verify: " + v.message(), v.reason());
       j["verified"] = true;
       j["certified_by_block"] = resp.certifying_block().block().header().height();
+      j["epoch"] = resp.certifying_block().block().header().epoch();
     }
     Print(j, g.json());
     return 0;
