@@ -23,6 +23,16 @@ using nation::VoteChoice;
 constexpr uint64_t kVotingPeriod = 2;
 constexpr uint64_t kFunds = 10'000'000;
 
+TEST(EpochCodec, MatchesTheProtocolVector) {
+  auto key = FixedFromHex<32>("f9308a019258c31049344f85f89d5229b531c845836f99b08601f113bce036f9");
+  ASSERT_TRUE(key);
+  const std::string record = EncodeValidators({5, {*key}});
+  EXPECT_EQ(ToHex(reinterpret_cast<const uint8_t*>(record.data()), record.size()),
+            "000000000000000500000001f9308a019258c31049344f85f89d5229b531c845836f99b08601f113bce03"
+            "6f9");
+  EXPECT_EQ(ValidatorsKey(), std::string("\x06"));
+}
+
 TEST(EpochCodec, RecordsRoundTripAndRefuseDamage) {
   ValidatorsRecord r{7, {crypto::SecretKey::Generate().public_key()}};
   EXPECT_EQ(*DecodeValidators(EncodeValidators(r)), r);
