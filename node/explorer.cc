@@ -22,6 +22,7 @@ namespace {
 
 using json = nlohmann::json;
 
+// `auto& lhs = *(expr)`, or return the failed Result's status.
 #define EXPLORER_ASSIGN(lhs, expr)                      \
   auto lhs##_result = (expr);                           \
   if (!lhs##_result.ok()) return lhs##_result.status(); \
@@ -719,6 +720,8 @@ HttpReply AssetReply(std::string_view name) {
   }
   return {404, "text/plain", "not found\n", {}};
 }
+
+#undef EXPLORER_ASSIGN
 
 }  // namespace
 

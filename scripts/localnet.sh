@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: installs what is needed, builds, starts a local council of validators (four
-# civitasd processes agreeing on blocks with BFT consensus) and does real work on it through
-# the `civitas` CLI, then keeps the network running until Ctrl-C.
+# civitasd processes agreeing on blocks with BFT consensus) and a fifth node that follows, and
+# does real work on it through the `civitas` CLI (the council later votes the fifth node's
+# validator in), then keeps the network running until Ctrl-C.
 #   scripts/localnet.sh [DIR]     node homes and logs under DIR (default: ./localnet)
 #   CIVITAS_VALIDATORS=N          council size (default 4)
 #   CIVITAS_BASE_PORT=P           node i uses P+10i (P2P), +1 (gRPC), +2 (HTTP); default 26600
@@ -20,7 +21,7 @@ grpc() { echo "127.0.0.1:$((base + 10 * $1 + 1))"; }
 civitas="$cli --node $(grpc 0)"
 
 if [ ! -f "$dir/node0/config/genesis.json" ]; then
-  "$civitasd" testnet --validators "$n" --output "$dir" --chain-id civitas-localnet \
+  "$civitasd" testnet --validators "$n" --joiners 1 --output "$dir" --chain-id civitas-localnet \
     --base-port "$base" --voting-period 30
 fi
 pids=()
@@ -33,12 +34,12 @@ stop_all() {
   echo; echo "== stopping"
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  for i in $(seq 0 $((n - 1))); do "$civitasd" status --home "$dir/node$i" | tr -d '\n'; echo; done
+  for i in $(seq 0 "$n"); do "$civitasd" status --home "$dir/node$i" | tr -d '\n'; echo; done
 }
 trap stop_all EXIT
-echo "== starting $n validators (logs: $dir/node<i>.log)"
-for i in $(seq 0 $((n - 1))); do start_node "$i"; done
-for i in $(seq 0 $((n - 1))); do
+echo "== starting $n validators and node$n, which follows the chain (logs: $dir/node<i>.log)"
+for i in $(seq 0 "$n"); do start_node "$i"; done
+for i in $(seq 0 "$n"); do
   for _ in $(seq 1 100); do
     $cli --node "$(grpc "$i")" status >/dev/null 2>&1 && break
     kill -0 "${pids[$i]}" 2>/dev/null || { echo "node$i failed to start:"; tail -20 "$dir/node$i.log"; exit 1; }
@@ -96,6 +97,24 @@ done
 $civitas proposal show "$proposal"
 echo "public works account: $($civitas -o json account "$works" | json_field '["balance"]') tokens"
 $civitas treasury --movements
+echo
+
+echo "== the council grows: the citizen proposes that node$n's validator join it"
+joiner=$($cli -o json keys show --key "$dir/node$n/config/validator_key.json" | json_field '["public_key"]')
+proposal=$($civitas -o json proposal create --key "$key" --kind council --member "$joiner" \
+  --text "welcome node$n" --deposit 1000 --wait | json_field '["receipt"]["returns"][0]')
+$civitas vote "$proposal" yes --weight 100000 --key "$key" --wait >/dev/null
+echo "== waiting for the voting period, then the decision executes; the next block ends epoch 0"
+for _ in $(seq 1 300); do
+  $civitas proposal execute "$proposal" --key "$operator_key" --wait >/dev/null 2>&1 && break
+  sleep 0.5
+done
+for _ in $(seq 1 100); do
+  [ "$($civitas -o json status | json_field '["epoch"]')" -ge 1 ] && break
+  sleep 0.1
+done
+$civitas status
+echo "== node$n now validates too: $(curl -s "127.0.0.1:$((base + 10 * n + 2))/metrics" | grep '^civitas_consensus_validating')"
 echo
 
 if [ "$n" -ge 4 ]; then

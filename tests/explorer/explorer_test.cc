@@ -343,16 +343,6 @@ TEST_F(ExplorerTest, PagesShowWhatTheChainHolds) {
   EXPECT_EQ(limited.status, 200);
   EXPECT_LE(Count(limited.body, "\"commit_signers\""), 100u);
 
-  if (std::getenv("DUMPAPI")) {
-    for (std::string p : std::vector<std::string>{"/api/status", "/api/blocks?limit=2", "/api/blocks/" + std::to_string(vote_height),
-                          "/api/tx/" + ToHex(reinterpret_cast<const uint8_t*>(gift.tx_id().data()), 32),
-                          "/api/did/" + Did(kAlice), "/api/citizens", "/api/proposals", "/api/proposals/1",
-                          "/api/treasury?points=4", "/api/treasury/movements?from=" + std::to_string(executed.height()) + "&to=" + std::to_string(executed.height()),
-                          "/api/blocks/abc", "/api/blocks/99999999"}) {
-      std::cout << "DUMP " << p << "\n" << Get(p).body << std::endl;
-    }
-    return;
-  }
   // ---- Every page, rendered at once.
   auto hex = [](const std::string& bytes) {
     return ToHex(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());

@@ -42,12 +42,17 @@ class Query : public Commands {
     v1::GetStatusResponse resp;
     auto s = stub->GetStatus(&ctx, {}, &resp);
     if (!s.ok()) return FailRpc(s, ctx);
+    json validators = json::array();
+    for (const auto& k : resp.validators()) validators.push_back(Hex(k));
     Print({{"chain_id", resp.chain_id()},
            {"height", resp.height()},
            {"latest_block_id", Hex(resp.latest_block_id())},
            {"certified_state_height", resp.state_height()},
            {"certified_state_root", Hex(resp.state_root())},
-           {"mempool_size", resp.mempool_size()}},
+           {"mempool_size", resp.mempool_size()},
+           {"epoch", resp.epoch()},
+           {"epoch_start_height", resp.epoch_start_height()},
+           {"validators", validators}},
           g.json());
     return 0;
   }
