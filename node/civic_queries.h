@@ -1,10 +1,16 @@
 #pragma once
 
-// Reading the nation for the node's API (gRPC and the HTTP DID resolver): the committed state at
-// a past height, and DID resolution at a height, a version or a time (docs/NATION.md).
+// Reading the nation for the node's API (gRPC, the HTTP DID resolver and the explorer): the
+// committed state at a past height, DID resolution at a height, a version or a time, and the
+// treasury's movements (docs/NATION.md).
+//
+// Chain strings are arbitrary bytes: every JSON text made here from chain data is dumped with
+// invalid UTF-8 replaced by U+FFFD, so no answer throws (nlohmann::json::dump would).
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ledger/state.h"
 #include "ledger/store.h"
@@ -58,5 +64,30 @@ Result<DidAnswer> ResolveDidAt(const Store& store, std::string_view did, const D
 // for one not found (or an unknown version), 410 for a deactivated one (with its result), each
 // with the result's didResolutionMetadata.error; 500 for a storage failure.
 HttpReply ResolveDidOverHttp(const Store& store, const DidRequest& request);
+
+// One movement of tokens into or out of the treasury, as the receipts of a block show it.
+struct TreasuryMovement {
+  uint64_t height = 0;
+  std::string kind;          // "fees" (the block's fees, summed), "in" or "out" (a transfer)
+  std::string tx_id;         // 32 bytes; empty for "fees"
+  std::string counterparty;  // 20-byte address; empty for "fees"
+  uint64_t amount = 0;
+  uint64_t proposal_id = 0;  // an "out" paid by a governance decision (treasury.spent); else 0
+};
+
+struct TreasuryMovements {
+  std::vector<TreasuryMovement> movements;  // by height, then transaction; a block's fees last
+  // The last height the scan covered (`to` when from > to); below `to` when `max_blocks` cut it.
+  uint64_t scanned_to = 0;
+};
+
+// The most blocks one API call scans for treasury movements (gRPC pages, the explorer refuses).
+inline constexpr uint64_t kMaxTreasuryScanBlocks = 1000;
+
+// The treasury's movements in blocks [from, min(to, from + max_blocks - 1)], read from their
+// receipts (there is no index: the cost is that of reading the blocks' receipts). Preconditions:
+// from >= 1, max_blocks >= 1, to <= store.height(). Fails only for a storage failure.
+Result<TreasuryMovements> ScanTreasuryMovements(const Store& store, uint64_t from, uint64_t to,
+                                                uint64_t max_blocks);
 
 }  // namespace civitas::node

@@ -3,6 +3,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <deque>
 
 namespace civitas::node {
 
@@ -136,6 +137,7 @@ struct HttpServer::Impl {
   // destroyed), and the most served at once.
   size_t connections = 0;
   static constexpr size_t kMaxConnections = 256;
+  std::deque<std::weak_ptr<beast::tcp_stream>> streams;  // in accept order
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
   asio::steady_timer accept_retry{io};
@@ -194,15 +196,25 @@ struct HttpServer::Impl {
         });
         return;
       }
-      if (connections >= kMaxConnections) {
-        // Each open connection holds a descriptor until its 10 s deadline; beyond the cap the
-        // newest are closed at once, so idle or slow clients cannot use up the process's
-        // descriptors (which RocksDB, gRPC and P2P need too).
-        beast::error_code ignored;
-        socket.close(ignored);
-      } else {
-        Serve(std::make_shared<beast::tcp_stream>(std::move(socket)));
+      // Each open connection holds a descriptor until its 10 s deadline. At the cap the oldest
+      // is closed to make room: idle or slow clients can neither use up the process's
+      // descriptors (which RocksDB, gRPC and P2P need too) nor lock out a scraper or a health
+      // check, whose requests take milliseconds.
+      while (connections >= kMaxConnections && !streams.empty()) {
+        auto oldest = streams.front().lock();
+        streams.pop_front();
+        if (oldest) {
+          beast::error_code ignored;
+          oldest->socket().close(ignored);
+          break;
+        }
       }
+      auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+      if (streams.size() > 2 * kMaxConnections) {
+        std::erase_if(streams, [](const auto& w) { return w.expired(); });
+      }
+      streams.push_back(stream);
+      Serve(std::move(stream));
       Accept();
     });
   }

@@ -135,8 +135,8 @@ if [ "$n" -ge 4 ]; then
 fi
 echo "== the DID resolver over HTTP: curl -s 127.0.0.1:$((base + 2))/1.0/identifiers/$did"
 curl -s "127.0.0.1:$((base + 2))/1.0/identifiers/$did" | head -c 400; echo
-echo "== balances, as every validator sees them"
-for i in $(seq 0 $((n - 1))); do
+echo "== balances, as every node sees them"
+for i in $(seq 0 "$n"); do
   echo "node$i: $($cli --node "$(grpc "$i")" -o json account "$citizen")"
 done
 echo "== latest block"
@@ -144,7 +144,7 @@ $civitas block
 
 cat <<MSG
 
-The council of $n validators is running (gRPC of node i on 127.0.0.1:$((base + 1)) + 10 i). Try:
+The council of $((n + 1)) validators is running (gRPC of node i on 127.0.0.1:$((base + 1)) + 10 i). Try:
   $civitas status
   $civitas account $citizen
   curl -s 127.0.0.1:$((base + 2))/metrics | grep civitas_
