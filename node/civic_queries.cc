@@ -1,11 +1,25 @@
 #include "node/civic_queries.h"
 
+#include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "genesis/nation_state.h"
+#include "ledger/address.h"
+#include "ledger/bytes.h"
 #include "ledger/did.h"
 
 namespace civitas::node {
+namespace {
+
+// Compact JSON of chain data: invalid UTF-8 (a DID service set by a raw contract call may hold
+// any bytes) becomes U+FFFD instead of an exception.
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
 
 Result<std::optional<std::string>> StateAt::Get(std::string_view key) const {
   auto proven = store_.GetProven(key, height_);
@@ -60,7 +74,7 @@ Result<DidAnswer> ResolveDidAt(const Store& store, std::string_view did, const D
                           {"didDocument", nullptr},
                           {"didDocumentMetadata", nlohmann::json::object()},
                           {"didResolutionMetadata", {{"error", "notFound"}}}};
-      out.result_json = r.dump();
+      out.result_json = Dump(r);
       out.error = "notFound";
       return out;
     }
@@ -82,7 +96,7 @@ Result<DidAnswer> ResolveDidAt(const Store& store, std::string_view did, const D
     out.updated = doc_meta.value("updatedHeight", uint64_t{0});
     out.version_id = std::stoull(doc_meta.value("versionId", std::string("0")));
   }
-  out.result_json = result->dump();
+  out.result_json = Dump(*result);
   return out;
 }
 
@@ -101,6 +115,58 @@ HttpReply ResolveDidOverHttp(const Store& store, const DidRequest& request) {
   if (answer->error == "notFound") status = 404;
   if (answer->error.empty() && answer->deactivated) status = 410;
   return {status, kType, answer->result_json, {}};
+}
+
+}  // namespace civitas::node
+
+namespace civitas::node {
+
+Result<TreasuryMovements> ScanTreasuryMovements(const Store& store, uint64_t from, uint64_t to,
+                                                uint64_t max_blocks) {
+  from = std::max<uint64_t>(from, 1);
+  to = std::min(to, store.height());
+  TreasuryMovements out;
+  out.scanned_to = from > to ? to : std::min(to, from + std::max<uint64_t>(max_blocks, 1) - 1);
+  const std::string treasury(AsStringView(TreasuryAddress()));
+  for (uint64_t h = from; h <= out.scanned_to; ++h) {
+    auto block = store.GetBlock(h);
+    if (!block.ok()) return block.status();
+    uint64_t fees = 0;
+    for (uint32_t i = 0; i < static_cast<uint32_t>(block->block().txs_size()); ++i) {
+      auto r = store.GetReceipt({h, i});
+      if (!r.ok()) return r.status();
+      fees += r->fee();
+      // A decision's payment: transfer (treasury -> payee) and treasury.spent (payee ++
+      // n(amount) ++ n(proposal)) in the same receipt.
+      std::map<std::pair<std::string, uint64_t>, uint64_t> spent;
+      for (const auto& e : r->events()) {
+        if (e.topic() != "treasury.spent" || e.data().size() != 36) continue;
+        const auto* d = reinterpret_cast<const uint8_t*>(e.data().data());
+        spent[{e.data().substr(0, 20), GetU64(d + 20)}] = GetU64(d + 28);
+      }
+      for (const auto& e : r->events()) {
+        if (e.topic() != "transfer" || e.data().size() != 48) continue;
+        std::string src = e.data().substr(0, 20), dst = e.data().substr(20, 20);
+        if (src != treasury && dst != treasury) continue;
+        TreasuryMovement m;
+        m.height = h;
+        m.tx_id = r->tx_id();
+        m.amount = GetU64(reinterpret_cast<const uint8_t*>(e.data().data()) + 40);
+        if (dst == treasury) {
+          m.kind = "in";
+          m.counterparty = std::move(src);
+        } else {
+          m.kind = "out";
+          auto it = spent.find({dst, m.amount});
+          if (it != spent.end()) m.proposal_id = it->second;
+          m.counterparty = std::move(dst);
+        }
+        out.movements.push_back(std::move(m));
+      }
+    }
+    if (fees > 0) out.movements.push_back({h, "fees", "", "", fees, 0});
+  }
+  return out;
 }
 
 }  // namespace civitas::node

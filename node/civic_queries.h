@@ -85,8 +85,9 @@ struct TreasuryMovements {
 inline constexpr uint64_t kMaxTreasuryScanBlocks = 1000;
 
 // The treasury's movements in blocks [from, min(to, from + max_blocks - 1)], read from their
-// receipts (there is no index: the cost is that of reading the blocks' receipts). Preconditions:
-// from >= 1, max_blocks >= 1, to <= store.height(). Fails only for a storage failure.
+// receipts (there is no index: the cost is that of reading the blocks' receipts). `from` 0 is
+// read as 1, `to` above the tip as the tip, `max_blocks` 0 as 1. Fails only for a storage
+// failure. Safe to call from any thread concurrently with commits.
 Result<TreasuryMovements> ScanTreasuryMovements(const Store& store, uint64_t from, uint64_t to,
                                                 uint64_t max_blocks);
 

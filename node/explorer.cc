@@ -34,8 +34,7 @@ constexpr uint64_t kDefaultBlockTxs = 100, kMaxBlockTxs = 1000;
 constexpr uint64_t kDefaultCitizens = 50, kMaxCitizens = 500;
 constexpr uint64_t kDefaultProposals = 20, kMaxProposals = 100;
 constexpr uint64_t kDefaultPoints = 60, kMaxPoints = 200;
-constexpr uint64_t kMaxMovementScan = 1000;  // blocks whose receipts one movements call reads
-constexpr uint64_t kMaxDidVersions = 200;    // the latest versions listed for a DID
+constexpr uint64_t kMaxDidVersions = 200;  // the latest versions listed for a DID
 
 // The page may run only this origin's script and style and fetch only this origin; nothing
 // may frame it. Chain data reaches the DOM as text only (app.js), so even a hostile string in
@@ -579,60 +578,29 @@ Result<json> ApiTreasury(const Store& store, const Params& params) {
               {"history", std::move(history)}};
 }
 
-// Fees per block and transfers touching the treasury, read from the receipts of blocks
-// [from, to] (the same reading as gRPC ListTreasuryMovements, docs/NATION.md "Queries").
+// Fees per block and transfers touching the treasury in blocks [from, to]: ScanTreasuryMovements,
+// as gRPC ListTreasuryMovements reads them (docs/NATION.md "Queries").
 Result<json> ApiTreasuryMovements(const Store& store, const Params& params) {
   if (Status s = params.Only({"from", "to"}); !s.ok()) return s;
   const uint64_t tip = store.height();
   EXPLORER_ASSIGN(to_asked, params.Get("to", tip, 1));
   const uint64_t to = std::min(to_asked, tip);
-  const uint64_t default_from = to >= kMaxMovementScan ? to - kMaxMovementScan + 1 : 1;
+  const uint64_t default_from = to >= kMaxTreasuryScanBlocks ? to - kMaxTreasuryScanBlocks + 1 : 1;
   EXPLORER_ASSIGN(from, params.Get("from", default_from, 1));
-  if (from <= to && to - from >= kMaxMovementScan) {
-    return BadRequest("from..to spans more than " + std::to_string(kMaxMovementScan) + " blocks");
+  if (from <= to && to - from >= kMaxTreasuryScanBlocks) {
+    return BadRequest("from..to spans more than " + std::to_string(kMaxTreasuryScanBlocks) +
+                      " blocks");
   }
-  const std::string treasury(AsStringView(TreasuryAddress()));
+  EXPLORER_ASSIGN(scan, ScanTreasuryMovements(store, from, to, kMaxTreasuryScanBlocks));
   json movements = json::array();
-  for (uint64_t h = from; h <= to; ++h) {
-    EXPLORER_ASSIGN(block, store.GetBlock(h));
-    uint64_t fees = 0;
-    for (uint32_t i = 0; i < static_cast<uint32_t>(block.block().txs_size()); ++i) {
-      EXPLORER_ASSIGN(r, store.GetReceipt({h, i}));
-      fees += r.fee();
-      // A decision's payment: transfer (treasury -> payee) and treasury.spent (payee ++
-      // n(amount) ++ n(proposal)) in the same receipt.
-      std::map<std::pair<std::string, uint64_t>, uint64_t> spent;
-      for (const auto& e : r.events()) {
-        if (e.topic() != "treasury.spent" || e.data().size() != 36) continue;
-        const auto* d = reinterpret_cast<const uint8_t*>(e.data().data());
-        spent[{e.data().substr(0, 20), GetU64(d + 20)}] = GetU64(d + 28);
-      }
-      for (const auto& e : r.events()) {
-        if (e.topic() != "transfer" || e.data().size() != 48) continue;
-        const std::string src = e.data().substr(0, 20), dst = e.data().substr(20, 20);
-        if (src != treasury && dst != treasury) continue;
-        const uint64_t amount = GetU64(reinterpret_cast<const uint8_t*>(e.data().data()) + 40);
-        json m = {{"height", h},
-                  {"tx_id", Hex(r.tx_id())},
-                  {"kind", dst == treasury ? "in" : "out"},
-                  {"amount", amount},
-                  {"counterparty", Hex(dst == treasury ? src : dst)},
-                  {"proposal_id", nullptr}};
-        if (dst != treasury) {
-          auto it = spent.find({dst, amount});
-          if (it != spent.end()) m["proposal_id"] = it->second;
-        }
-        movements.push_back(std::move(m));
-      }
-    }
-    if (fees > 0) {
-      movements.push_back({{"height", h},
-                           {"tx_id", nullptr},
-                           {"kind", "fees"},
-                           {"amount", fees},
-                           {"counterparty", nullptr},
-                           {"proposal_id", nullptr}});
-    }
+  for (const auto& m : scan.movements) {
+    const bool fees = m.kind == "fees";
+    movements.push_back({{"height", m.height},
+                         {"tx_id", fees ? json(nullptr) : json(Hex(m.tx_id))},
+                         {"kind", m.kind},
+                         {"amount", m.amount},
+                         {"counterparty", fees ? json(nullptr) : json(Hex(m.counterparty))},
+                         {"proposal_id", m.proposal_id ? json(m.proposal_id) : json(nullptr)}});
   }
   return json{{"from", from}, {"to", to}, {"tip", tip}, {"movements", std::move(movements)}};
 }

@@ -12,6 +12,12 @@ using nlohmann::ordered_json;
 
 std::string Hex(const std::string& raw) { return ToHex(ToBytes(raw)); }
 
+// Chain strings (a topic, a failure reason) are arbitrary bytes: invalid UTF-8 becomes U+FFFD
+// instead of an exception from dump().
+std::string Dump(const ordered_json& v) {
+  return v.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+}
+
 // A CSV cell (RFC 4180): strings are quoted with inner quotes doubled; numbers are bare.
 std::string Cell(const ordered_json& v) {
   if (v.is_string()) {
@@ -19,7 +25,7 @@ std::string Cell(const ordered_json& v) {
     for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
     return q + "\"";
   }
-  return v.dump();
+  return Dump(v);
 }
 
 }  // namespace
@@ -35,7 +41,7 @@ Status Export(const Store& store, const ExportOptions& o, std::ostream& out) {
   bool header_written = false;
   auto emit = [&](const ordered_json& rec) {
     if (o.format == "jsonl") {
-      out << rec.dump() << "\n";
+      out << Dump(rec) << "\n";
       return;
     }
     if (!header_written) {

@@ -1,7 +1,5 @@
 #include "node/grpc_service.h"
 
-#include <map>
-
 #include "genesis/nation_state.h"
 #include "ledger/base58.h"
 #include "ledger/certified.h"
@@ -67,6 +65,26 @@ grpc::Status NodeService::SubmitTransaction(grpc::ServerContext* ctx,
     if (!receipt.ok()) return ToGrpc(ctx, receipt.status());
     resp->set_committed(true);
     *resp->mutable_receipt() = std::move(*receipt);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status NodeService::SubmitTransactions(grpc::ServerContext* ctx,
+                                             const v1::SubmitTransactionsRequest* req,
+                                             v1::SubmitTransactionsResponse* resp) {
+  constexpr int kMaxBatch = 1000;
+  if (req->txs_size() > kMaxBatch) {
+    return Invalid(ctx, "too_many", "at most " + std::to_string(kMaxBatch) + " transactions");
+  }
+  for (const auto& r : node_.SubmitMany(req->txs())) {
+    auto* out = resp->add_results();
+    out->set_admitted(r.ok());
+    if (r.ok()) {
+      out->set_tx_id(Str(*r));
+    } else {
+      out->set_reason(r.status().reason());
+      out->set_message(r.status().message());
+    }
   }
   return grpc::Status::OK;
 }
@@ -188,8 +206,7 @@ namespace {
 constexpr uint32_t kDefaultBlockPage = 20, kMaxBlockPage = 100;
 constexpr uint32_t kDefaultCitizenPage = 50, kMaxCitizenPage = 500;
 constexpr uint32_t kDefaultProposalPage = 20, kMaxProposalPage = 100;
-constexpr uint64_t kMaxMovementScan = 1000;  // blocks per ListTreasuryMovements call
-constexpr size_t kMaxPageBytes = 4 << 20;    // a page of blocks stops growing past this
+constexpr size_t kMaxPageBytes = 4 << 20;  // a page of blocks stops growing past this
 
 // Page tokens are the decimal position to continue from; opaque to clients.
 Result<uint64_t> ParseToken(const std::string& token, uint64_t if_empty) {
@@ -202,6 +219,22 @@ Result<uint64_t> ParseToken(const std::string& token, uint64_t if_empty) {
   }
   return v;
 }
+
+// How long a stream waits on the node's commit notification before it looks again whether the
+// client cancelled (gRPC's synchronous API has no cancellation callback).
+constexpr uint32_t kStreamWaitStepMs = 200;
+
+// Waits until block `height` is committed: false when the client cancelled or the node is
+// stopping first (checked also for a block already committed, so a stream replaying a long
+// history ends promptly).
+bool AwaitBlock(Node& node, grpc::ServerContext* ctx, uint64_t height) {
+  while (!node.WaitForHeight(height, kStreamWaitStepMs)) {
+    if (ctx->IsCancelled() || node.stopping()) return false;
+  }
+  return !ctx->IsCancelled() && !node.stopping();
+}
+
+grpc::Status StreamEnded() { return grpc::Status(grpc::StatusCode::CANCELLED, "stream ended"); }
 
 uint32_t PageSize(uint32_t asked, uint32_t def, uint32_t cap) {
   return asked == 0 ? def : std::min(asked, cap);
@@ -304,13 +337,7 @@ grpc::Status NodeService::StreamBlocks(grpc::ServerContext* ctx, const v1::Strea
                                        grpc::ServerWriter<v1::StreamBlocksResponse>* writer) {
   const Store& store = node_.store();
   for (uint64_t h = std::max<uint64_t>(req->from_height(), 1);; ++h) {
-    // Wait for block h in short steps so a cancelled client or a stopping node ends the stream.
-    while (!node_.WaitForHeight(h, 200)) {
-      if (ctx->IsCancelled() || node_.stopping()) {
-        return grpc::Status(grpc::StatusCode::CANCELLED, "stream ended");
-      }
-    }
-    if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "stream ended");
+    if (!AwaitBlock(node_, ctx, h)) return StreamEnded();
     v1::StreamBlocksResponse msg;
     auto block = store.GetBlock(h);
     if (!block.ok()) return ToGrpc(ctx, block.status());
@@ -324,6 +351,40 @@ grpc::Status NodeService::StreamBlocks(grpc::ServerContext* ctx, const v1::Strea
     msg.set_block_id(Str(*id));
     *msg.mutable_block() = std::move(*block);
     if (!writer->Write(msg)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+  }
+}
+
+grpc::Status NodeService::StreamEvents(grpc::ServerContext* ctx, const v1::StreamEventsRequest* req,
+                                       grpc::ServerWriter<v1::StreamEventsResponse>* writer) {
+  const std::string& contract = req->contract();
+  const std::string& topic_prefix = req->topic_prefix();
+  if (!contract.empty() && !AddressFromBytes(contract)) {
+    return Invalid(ctx, "malformed_request", "contract must be a 20-byte address (or empty)");
+  }
+  const Store& store = node_.store();
+  for (uint64_t h = std::max<uint64_t>(req->from_height(), 1);; ++h) {
+    if (!AwaitBlock(node_, ctx, h)) return StreamEnded();
+    auto block = store.GetBlock(h);
+    if (!block.ok()) return ToGrpc(ctx, block.status());
+    // One receipt at a time, and Write waits for the client: memory stays bounded by a block.
+    for (uint32_t i = 0; i < static_cast<uint32_t>(block->block().txs_size()); ++i) {
+      auto receipt = store.GetReceipt({h, i});
+      if (!receipt.ok()) return ToGrpc(ctx, receipt.status());
+      for (int e = 0; e < receipt->events_size(); ++e) {
+        v1::Event* event = receipt->mutable_events(e);
+        if (!contract.empty() && event->contract() != contract) continue;
+        if (!event->topic().starts_with(topic_prefix)) continue;
+        v1::StreamEventsResponse msg;
+        msg.set_height(h);
+        msg.set_tx_index(i);
+        msg.set_event_index(static_cast<uint32_t>(e));
+        msg.set_tx_id(receipt->tx_id());
+        *msg.mutable_event() = std::move(*event);
+        if (!writer->Write(msg)) {
+          return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+        }
+      }
+    }
   }
 }
 
@@ -447,57 +508,23 @@ grpc::Status NodeService::GetTreasury(grpc::ServerContext* ctx, const v1::GetTre
 grpc::Status NodeService::ListTreasuryMovements(grpc::ServerContext* ctx,
                                                 const v1::ListTreasuryMovementsRequest* req,
                                                 v1::ListTreasuryMovementsResponse* resp) {
-  const Store& store = node_.store();
-  const uint64_t tip = store.height();
+  const uint64_t tip = node_.store().height();
   auto from = ParseToken(req->page_token(), std::max<uint64_t>(req->from_height(), 1));
   if (!from.ok()) return ToGrpc(ctx, from.status());
-  uint64_t to = req->to_height() == 0 ? tip : std::min(req->to_height(), tip);
-  const uint64_t last = *from > to ? to : std::min(to, *from + kMaxMovementScan - 1);
-  const std::string treasury = std::string(AsStringView(TreasuryAddress()));
-  for (uint64_t h = *from; h <= last; ++h) {
-    auto block = store.GetBlock(h);
-    if (!block.ok()) return ToGrpc(ctx, block.status());
-    uint64_t fees = 0;
-    for (uint32_t i = 0; i < static_cast<uint32_t>(block->block().txs_size()); ++i) {
-      auto r = store.GetReceipt({h, i});
-      if (!r.ok()) return ToGrpc(ctx, r.status());
-      fees += r->fee();
-      // A decision's payment: transfer (treasury -> payee) and treasury.spent (payee ++
-      // n(amount) ++ n(proposal)) in the same receipt.
-      std::map<std::pair<std::string, uint64_t>, uint64_t> spent;
-      for (const auto& e : r->events()) {
-        if (e.topic() != "treasury.spent" || e.data().size() != 36) continue;
-        const auto* d = reinterpret_cast<const uint8_t*>(e.data().data());
-        spent[{e.data().substr(0, 20), GetU64(d + 20)}] = GetU64(d + 28);
-      }
-      for (const auto& e : r->events()) {
-        if (e.topic() != "transfer" || e.data().size() != 48) continue;
-        const std::string from_addr = e.data().substr(0, 20), to_addr = e.data().substr(20, 20);
-        if (from_addr != treasury && to_addr != treasury) continue;
-        auto* m = resp->add_movements();
-        m->set_height(h);
-        m->set_tx_id(r->tx_id());
-        m->set_amount(GetU64(reinterpret_cast<const uint8_t*>(e.data().data()) + 40));
-        if (to_addr == treasury) {
-          m->set_kind("in");
-          m->set_counterparty(from_addr);
-        } else {
-          m->set_kind("out");
-          m->set_counterparty(to_addr);
-          auto it = spent.find({to_addr, m->amount()});
-          if (it != spent.end()) m->set_proposal_id(it->second);
-        }
-      }
-    }
-    if (fees > 0) {
-      auto* m = resp->add_movements();
-      m->set_height(h);
-      m->set_kind("fees");
-      m->set_amount(fees);
-    }
+  const uint64_t to = req->to_height() == 0 ? tip : std::min(req->to_height(), tip);
+  auto scan = ScanTreasuryMovements(node_.store(), *from, to, kMaxTreasuryScanBlocks);
+  if (!scan.ok()) return ToGrpc(ctx, scan.status());
+  for (auto& m : scan->movements) {
+    auto* out = resp->add_movements();
+    out->set_height(m.height);
+    out->set_tx_id(std::move(m.tx_id));
+    out->set_kind(std::move(m.kind));
+    out->set_counterparty(std::move(m.counterparty));
+    out->set_amount(m.amount);
+    out->set_proposal_id(m.proposal_id);
   }
-  resp->set_scanned_to_height(last);
-  if (last < to) resp->set_next_page_token(std::to_string(last + 1));
+  resp->set_scanned_to_height(scan->scanned_to);
+  if (scan->scanned_to < to) resp->set_next_page_token(std::to_string(scan->scanned_to + 1));
   return grpc::Status::OK;
 }
 

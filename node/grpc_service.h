@@ -16,6 +16,9 @@ class NodeService final : public v1::Node::Service {
 
   grpc::Status SubmitTransaction(grpc::ServerContext* ctx, const v1::SubmitTransactionRequest* req,
                                  v1::SubmitTransactionResponse* resp) override;
+  grpc::Status SubmitTransactions(grpc::ServerContext* ctx,
+                                  const v1::SubmitTransactionsRequest* req,
+                                  v1::SubmitTransactionsResponse* resp) override;
   grpc::Status GetTransaction(grpc::ServerContext* ctx, const v1::GetTransactionRequest* req,
                               v1::GetTransactionResponse* resp) override;
   grpc::Status GetBlock(grpc::ServerContext* ctx, const v1::GetBlockRequest* req,
@@ -28,6 +31,8 @@ class NodeService final : public v1::Node::Service {
                           v1::ListBlocksResponse* resp) override;
   grpc::Status StreamBlocks(grpc::ServerContext* ctx, const v1::StreamBlocksRequest* req,
                             grpc::ServerWriter<v1::StreamBlocksResponse>* writer) override;
+  grpc::Status StreamEvents(grpc::ServerContext* ctx, const v1::StreamEventsRequest* req,
+                            grpc::ServerWriter<v1::StreamEventsResponse>* writer) override;
   grpc::Status ResolveDid(grpc::ServerContext* ctx, const v1::ResolveDidRequest* req,
                           v1::ResolveDidResponse* resp) override;
   grpc::Status GetCitizenship(grpc::ServerContext* ctx, const v1::GetCitizenshipRequest* req,

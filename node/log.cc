@@ -1,6 +1,9 @@
 #include "node/log.h"
 
+#include <spdlog/pattern_formatter.h>
+
 #include <atomic>
+#include <nlohmann/json.hpp>
 
 namespace civitas::node {
 namespace {
@@ -23,7 +26,47 @@ bool Level(std::string_view name, spdlog::level::level_enum& out) {
   return false;
 }
 
+// `text` as a JSON string literal, quotes included; invalid UTF-8 becomes U+FFFD.
+std::string JsonString(std::string_view text) {
+  return nlohmann::json(std::string(text))
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// `text` taken literally inside an spdlog pattern.
+std::string PatternLiteral(std::string_view text) {
+  std::string out;
+  for (char c : text) out += c == '%' ? std::string("%%") : std::string(1, c);
+  return out;
+}
+
+// "%*" in a JSON pattern: the message as a JSON string.
+class JsonMessageFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    const std::string quoted = JsonString(std::string_view(msg.payload.data(), msg.payload.size()));
+    dest.append(quoted.data(), quoted.data() + quoted.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonMessageFlag>();
+  }
+};
+
 }  // namespace
+
+std::unique_ptr<spdlog::formatter> MakeLogFormatter(std::string_view format,
+                                                    std::string_view moniker) {
+  auto f = std::make_unique<spdlog::pattern_formatter>();
+  if (format == "json") {
+    // Module names (%n) and level names (%l) are fixed ASCII words: no escaping needed.
+    f->add_flag<JsonMessageFlag>('*').set_pattern(
+        R"({"ts":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","node":)" +
+        PatternLiteral(JsonString(moniker)) + R"(,"module":"%n","msg":%*})");
+  } else {
+    f->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ [" + PatternLiteral(moniker) + " %n] %v");
+  }
+  return f;
+}
 
 Result<LogLevels> ParseLogLevels(std::string_view spec) {
   LogLevels out;
@@ -64,10 +107,11 @@ Result<LogLevels> ParseLogLevels(std::string_view spec) {
   return out;
 }
 
-void SetUpLoggers(const LogLevels& levels, spdlog::sink_ptr sink, const std::string& pattern) {
+void SetUpLoggers(const LogLevels& levels, spdlog::sink_ptr sink, std::string_view format,
+                  std::string_view moniker) {
   for (size_t m = 0; m < loggers.size(); ++m) {
     auto logger = std::make_shared<spdlog::logger>(std::string(kModuleNames[m]), sink);
-    logger->set_pattern(pattern);
+    logger->set_formatter(MakeLogFormatter(format, moniker));
     logger->set_level(levels.modules[m]);
     loggers[m] = logger;
   }

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -28,8 +29,17 @@ struct LogLevels {
 // Reason: bad_config, naming the unknown level or module.
 Result<LogLevels> ParseLogLevels(std::string_view spec);
 
-// Creates one logger per module sharing `sink`'s output and `pattern` ("%n" is the module).
-void SetUpLoggers(const LogLevels& levels, spdlog::sink_ptr sink, const std::string& pattern);
+// The layout of a log line, by the config's `log.format`: "plain" (a timestamp, the level,
+// "[moniker module]" and the message) or "json" (one object per line: ts, level, node, module,
+// msg). In JSON the message and the moniker are escaped as JSON strings, invalid UTF-8 as
+// U+FFFD, so text from a peer or a client (quotes, newlines, any bytes) stays inside its field
+// and every line parses. Any other `format` is read as "plain" (ValidateConfig refuses it).
+std::unique_ptr<spdlog::formatter> MakeLogFormatter(std::string_view format,
+                                                    std::string_view moniker);
+
+// Creates one logger per module sharing `sink`'s output, formatted by MakeLogFormatter.
+void SetUpLoggers(const LogLevels& levels, spdlog::sink_ptr sink, std::string_view format,
+                  std::string_view moniker);
 
 spdlog::logger& Log(Module m);
 

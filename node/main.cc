@@ -36,15 +36,11 @@ int Die(const Status& s) {
 void SetUpLogging(const Config& c) {
   auto levels = ParseLogLevels(c.log_level);  // checked by ValidateConfig
   auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-  std::string pattern = c.log_format == "json"
-                            ? R"({"ts":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","node":")" +
-                                  c.moniker + R"(","module":"%n","msg":"%v"})"
-                            : "%Y-%m-%d %H:%M:%S.%e %^%-5l%$ [" + c.moniker + " %n] %v";
   auto logger = std::make_shared<spdlog::logger>("node", sink);
-  logger->set_pattern(pattern);
+  logger->set_formatter(MakeLogFormatter(c.log_format, c.moniker));
   logger->set_level(levels.ok() ? levels->modules[0] : spdlog::level::info);
   spdlog::set_default_logger(logger);
-  if (levels.ok()) SetUpLoggers(*levels, sink, pattern);
+  if (levels.ok()) SetUpLoggers(*levels, sink, c.log_format, c.moniker);
 }
 
 // Every connection and every open table file takes a descriptor; the usual soft limit of 1024

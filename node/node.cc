@@ -36,7 +36,7 @@ Result<std::unique_ptr<Node>> Node::Open(Config config, Genesis genesis,
 Status Node::Start() {
   validator_ = std::make_unique<Validator>(
       config_, genesis_, *store_, mempool_, key_,
-      Validator::Callbacks{[this](const v1::Transaction& tx) { return Admit(tx).status(); },
+      Validator::Callbacks{[this](DecodedTx tx) { return AdmitChecked(std::move(tx)).status(); },
                            [this](const PreparedBlock& p) { OnCommitted(p); },
                            [this](const Status& s) { Fail(s); }});
   Status vs = validator_->Start();
@@ -69,7 +69,7 @@ Status Node::Start() {
       [this](std::string_view target) { return ServeExplorer(*store_, genesis_, target); }});
   Status hs = http_->Start(config_.http_listen);
   if (!hs.ok()) return hs;
-  spdlog::info("HTTP (metrics, health, DID resolver) listening on {} (port {})",
+  spdlog::info("HTTP (metrics, health, DID resolver, explorer) listening on {} (port {})",
                config_.http_listen, http_->port());
   return Status::Ok();
 }
@@ -128,24 +128,41 @@ Result<Hash32> Node::Submit(const v1::Transaction& envelope) {
   return id;
 }
 
+std::vector<Result<Hash32>> Node::SubmitMany(
+    const google::protobuf::RepeatedPtrField<v1::Transaction>& envelopes) {
+  std::vector<Result<Hash32>> out;
+  out.reserve(envelopes.size());
+  std::vector<const v1::Transaction*> admitted;
+  for (const auto& envelope : envelopes) {
+    out.push_back(Admit(envelope));
+    if (out.back().ok()) admitted.push_back(&envelope);
+  }
+  for (const auto* tx : admitted) validator_->SubmitLocal(*tx);
+  return out;
+}
+
 Result<Hash32> Node::Admit(const v1::Transaction& envelope) {
   auto tx = DecodeAndCheckTx(envelope, genesis_.chain_id, genesis_.params);
   if (!tx.ok()) return tx.status();
-  Hash32 id = tx->id;
+  return AdmitChecked(std::move(*tx));
+}
+
+Result<Hash32> Node::AdmitChecked(DecodedTx tx) {
+  const Hash32 id = tx.id;
   if (store_->GetTxLocation(id).ok()) {
     return Status::Error(Status::Code::kAlreadyExists, "duplicate_tx",
                          "transaction is already committed");
   }
   // The sender must be able to pay the largest fee it allowed for.
   StateOverlay view(*store_);
-  auto acct = view.GetAccount(tx->sender);
+  auto acct = view.GetAccount(tx.sender);
   if (!acct.ok()) return acct.status();
-  if (acct->balance < tx->body.gas_limit() * genesis_.params.gas_price) {
+  if (acct->balance < tx.body.gas_limit() * genesis_.params.gas_price) {
     return Status::Error(
         Status::Code::kFailedPrecondition, "insufficient_funds",
         "balance " + std::to_string(acct->balance) + " cannot pay gas_limit x gas_price");
   }
-  Status s = mempool_.Add(std::move(*tx), [this](const Address& a) -> Result<uint64_t> {
+  Status s = mempool_.Add(std::move(tx), [this](const Address& a) -> Result<uint64_t> {
     StateOverlay v(*store_);
     auto account = v.GetAccount(a);
     if (!account.ok()) return account.status();

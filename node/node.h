@@ -45,6 +45,9 @@ class Node {
 
   // Checks `tx` and adds it to the mempool; returns its id. Thread-safe.
   Result<Hash32> Submit(const v1::Transaction& tx);
+  // Submit for each of `txs` in order; the admitted ones are gossiped together.
+  std::vector<Result<Hash32>> SubmitMany(
+      const google::protobuf::RepeatedPtrField<v1::Transaction>& txs);
   // Waits until `tx_id` is committed or `timeout_ms` passes; true when committed.
   bool WaitForCommit(const Hash32& tx_id, uint32_t timeout_ms);
   // Waits until block `height` is committed, the node stops or `timeout_ms` passes; true when
@@ -69,6 +72,8 @@ class Node {
  private:
   Node(Config config, Genesis genesis, crypto::SecretKey key);
   Result<Hash32> Admit(const v1::Transaction& tx);
+  // Admission of a transaction already decoded and checked (signature included).
+  Result<Hash32> AdmitChecked(DecodedTx tx);
   void OnCommitted(const PreparedBlock& p);
   void Fail(const Status& s);
 

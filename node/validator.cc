@@ -17,6 +17,8 @@ constexpr uint64_t kSyncLag = 4;
 constexpr size_t kSyncResponseBytes = 6 << 20;
 constexpr uint64_t kMaxClockSkewMs = 10'000;
 constexpr uint64_t kTickMs = 20;
+constexpr size_t kGossipFrameBytes = 1 << 20;
+constexpr size_t kGossipChunk = 64;  // transactions per verification task
 constexpr char kSafetyKey[] = "safety";
 constexpr char kBlockPrefix[] = "b/";
 
@@ -56,7 +58,8 @@ Validator::Validator(const Config& config, const Genesis& genesis, Store& store,
       callbacks_(std::move(callbacks)),
       signer_(std::move(key)),
       round_timer_(io_),
-      tick_timer_(io_) {}
+      tick_timer_(io_),
+      verify_pool_(std::max(1u, std::thread::hardware_concurrency())) {}
 
 Validator::~Validator() { Stop(); }
 
@@ -166,9 +169,77 @@ Validator::Stats Validator::GetStats() const {
 // ---- transactions ----
 
 void Validator::SubmitLocal(const v1::Transaction& tx) {
-  std::string bytes = tx.SerializeAsString();
-  if (transport_) transport_->Broadcast(p2p::kChannelMempool, Bytes(bytes.begin(), bytes.end()));
+  {
+    std::lock_guard lock(gossip_mu_);
+    *gossip_pending_.add_txs() = tx;
+  }
+  if (!gossip_scheduled_.exchange(true)) Post([this] { FlushGossip(); });
   Nudge();
+}
+
+void Validator::FlushGossip() {
+  gossip_scheduled_ = false;
+  v1::TxBatch pending;
+  {
+    std::lock_guard lock(gossip_mu_);
+    pending.Swap(&gossip_pending_);
+  }
+  if (!transport_) return;
+  v1::TxBatch frame;
+  size_t bytes = 0;
+  auto send = [&] {
+    std::string out = frame.SerializeAsString();
+    transport_->Broadcast(p2p::kChannelMempool, Bytes(out.begin(), out.end()));
+    frame.Clear();
+    bytes = 0;
+  };
+  for (auto& tx : *pending.mutable_txs()) {
+    const size_t size = tx.ByteSizeLong() + 8;
+    if (bytes + size > kGossipFrameBytes && frame.txs_size() > 0) send();
+    bytes += size;
+    frame.mutable_txs()->Add(std::move(tx));
+  }
+  if (frame.txs_size() > 0) send();
+}
+
+void Validator::AdmitGossip(Bytes payload) {
+  auto batch = std::make_shared<v1::TxBatch>();
+  if (!batch->ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    dropped_.fetch_add(1);
+    return;
+  }
+  // Decode and verify chunks on every pool thread. The chunk that finishes a frame hands it
+  // over; frames are admitted in the order they arrived, each in its own order.
+  const size_t n = static_cast<size_t>(batch->txs_size());
+  if (n == 0) return;
+  const uint64_t ticket = gossip_received_++;
+  auto checked =
+      std::make_shared<CheckedTxs>(n, Result<DecodedTx>(Status::Invalid("unchecked", "")));
+  const size_t chunks = (n + kGossipChunk - 1) / kGossipChunk;
+  auto remaining = std::make_shared<std::atomic<size_t>>(chunks);
+  for (size_t c = 0; c < chunks; ++c) {
+    boost::asio::post(verify_pool_, [this, batch, checked, remaining, ticket, c, n] {
+      for (size_t i = c * kGossipChunk; i < std::min(n, (c + 1) * kGossipChunk); ++i) {
+        (*checked)[i] =
+            DecodeAndCheckTx(batch->txs(static_cast<int>(i)), genesis_.chain_id, genesis_.params);
+      }
+      if (remaining->fetch_sub(1) != 1) return;
+      bool admitted = false;
+      std::lock_guard lock(admit_mu_);
+      gossip_ready_.emplace(ticket, checked);
+      for (auto it = gossip_ready_.begin();
+           it != gossip_ready_.end() && it->first == gossip_admitted_;
+           it = gossip_ready_.erase(it), ++gossip_admitted_) {
+        for (auto& tx : *it->second) {
+          Status s = tx.ok() ? callbacks_.admit(std::move(*tx)) : tx.status();
+          // Duplicates are normal: every validator gossips what its clients sent.
+          if (!s.ok() && s.reason() != "duplicate_tx") dropped_.fetch_add(1);
+          admitted |= s.ok();
+        }
+      }
+      if (admitted) Nudge();
+    });
+  }
 }
 
 void Validator::Nudge() {
@@ -216,27 +287,13 @@ void Validator::OnPeerMessage(const crypto::PublicKey& from, uint8_t channel, By
       Run(out);
       return;
     }
-    case p2p::kChannelMempool: {
-      if (payload.size() > kMaxTxBytes + 1024) {
+    case p2p::kChannelMempool:
+      if (payload.size() > kGossipFrameBytes + kMaxTxBytes + 1024) {
         dropped_.fetch_add(1);
         return;
       }
-      boost::asio::post(verify_pool_, [this, payload = std::move(payload)] {
-        v1::Transaction tx;
-        if (!tx.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
-          dropped_.fetch_add(1);
-          return;
-        }
-        Status s = callbacks_.admit(tx);
-        if (!s.ok()) {
-          // Duplicates are normal: every validator gossips what its clients sent.
-          if (s.reason() != "duplicate_tx") dropped_.fetch_add(1);
-          return;
-        }
-        Nudge();
-      });
+      AdmitGossip(std::move(payload));
       return;
-    }
     case p2p::kChannelSync:
       OnSync(from, payload);
       return;

@@ -36,8 +36,9 @@ namespace civitas::node {
 class Validator final : public consensus::App {
  public:
   struct Callbacks {
-    // Admission of a transaction gossiped by a peer (checks, then the mempool); any thread.
-    std::function<Status(const v1::Transaction&)> admit;
+    // Admission of a transaction gossiped by a peer, decoded and checked (signature included)
+    // by the validator: the remaining checks, then the mempool. Any thread.
+    std::function<Status(DecodedTx)> admit;
     // After each block is written to the store; io thread.
     std::function<void(const PreparedBlock&)> committed;
     // A fatal error (storage, or a committed chain this node cannot execute): stop the node.
@@ -67,7 +68,8 @@ class Validator final : public consensus::App {
   Status Start();
   void Stop();
 
-  // A transaction admitted through this node's API: gossip it and wake the proposer.
+  // A transaction admitted through this node's API: gossip it (batched with the others admitted
+  // meanwhile) and wake the proposer. Any thread.
   void SubmitLocal(const v1::Transaction& tx);
 
   Stats GetStats() const;
@@ -100,6 +102,11 @@ class Validator final : public consensus::App {
   Result<std::vector<std::shared_ptr<Payload>>> PendingAncestors(const consensus::Block& parent);
 
   void Post(std::function<void()> fn);
+  // Broadcasts what SubmitLocal queued, in frames of at most kGossipFrameBytes (io thread).
+  void FlushGossip();
+  // Checks a peer's gossip frame on the verify pool (signatures in parallel), then admits its
+  // transactions in order (nonces must arrive in sequence).
+  void AdmitGossip(Bytes payload);
   void OnPeerMessage(const crypto::PublicKey& from, uint8_t channel, Bytes payload);
   void OnPeerEvent(const p2p::PeerEvent& ev);
   void Run(consensus::Actions& out);
@@ -146,7 +153,18 @@ class Validator final : public consensus::App {
   boost::asio::io_context io_;
   boost::asio::steady_timer round_timer_;
   boost::asio::steady_timer tick_timer_;
-  boost::asio::thread_pool verify_pool_{1};
+  boost::asio::thread_pool verify_pool_;
+
+  std::mutex gossip_mu_;
+  v1::TxBatch gossip_pending_;  // guarded by gossip_mu_
+  size_t gossip_bytes_ = 0;     // guarded by gossip_mu_
+  std::atomic<bool> gossip_scheduled_{false};
+  // Received gossip frames are admitted in arrival order: frame k after frame k - 1.
+  using CheckedTxs = std::vector<Result<DecodedTx>>;
+  uint64_t gossip_received_ = 0;  // io thread: tickets handed out
+  std::mutex admit_mu_;
+  uint64_t gossip_admitted_ = 0;                                  // guarded by admit_mu_
+  std::map<uint64_t, std::shared_ptr<CheckedTxs>> gossip_ready_;  // guarded by admit_mu_
   std::unique_ptr<p2p::Transport> transport_;
   std::thread io_thread_;
   std::unique_ptr<consensus::Replica> replica_;  // io thread only; null while only following

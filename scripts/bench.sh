@@ -53,7 +53,7 @@ echo "$cpu"
 
 echo "== a. saturation: $txs signed transfers as fast as accepted, $n validators"
 verifies_before=$(for i in $(seq 0 $((n - 1))); do metric civitas_signature_verifications_total $i; done)
-sat=$(run --accounts 400 --txs "$txs" --rate 0 --threads 16)
+sat=$(run --accounts 400 --txs "$txs" --rate 0 --threads 16 --batch 100)
 echo "$sat"
 tps=$(echo "$sat" | json '["committed_tx_per_s"]')
 committed_sat=$(echo "$sat" | json '["committed"]')

@@ -151,6 +151,43 @@ TEST_F(ApiTest, BadTransactionsGetReasonsAndChangeNothing) {
   EXPECT_TRUE(ok.resp.committed());
 }
 
+TEST_F(ApiTest, BatchSubmitAnswersEachTransactionInOrder) {
+  v1::SubmitTransactionsRequest req;
+  *req.add_txs() = Transfer(chain_, chain_.users[0], Addr(1), 10, 0);
+  auto bad_sig = Transfer(chain_, chain_.users[0], Addr(1), 10, 1);
+  bad_sig.mutable_signature()->at(3) ^= 1;
+  *req.add_txs() = bad_sig;
+  *req.add_txs() = Transfer(chain_, chain_.users[0], Addr(1), 10, 1);
+  *req.add_txs() = Transfer(chain_, chain_.users[0], Addr(1), 10, 0);  // the first one again
+  *req.add_txs() = Transfer(chain_, chain_.users[0], Addr(1), 10, 7);  // skips ahead
+  v1::SubmitTransactionsResponse resp;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->SubmitTransactions(&ctx, req, &resp).ok());
+  }
+  ASSERT_EQ(resp.results_size(), 5);
+  EXPECT_TRUE(resp.results(0).admitted());
+  EXPECT_EQ(resp.results(0).tx_id().size(), 32u);
+  EXPECT_EQ(resp.results(1).reason(), "bad_signature");
+  EXPECT_TRUE(resp.results(2).admitted());
+  EXPECT_EQ(resp.results(3).reason(), "duplicate_tx");
+  EXPECT_EQ(resp.results(4).reason(), "nonce_too_high");
+  // The admitted two commit; nothing else changed.
+  auto last = Submit(Transfer(chain_, chain_.users[0], Addr(1), 10, 2));
+  ASSERT_TRUE(last.resp.committed());
+  EXPECT_EQ(Account(0).nonce(), 3u);
+  EXPECT_EQ(Account(1).balance(), 1'000'000u + 30);
+
+  // More than the cap is refused whole.
+  v1::SubmitTransactionsRequest many;
+  for (int i = 0; i < 1001; ++i) *many.add_txs() = Transfer(chain_, chain_.users[2], Addr(1), 1, 0);
+  grpc::ClientContext ctx;
+  v1::SubmitTransactionsResponse none;
+  auto s = stub_->SubmitTransactions(&ctx, many, &none);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(civitas::testing::ReasonOf(ctx), "too_many");
+}
+
 TEST_F(ApiTest, StatusReportsCertifiedRoot) {
   ASSERT_TRUE(Submit(Transfer(chain_, chain_.users[0], Addr(1), 1, 0)).resp.committed());
   v1::GetStatusResponse st;

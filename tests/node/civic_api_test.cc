@@ -1,6 +1,7 @@
 // The nation through the API of an in-process node: citizens sign typed civic transactions and
 // submit them over gRPC; the DID resolves over gRPC and HTTP; citizens list in pages; the
-// treasury pays a passed spend; blocks stream from a height and the stream resumes.
+// treasury pays a passed spend; blocks and events stream from a height and the streams resume;
+// chain strings that are not UTF-8 cannot break an answer.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
@@ -10,6 +11,7 @@
 #include <regex>
 
 #include "civitas/v1/node.grpc.pb.h"
+#include "ledger/civic_calls.h"
 #include "ledger/did.h"
 #include "node/node.h"
 #include "node_client.h"
@@ -573,6 +575,147 @@ TEST_F(CivicApiTest, BlocksStreamFromAHeightAndResume) {
   ASSERT_EQ(lresp.blocks_size(), 2);
   EXPECT_EQ(lresp.blocks(1).block().block().header().height(), 6u);
   EXPECT_TRUE(lresp.next_page_token().empty());
+}
+
+// An open event stream with a deadline, so a test that expects more than arrives fails rather
+// than hangs.
+struct EventStream {
+  grpc::ClientContext ctx;
+  std::unique_ptr<grpc::ClientReader<v1::StreamEventsResponse>> reader;
+
+  EventStream(v1::Node::Stub& stub, const v1::StreamEventsRequest& req) {
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    reader = stub.StreamEvents(&ctx, req);
+  }
+  ~EventStream() {
+    ctx.TryCancel();
+    reader->Finish().IgnoreError();
+  }
+  v1::StreamEventsResponse Next() {
+    v1::StreamEventsResponse msg;
+    EXPECT_TRUE(reader->Read(&msg)) << "the stream ended";
+    return msg;
+  }
+};
+
+v1::StreamEventsRequest EventsFrom(uint64_t height, std::string topic_prefix,
+                                   std::string contract = "") {
+  v1::StreamEventsRequest req;
+  req.set_from_height(height);
+  req.set_topic_prefix(std::move(topic_prefix));
+  req.set_contract(std::move(contract));
+  return req;
+}
+
+TEST_F(CivicApiTest, EventsStreamReplaysFiltersAndResumes) {
+  std::vector<v1::Receipt> registered;
+  for (int p : {kAlice, kBob, kCarol}) registered.push_back(RegisterDid(p));
+  for (const auto& r : registered) ASSERT_TRUE(Ok(r));
+  const std::string registry(AsStringView(nation::DidRegistryAddress()));
+  const std::string citizenship(AsStringView(nation::CitizenshipAddress()));
+
+  // Committed before the stream opens: replayed in order, with their positions.
+  EventStream dids(*stub_, EventsFrom(0, "did."));
+  for (const auto& r : registered) {
+    auto msg = dids.Next();
+    EXPECT_EQ(msg.height(), r.height());
+    EXPECT_EQ(msg.tx_index(), r.index());
+    EXPECT_EQ(msg.tx_id(), r.tx_id());
+    EXPECT_EQ(msg.event().topic(), "did.registered");
+    EXPECT_EQ(msg.event().contract(), registry);
+    ASSERT_LT(msg.event_index(), static_cast<uint32_t>(r.events_size()));
+    EXPECT_EQ(msg.event().data(), r.events(static_cast<int>(msg.event_index())).data());
+  }
+
+  // New ones arrive as they commit; events of other topics (Alice's application, committed
+  // first) do not.
+  ASSERT_TRUE(Ok(Apply(kAlice)));
+  auto service = Do(people_[kAlice], [](v1::TxBody& b) {
+    auto* s = b.mutable_set_did_service();
+    s->set_fragment("home");
+    s->set_type("LinkedDomains");
+    s->set_endpoint("https://alice.example");
+  });
+  ASSERT_TRUE(Ok(service));
+  auto next = dids.Next();
+  EXPECT_EQ(next.event().topic(), "did.service_set");
+  EXPECT_EQ(next.height(), service.height());
+  EXPECT_EQ(next.tx_id(), service.tx_id());
+
+  // By contract: only the citizenship contract's events, here Alice's application.
+  {
+    EventStream by_contract(*stub_, EventsFrom(1, "", citizenship));
+    auto msg = by_contract.Next();
+    EXPECT_EQ(msg.event().contract(), citizenship);
+    EXPECT_EQ(msg.event().topic(), "citizenship.applied");
+  }
+  // Both filters must hold: the registry's events under "did.key" (none yet), then a new one.
+  {
+    EventStream both(*stub_, EventsFrom(1, "did.key", registry));
+    auto added = Do(people_[kBob], [](v1::TxBody& b) {
+      b.mutable_add_did_key()->set_fragment("key-2");
+      b.mutable_add_did_key()->set_public_key(
+          std::string(AsStringView(crypto::SecretKey::Generate().public_key())));
+    });
+    ASSERT_TRUE(Ok(added));
+    auto msg = both.Next();
+    EXPECT_EQ(msg.event().topic(), "did.key_added");
+    EXPECT_EQ(msg.tx_id(), added.tx_id());
+  }
+
+  // Resuming from the height after Bob's registration starts with Carol's.
+  {
+    ASSERT_LT(registered[1].height(), registered[2].height());
+    EventStream resumed(*stub_, EventsFrom(registered[1].height() + 1, "did.registered"));
+    auto msg = resumed.Next();
+    EXPECT_EQ(msg.height(), registered[2].height());
+    EXPECT_EQ(msg.tx_id(), registered[2].tx_id());
+  }
+
+  // A contract that is not a 20-byte address is refused with a reason.
+  {
+    grpc::ClientContext ctx;
+    auto reader = stub_->StreamEvents(&ctx, EventsFrom(1, "", std::string(19, '\x01')));
+    v1::StreamEventsResponse msg;
+    EXPECT_FALSE(reader->Read(&msg));
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(Reason(ctx), "malformed_request");
+  }
+}
+
+TEST_F(CivicApiTest, ServiceEndpointThatIsNotUtf8StillResolves) {
+  ASSERT_TRUE(Ok(RegisterDid(kAlice)));
+  // A typed action cannot carry these bytes (its endpoint is a proto3 string); a raw call of
+  // the registry can.
+  auto raw = Do(people_[kAlice], [](v1::TxBody& b) {
+    nation::SetCall(nation::SetDidService("home", "LinkedDomains", "https://a.example/\xff\xfe"),
+                    &b);
+  });
+  ASSERT_TRUE(Ok(raw));
+  const std::string replaced = "https://a.example/\xEF\xBF\xBD\xEF\xBF\xBD";  // U+FFFD twice
+
+  v1::ResolveDidRequest req;
+  req.set_did(Did(kAlice));
+  v1::ResolveDidResponse resp;
+  {
+    grpc::ClientContext ctx;
+    grpc::Status st = stub_->ResolveDid(&ctx, req, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+  }
+  EXPECT_EQ(resp.updated(), raw.height());
+  EXPECT_NE(resp.result_json().find(replaced), std::string::npos) << resp.result_json();
+  EXPECT_FALSE(nlohmann::json::parse(resp.result_json(), nullptr, false).is_discarded());
+
+  std::string http = HttpGet("/1.0/identifiers/" + Did(kAlice));
+  ASSERT_NE(http.find("200 OK"), std::string::npos) << http;
+  EXPECT_EQ(http.substr(http.find("\r\n\r\n") + 4), resp.result_json());
+  http = HttpGet("/api/did/" + Did(kAlice));
+  ASSERT_NE(http.find("200 OK"), std::string::npos) << http;
+  EXPECT_NE(http.find(replaced), std::string::npos);
+
+  // The node is still up and still commits.
+  EXPECT_NE(HttpGet("/healthz").find("200 OK"), std::string::npos);
+  EXPECT_TRUE(Ok(Apply(kAlice)));
 }
 
 }  // namespace

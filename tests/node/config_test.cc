@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "node/config.h"
 #include "node/home.h"
@@ -78,6 +81,54 @@ TEST(LogLevelsTest, ADefaultLevelAndPerModuleOverrides) {
     EXPECT_EQ(r.status().reason(), "bad_config") << bad;
   }
   EXPECT_NE(ParseLogLevels("info,chain=debug").status().message().find("chain"), std::string::npos);
+}
+
+TEST(LogFormatTest, JsonLinesParseWhateverTheMessageHolds) {
+  std::ostringstream out;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
+  spdlog::logger logger("p2p", sink);
+  logger.set_formatter(MakeLogFormatter("json", "n\"0\" 100%"));
+  // What a peer might send to be logged: quotes that would close the field, a newline that
+  // would start a forged line, a backslash, a byte that is not UTF-8.
+  const std::string hostile = "chain \"x\"}\n{\"level\":\"critical\" \\ \xff";
+  logger.warn("peer says {}", hostile);
+  logger.info("second");
+  std::istringstream lines(out.str());
+  std::vector<nlohmann::json> parsed;
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << line;
+    parsed.push_back(j);
+  }
+  ASSERT_EQ(parsed.size(), 2u) << out.str();
+  EXPECT_EQ(parsed[0]["level"], "warning");
+  EXPECT_EQ(parsed[0]["module"], "p2p");
+  EXPECT_EQ(parsed[0]["node"], "n\"0\" 100%");
+  EXPECT_EQ(parsed[0]["msg"], "peer says chain \"x\"}\n{\"level\":\"critical\" \\ \xEF\xBF\xBD");
+  EXPECT_TRUE(parsed[0]["ts"].is_string());
+  EXPECT_EQ(parsed[1]["msg"], "second");
+
+  // Plain lines carry the moniker and module literally.
+  std::ostringstream plain_out;
+  spdlog::logger plain("api", std::make_shared<spdlog::sinks::ostream_sink_mt>(plain_out));
+  plain.set_formatter(MakeLogFormatter("plain", "n0 100%"));
+  plain.info("hello");
+  EXPECT_NE(plain_out.str().find("[n0 100% api] hello"), std::string::npos) << plain_out.str();
+}
+
+TEST_F(HomeTest, UnknownLogFormatIsRefused) {
+  ASSERT_TRUE(InitHome({home_, "test-chain", "n0"}).ok());
+  std::string path = home_ + "/config/config.toml";
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  auto pos = text.find("format = \"plain\"");
+  ASSERT_NE(pos, std::string::npos) << text;
+  text.replace(pos, 16, "format = \"xml\"");
+  std::ofstream(path) << text;
+  auto r = LoadConfig(home_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().reason(), "bad_config");
+  EXPECT_NE(r.status().message().find("log format"), std::string::npos);
 }
 
 TEST_F(HomeTest, TestnetHomesFormOneCouncil) {

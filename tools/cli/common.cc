@@ -33,12 +33,14 @@ int FailRpc(const grpc::Status& s, const grpc::ClientContext& ctx) {
 }
 
 void Print(const json& j, bool as_json) {
+  // Chain strings are arbitrary bytes: invalid UTF-8 is printed as U+FFFD, not thrown on.
+  auto dump = [](const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); };
   if (as_json) {
-    std::cout << j.dump() << "\n";
+    std::cout << dump(j) << "\n";
     return;
   }
   for (const auto& [k, v] : j.items()) {
-    std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+    std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : dump(v)) << "\n";
   }
 }
 

@@ -1,7 +1,7 @@
 // civitas-loadgen: drives running nodes with pre-signed transfers and measures what commits.
 //
 //   civitas-loadgen --nodes H:P[,H:P...] --key FUNDER.json --chain-id ID
-//                   [--accounts N] [--txs M] [--rate R] [--threads T] [-o json]
+//                   [--accounts N] [--txs M] [--rate R] [--threads T] [--batch B] [-o json]
 //   civitas-loadgen --measure-cpu        V1 (BIP-340 verifications/s on one core) and the
 //                                        ingress cost of a transaction (decode, checks,
 //                                        mempool insert) on one core, in-process
@@ -9,7 +9,8 @@
 // The funder pays N fresh accounts; then M transfers (round-robin over the accounts, each
 // account's nonces in order, each account bound to one node so gossip cannot reorder its
 // nonces) are signed before the clock starts. They are submitted open-loop at R tx/s (0: as
-// fast as the nodes accept them, retrying a full mempool). A watcher follows the committed
+// fast as the nodes accept them, retrying a full mempool), one per call or, with --batch B
+// (only at R = 0), B per SubmitTransactions call. A watcher follows the committed
 // blocks of the first node and stamps each transaction when its block appears; latency is
 // stamp - submit time. Output: committed tx/s over the run and latency percentiles.
 
@@ -19,6 +20,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -80,6 +82,53 @@ bool Submit(v1::Node::Stub& stub, const v1::Transaction& tx, std::atomic<uint64_
   return false;
 }
 
+// Submits `txs` (in order) in calls of at most `batch`; a call is retried from its first
+// transaction refused for a full mempool (on a retry, the ones already taken come back as
+// duplicates). `stamp(i)` runs just before transaction i is first sent.
+bool SubmitBatches(v1::Node::Stub& stub, const std::vector<const v1::Transaction*>& txs,
+                   size_t batch, std::atomic<uint64_t>& refused,
+                   const std::function<void(size_t)>& stamp) {
+  size_t next = 0, stamped = 0;
+  int full_retries = 0;
+  while (next < txs.size()) {
+    v1::SubmitTransactionsRequest req;
+    const size_t end = std::min(txs.size(), next + batch);
+    for (size_t i = next; i < end; ++i) {
+      if (i >= stamped) stamp(stamped++);
+      *req.add_txs() = *txs[i];
+    }
+    v1::SubmitTransactionsResponse resp;
+    grpc::ClientContext ctx;
+    Deadline(ctx, 30);
+    grpc::Status s = stub.SubmitTransactions(&ctx, req, &resp);
+    if (!s.ok()) {
+      std::cerr << "batch refused: " << s.error_message() << "\n";
+      refused.fetch_add(txs.size() - next);
+      return false;
+    }
+    size_t retry_from = end;
+    for (int i = 0; i < resp.results_size(); ++i) {
+      const auto& r = resp.results(i);
+      if (r.admitted() || r.reason() == "duplicate_tx") continue;
+      if (r.reason() == "mempool_full") {
+        retry_from = next + static_cast<size_t>(i);
+        break;
+      }
+      std::cerr << "submit refused: " << r.reason() << ": " << r.message() << "\n";
+      refused.fetch_add(1);
+    }
+    if (retry_from < end) {
+      if (++full_retries > 5000) {
+        refused.fetch_add(txs.size() - retry_from);
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    next = retry_from;
+  }
+  return true;
+}
+
 uint64_t Height(v1::Node::Stub& stub) {
   v1::GetStatusResponse st;
   grpc::ClientContext ctx;
@@ -134,7 +183,7 @@ nlohmann::json MeasureCpu() {
 int main(int argc, char** argv) {
   CLI::App app{"civitas-loadgen: pre-signed transfer load and commit measurements"};
   std::string nodes_arg = "127.0.0.1:26601", key_path, chain_id, output = "text";
-  size_t accounts = 200, total = 5000, threads = 8;
+  size_t accounts = 200, total = 5000, threads = 8, batch = 1;
   double rate = 0;
   bool measure_cpu = false;
   app.add_option("--nodes", nodes_arg, "comma-separated gRPC addresses")->capture_default_str();
@@ -144,6 +193,9 @@ int main(int argc, char** argv) {
   app.add_option("--txs", total, "transfers to submit")->capture_default_str();
   app.add_option("--rate", rate, "tx/s, 0 = as fast as accepted")->capture_default_str();
   app.add_option("--threads", threads, "submitting threads")->capture_default_str();
+  app.add_option("--batch", batch, "transactions per submit call (only with --rate 0)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   app.add_flag("--measure-cpu", measure_cpu, "measure V1 and ingress cost, then exit");
   app.add_option("-o,--output", output, "text or json")->check(CLI::IsMember({"text", "json"}));
   CLI11_PARSE(app, argc, argv);
@@ -154,6 +206,10 @@ int main(int argc, char** argv) {
   }
   if (key_path.empty() || chain_id.empty()) {
     std::cerr << "error: --key and --chain-id are required\n";
+    return 2;
+  }
+  if (batch > 1 && rate > 0) {
+    std::cerr << "error: --batch needs --rate 0 (open-loop rates submit one at a time)\n";
     return 2;
   }
   auto funder = node::ReadKeyFile(key_path);
@@ -258,6 +314,24 @@ int main(int argc, char** argv) {
     workers.emplace_back([&, t] {
       std::vector<std::unique_ptr<v1::Node::Stub>> stubs;
       for (const auto& a : addrs) stubs.push_back(Connect(a));
+      auto stamp_tx = [&](const v1::Transaction& tx) {
+        Hash32 id = TxId(*FixedFromBytes<32>(tx.public_key()), tx.body());
+        std::lock_guard lock(mu);
+        submitted_at[id] = Clock::now();
+      };
+      if (batch > 1) {
+        // Per node, in queue order: an account's transactions keep their nonce order.
+        std::vector<std::vector<const v1::Transaction*>> per_node(addrs.size());
+        for (size_t k = 0; k < queues[t].size(); ++k) {
+          per_node[queue_node[t][k]].push_back(&queues[t][k]);
+        }
+        for (size_t j = 0; j < addrs.size(); ++j) {
+          const size_t node = (t + j) % addrs.size();  // threads start on different nodes
+          const auto& txs = per_node[node];
+          SubmitBatches(*stubs[node], txs, batch, refused, [&](size_t i) { stamp_tx(*txs[i]); });
+        }
+        return;
+      }
       const double per_thread_rate = rate / static_cast<double>(threads);
       for (size_t k = 0; k < queues[t].size(); ++k) {
         if (rate > 0) {
@@ -266,11 +340,7 @@ int main(int argc, char** argv) {
                        std::chrono::duration<double>(static_cast<double>(k) / per_thread_rate)));
         }
         const auto& tx = queues[t][k];
-        Hash32 id = TxId(*FixedFromBytes<32>(tx.public_key()), tx.body());
-        {
-          std::lock_guard lock(mu);
-          submitted_at[id] = Clock::now();
-        }
+        stamp_tx(tx);
         if (!Submit(*stubs[queue_node[t][k]], tx, refused)) break;
       }
     });
