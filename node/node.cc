@@ -48,6 +48,16 @@ Status Node::Start() {
   int port = 0;
   builder.AddListeningPort(config_.grpc_listen, grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(config_.grpc_max_receive_bytes));
+  // Bounds against idle or slow clients: a connection must finish its handshake within 10 s,
+  // is closed after 5 idle minutes, carries at most 100 concurrent calls, and all of them
+  // share a bounded memory and thread budget (gRPC has no connection cap).
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, 10'000);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 300'000);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 100);
+  grpc::ResourceQuota quota("civitas-grpc");
+  quota.Resize(512u << 20);
+  quota.SetMaxThreads(256);
+  builder.SetResourceQuota(quota);
   builder.RegisterService(service_.get());
   grpc_server_ = builder.BuildAndStart();
   if (!grpc_server_ || port == 0) {

@@ -94,6 +94,14 @@ Status Validator::Start() {
     return Status::Corruption(
         "the ledger is at height " + std::to_string(store_.height()) +
         " but the consensus safety data is missing; refusing to sign (it could vote twice)");
+  } else {
+    auto voted = store_.ScanConsensus(kBlockPrefix);
+    if (!voted.ok()) return voted.status();
+    if (!voted->empty()) {
+      return Status::Corruption(
+          "this node voted for blocks but its consensus safety data is missing; refusing to "
+          "sign (it could vote twice)");
+    }
   }
   Status s = EnterEpoch(safety);
   if (!s.ok()) return s;

@@ -681,6 +681,21 @@ TEST_F(CivicApiTest, EventsStreamReplaysFiltersAndResumes) {
     EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_EQ(Reason(ctx), "malformed_request");
   }
+
+  // A node that stops ends an open stream itself, waiting for a block that will never come.
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auto reader = stub_->StreamEvents(&ctx, EventsFrom(node_->store().height() + 1, ""));
+  ASSERT_TRUE(Ok(Apply(kBob)));
+  v1::StreamEventsResponse msg;
+  ASSERT_TRUE(reader->Read(&msg));  // the stream is open on the server
+  node_->Stop();
+  node_.reset();
+  while (reader->Read(&msg)) {
+  }
+  grpc::Status end = reader->Finish();
+  EXPECT_EQ(end.error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_EQ(end.error_message(), "stream ended");  // the handler's, not gRPC's forced cancel
 }
 
 TEST_F(CivicApiTest, ServiceEndpointThatIsNotUtf8StillResolves) {
