@@ -39,6 +39,16 @@ std::string Str(const std::array<uint8_t, N>& a) {
 }
 Status BadPayload(const std::string& msg) { return Status::Invalid("bad_payload", msg); }
 
+// Refusals of a consensus message that no honest validator of the same epoch causes: the
+// sender is disconnected and refused for a while (Transport::Penalize). Stale, duplicate or
+// unsafe messages, and payloads this node cannot check yet, are not among them.
+bool Punishable(const std::string& reason) {
+  static const std::set<std::string> kReasons = {
+      "bad_encoding", "bad_signature", "bad_block",      "bad_tc",       "duplicate_signer",
+      "missing_tc",   "no_quorum",     "unknown_signer", "equivocation", "wrong_leader"};
+  return kReasons.count(reason) > 0;
+}
+
 std::string BlockKey(const consensus::Block& b) {
   Bytes k(kBlockPrefix, kBlockPrefix + 2);
   PutU64(k, b.height);
@@ -210,10 +220,11 @@ void Validator::FlushGossip() {
   if (frame.txs_size() > 0) send();
 }
 
-void Validator::AdmitGossip(Bytes payload) {
+void Validator::AdmitGossip(const crypto::PublicKey& from, Bytes payload) {
   auto batch = std::make_shared<v1::TxBatch>();
   if (!batch->ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     dropped_.fetch_add(1);
+    transport_->Penalize(from, "malformed_gossip");
     return;
   }
   // Decode and verify chunks on every pool thread. The chunk that finishes a frame hands it
@@ -226,11 +237,16 @@ void Validator::AdmitGossip(Bytes payload) {
   const size_t chunks = (n + kGossipChunk - 1) / kGossipChunk;
   auto remaining = std::make_shared<std::atomic<size_t>>(chunks);
   for (size_t c = 0; c < chunks; ++c) {
-    boost::asio::post(verify_pool_, [this, batch, checked, remaining, ticket, c, n] {
+    boost::asio::post(verify_pool_, [this, from, batch, checked, remaining, ticket, c, n] {
+      bool forged = false;
       for (size_t i = c * kGossipChunk; i < std::min(n, (c + 1) * kGossipChunk); ++i) {
         (*checked)[i] =
             DecodeAndCheckTx(batch->txs(static_cast<int>(i)), genesis_.chain_id, genesis_.params);
+        // A validator gossips only what it checked: a bad signature or encoding is on purpose.
+        const std::string& reason = (*checked)[i].status().reason();
+        forged |= reason == "bad_signature" || reason == "malformed_tx";
       }
+      if (forged) transport_->Penalize(from, "invalid_gossip");
       if (remaining->fetch_sub(1) != 1) return;
       bool admitted = false;
       std::lock_guard lock(admit_mu_);
@@ -277,6 +293,7 @@ void Validator::OnPeerMessage(const crypto::PublicKey& from, uint8_t channel, By
         Log(Module::kConsensus)
             .warn("dropped a consensus message from validator {}: {}", peer,
                   msg.status().ToString());
+        transport_->Penalize(from, "malformed_consensus_message");
         return;
       }
       Actions out;
@@ -287,6 +304,10 @@ void Validator::OnPeerMessage(const crypto::PublicKey& from, uint8_t channel, By
         if (s.reason() == "safety_violation") {
           Log(Module::kConsensus)
               .error("consensus message from validator {}: {}", peer, s.ToString());
+        } else if (Punishable(s.reason())) {
+          Log(Module::kConsensus)
+              .warn("invalid consensus message from validator {}: {}", peer, s.ToString());
+          transport_->Penalize(from, "invalid_consensus_message");
         } else {
           Log(Module::kConsensus)
               .debug("consensus message from validator {} dropped: {}", peer, s.ToString());
@@ -300,7 +321,7 @@ void Validator::OnPeerMessage(const crypto::PublicKey& from, uint8_t channel, By
         dropped_.fetch_add(1);
         return;
       }
-      AdmitGossip(std::move(payload));
+      AdmitGossip(from, std::move(payload));
       return;
     case p2p::kChannelSync:
       OnSync(from, payload);
@@ -939,6 +960,7 @@ void Validator::OnSync(const crypto::PublicKey& from, const Bytes& payload) {
       Log(Module::kConsensus)
           .warn("sync: block {} from {} refused: {}", h, ToHex(from).substr(0, 16), s.ToString());
       if (s.code() == Status::Code::kIOError) FailWith(s);
+      if (s.reason() == "bad_qc") transport_->Penalize(from, "invalid_sync_block");
       break;
     }
     AfterCommit(*prepared);

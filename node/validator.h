@@ -106,7 +106,7 @@ class Validator final : public consensus::App {
   void FlushGossip();
   // Checks a peer's gossip frame on the verify pool (signatures in parallel), then admits its
   // transactions in order (nonces must arrive in sequence).
-  void AdmitGossip(Bytes payload);
+  void AdmitGossip(const crypto::PublicKey& from, Bytes payload);
   void OnPeerMessage(const crypto::PublicKey& from, uint8_t channel, Bytes payload);
   void OnPeerEvent(const p2p::PeerEvent& ev);
   void Run(consensus::Actions& out);

@@ -148,6 +148,8 @@ The council of $((n + 1)) validators is running (gRPC of node i on 127.0.0.1:$((
   $civitas status
   $civitas account $citizen
   curl -s 127.0.0.1:$((base + 2))/metrics | grep civitas_
+Explorer (blocks, transactions, DIDs, proposals with tallies, the treasury): http://127.0.0.1:$((base + 2))/
+Metrics (Prometheus): http://127.0.0.1:$((base + 2))/metrics
 After Ctrl-C, audit the chain: $civitasd replay --home $dir/node0
 MSG
 wait

@@ -69,6 +69,7 @@ class Transport::Impl : public ConnectionHost,
   size_t Broadcast(uint8_t channel, const Bytes& payload);
   Status AddPeer(const Peer& peer);
   void SetCouncil(const std::vector<crypto::PublicKey>& council);
+  void Penalize(const crypto::PublicKey& key, const std::string& reason);
   std::vector<crypto::PublicKey> ConnectedPeers() const;
   Stats GetStats() const;
   uint16_t listen_port() const { return port_; }
@@ -613,6 +614,18 @@ void Transport::Impl::SetCouncil(const std::vector<crypto::PublicKey>& council) 
   for (auto& conn : drop) conn->Close("removed_from_council");
 }
 
+void Transport::Impl::Penalize(const crypto::PublicKey& key, const std::string& reason) {
+  std::shared_ptr<Connection> conn;
+  {
+    std::lock_guard lock(mu_);
+    auto it = peers_.find(key);
+    if (it == peers_.end() || !it->second.active) return;
+    conn = it->second.active;
+  }
+  // Connections live on the io thread.
+  asio::post(io_, [conn, reason] { conn->Close(reason, /*penalize=*/true); });
+}
+
 std::vector<crypto::PublicKey> Transport::Impl::ConnectedPeers() const {
   std::lock_guard lock(mu_);
   std::vector<crypto::PublicKey> out;
@@ -659,6 +672,9 @@ size_t Transport::Broadcast(uint8_t channel, const Bytes& payload) {
 Status Transport::AddPeer(const Peer& peer) { return impl_->AddPeer(peer); }
 void Transport::SetCouncil(const std::vector<crypto::PublicKey>& council) {
   impl_->SetCouncil(council);
+}
+void Transport::Penalize(const crypto::PublicKey& key, const std::string& reason) {
+  impl_->Penalize(key, reason);
 }
 std::vector<crypto::PublicKey> Transport::ConnectedPeers() const { return impl_->ConnectedPeers(); }
 Stats Transport::GetStats() const { return impl_->GetStats(); }

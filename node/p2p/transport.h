@@ -151,6 +151,10 @@ class Transport {
   // Replaces the council (at an epoch boundary): connections of keys no longer in it are closed.
   // Configured peers that left the council are no longer dialed.
   void SetCouncil(const std::vector<crypto::PublicKey>& council);
+  // Closes the connection of `key` and refuses the key for options.penalty_ban, as for a
+  // framing fault: the owner found a message of it invalid in a way no honest peer sends
+  // (`reason` is logged and reported in the disconnect event). Any thread.
+  void Penalize(const crypto::PublicKey& key, const std::string& reason);
 
   // Keys with an authenticated connection, sorted.
   std::vector<crypto::PublicKey> ConnectedPeers() const;

@@ -127,6 +127,7 @@ inline Options TestOptions(std::vector<crypto::PublicKey> council) {
   o.council = std::move(council);
   o.backoff_initial = 20ms;
   o.backoff_max = 500ms;
+  o.penalty_ban = 1s;
   o.rng_seed = 7;
   return o;
 }

@@ -220,6 +220,22 @@ TEST_F(MeshTest, MemberRemovedFromCouncilIsDisconnectedAndRefused) {
   EXPECT_EQ(nodes_[0]->Send(council_[2], kChannelConsensus, ToBytes("x")).reason(), "unknown_peer");
 }
 
+TEST_F(MeshTest, PenalizedPeerIsDisconnectedAndRefusedForTheBan) {
+  MakeNodes(2);
+  Dial(0, 1);
+  Dial(1, 0);
+  ASSERT_TRUE(rec_.WaitUntil([&] { return FullMesh(); }));
+  nodes_[0]->Penalize(council_[1], "invalid_consensus_message");
+  ASSERT_TRUE(rec_.WaitUntil([&] {
+    return rec_.HasEvent(0, PeerEvent::Kind::kDisconnected, "invalid_consensus_message") &&
+           rec_.HasEvent(0, PeerEvent::Kind::kRefused, "banned");  // node 1 redialed
+  }));
+  EXPECT_TRUE(nodes_[0]->ConnectedPeers().empty());
+  EXPECT_EQ(nodes_[0]->GetStats().peers.at(0).penalties, 1u);
+  // After the ban the two connect again.
+  ASSERT_TRUE(rec_.WaitUntil([&] { return FullMesh(); }));
+}
+
 TEST_F(MeshTest, InvalidOptionsAreRefusedAtStart) {
   MakeNodes(1);
   auto start = [&](Options o) {
