@@ -20,7 +20,7 @@ civitasd=$root/build/node/civitasd
 loadgen=$root/build/tools/loadgen/civitas-loadgen
 dir=${BENCH_DIR:-$root/build/bench}
 n=4
-base=$((28000 + RANDOM % 1000 * 10))
+base=$((20000 + RANDOM % 1200 * 10))  # below the ephemeral port range (32768+)
 cores=$(nproc)
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 

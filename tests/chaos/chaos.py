@@ -895,7 +895,7 @@ def main():
     rng = random.SystemRandom()
     if args.base_port is None:
         for _ in range(50):
-            base = rng.randrange(30000, 49000) // 10 * 10
+            base = rng.randrange(20000, 32000) // 10 * 10  # below the ephemeral range
             tmp = Net(args, args.dir, base)
             if all(port_free(p) for p in tmp.all_ports()):
                 args.base_port = base

@@ -27,7 +27,8 @@ namespace {
 
 namespace fs = std::filesystem;
 constexpr int kNodes = 4;
-constexpr uint64_t kVotingPeriod = 4;
+constexpr uint64_t kVotingPeriod =
+    20;  // blocks; a vote must land within it, even on a busy machine
 constexpr char kChain[] = "e2e-council";
 
 class NetworkTest : public ::testing::Test {
@@ -40,7 +41,7 @@ class NetworkTest : public ::testing::Test {
     opts.validators = kNodes;
     opts.chain_id = kChain;
     // Ports base + 10 i .. + 2; a free port picks a base unlikely to collide.
-    opts.base_port = 20000 + (FreePort() % 4000) * 10;
+    opts.base_port = 20000 + (FreePort() % 1200) * 10;  // below the ephemeral range (32768+)
     opts.block_interval_ms = 100;
     opts.joiners = joiners_;
     opts.voting_period = kVotingPeriod;

@@ -438,7 +438,7 @@ TEST_F(StorageFaultTest, AnotherMembersKeyIsRefused) {
   opts.output = dir_ + "/council";
   opts.validators = 2;
   opts.chain_id = kChain;
-  opts.base_port = 20000 + (FreePort() % 4000) * 10;
+  opts.base_port = 20000 + (FreePort() % 1200) * 10;  // below the ephemeral range (32768+)
   ASSERT_TRUE(node::InitTestnet(opts).ok());
   const std::string home = opts.output + "/node0";
   fs::remove(home + "/config/validator_key.json");
