@@ -94,6 +94,7 @@ Status InitTestnet(const TestnetOptions& opts) {
   for (const auto& k : keys)
     g.accounts.push_back({AddressOf(k.public_key()), opts.validator_balance});
   g.nation.voting_period = opts.voting_period;
+  g.params.gas_price = opts.gas_price;
   std::string text = GenesisToJson(g);
   auto parsed = ParseGenesis(text);
   if (!parsed.ok()) return parsed.status();

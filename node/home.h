@@ -51,6 +51,7 @@ struct TestnetOptions {
   // governance adds their key to the council (docs/CONSENSUS.md, "Epochs"). Every node has
   // every other as a peer.
   size_t joiners = 0;
+  uint64_t gas_price = 1;  // genesis params.gas_price (0: transactions cost nothing)
 };
 
 // Writes the homes of an N-validator network on one host: one genesis with every validator and

@@ -217,6 +217,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   testnet_cmd
+      ->add_option("--gas-price", testnet.gas_price,
+                   "fee units per gas (0: free transactions, for benchmarks)")
+      ->capture_default_str();
+  testnet_cmd
       ->add_option("--joiners", testnet.joiners,
                    "extra node homes outside the genesis council, for council changes")
       ->capture_default_str();

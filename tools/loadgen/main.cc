@@ -2,6 +2,9 @@
 //
 //   civitas-loadgen --nodes H:P[,H:P...] --key FUNDER.json --chain-id ID
 //                   [--accounts N] [--txs M] [--rate R] [--threads T] [--batch B] [-o json]
+//   civitas-loadgen ... --kind did    M DID registrations instead, each by a fresh key (a chain
+//                                        whose gas price is 0: nobody funds them), to fill the
+//                                        state before a measurement
 //   civitas-loadgen --measure-cpu        V1 (BIP-340 verifications/s on one core) and the
 //                                        ingress cost of a transaction (decode, checks,
 //                                        mempool insert) on one core, in-process
@@ -129,6 +132,17 @@ bool SubmitBatches(v1::Node::Stub& stub, const std::vector<const v1::Transaction
   return true;
 }
 
+// A DID registration by a fresh key (nonce 0, no funds: for chains with gas price 0).
+v1::Transaction MakeDidRegistration(const std::string& chain) {
+  auto key = crypto::SecretKey::Generate();
+  v1::TxBody body;
+  body.set_chain_id(chain);
+  body.set_nonce(0);
+  body.set_gas_limit(1'000'000);
+  body.mutable_register_did()->set_public_key(std::string(AsStringView(key.public_key())));
+  return SignTx(key, body);
+}
+
 uint64_t Height(v1::Node::Stub& stub) {
   v1::GetStatusResponse st;
   grpc::ClientContext ctx;
@@ -184,6 +198,7 @@ int main(int argc, char** argv) {
   CLI::App app{"civitas-loadgen: pre-signed transfer load and commit measurements"};
   std::string nodes_arg = "127.0.0.1:26601", key_path, chain_id, output = "text";
   size_t accounts = 200, total = 5000, threads = 8, batch = 1;
+  std::string kind = "transfer";
   double rate = 0;
   bool measure_cpu = false;
   app.add_option("--nodes", nodes_arg, "comma-separated gRPC addresses")->capture_default_str();
@@ -196,6 +211,9 @@ int main(int argc, char** argv) {
   app.add_option("--batch", batch, "transactions per submit call (only with --rate 0)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
+  app.add_option("--kind", kind, "transfer, or did (registrations by unfunded fresh keys)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"transfer", "did"}));
   app.add_flag("--measure-cpu", measure_cpu, "measure V1 and ingress cost, then exit");
   app.add_option("-o,--output", output, "text or json")->check(CLI::IsMember({"text", "json"}));
   CLI11_PARSE(app, argc, argv);
@@ -224,13 +242,15 @@ int main(int argc, char** argv) {
     if (comma > start) addrs.push_back(nodes_arg.substr(start, comma - start));
     start = comma + 1;
   }
+  const bool dids = kind == "did";
+  if (dids) accounts = total;  // each registration is its own key's first transaction
   accounts = std::max<size_t>(1, std::min(accounts, total));
   threads = std::max<size_t>(1, std::min(threads, accounts));
   auto main_stub = Connect(addrs[0]);
 
   // Fund the accounts (all from the funder, submitted to the first node in nonce order).
   std::vector<crypto::SecretKey> keys;
-  for (size_t i = 0; i < accounts; ++i) keys.push_back(crypto::SecretKey::Generate());
+  for (size_t i = 0; !dids && i < accounts; ++i) keys.push_back(crypto::SecretKey::Generate());
   v1::GetAccountRequest areq;
   areq.set_address(std::string(AsStringView(AddressOf(funder->public_key()))));
   v1::GetAccountResponse aresp;
@@ -246,12 +266,12 @@ int main(int argc, char** argv) {
   const uint64_t per_account = (total / accounts + 1) * 20'000 + 1'000'000;
   std::atomic<uint64_t> refused{0};
   uint64_t nonce = aresp.account().nonce();
-  for (size_t i = 0; i < accounts; ++i) {
+  for (size_t i = 0; i < keys.size(); ++i) {
     auto tx =
         MakeTransfer(chain_id, *funder, AddressOf(keys[i].public_key()), per_account, nonce++);
     if (!Submit(*main_stub, tx, refused)) return 1;
   }
-  for (int i = 0; i < 3000; ++i) {
+  for (int i = 0; !keys.empty() && i < 3000; ++i) {
     v1::GetAccountRequest req;
     req.set_address(std::string(AsStringView(AddressOf(keys.back().public_key()))));
     v1::GetAccountResponse resp;
@@ -265,7 +285,24 @@ int main(int argc, char** argv) {
   std::vector<std::vector<v1::Transaction>> queues(threads);
   std::vector<std::vector<size_t>> queue_node(threads);
   Address sink = AddressOf(crypto::SecretKey::Generate().public_key());
-  for (size_t j = 0; j < total; ++j) {
+  if (dids) {
+    // Signing a million registrations takes a while: on every core.
+    for (size_t t = 0; t < threads; ++t) {
+      queues[t].resize((total - t + threads - 1) / threads);
+      queue_node[t].resize(queues[t].size());
+    }
+    std::vector<std::thread> signers;
+    for (size_t t = 0; t < threads; ++t) {
+      signers.emplace_back([&, t] {
+        for (size_t k = 0; k < queues[t].size(); ++k) {
+          queues[t][k] = MakeDidRegistration(chain_id);
+          queue_node[t][k] = (t + k * threads) % addrs.size();
+        }
+      });
+    }
+    for (auto& s : signers) s.join();
+  }
+  for (size_t j = 0; !dids && j < total; ++j) {
     size_t i = j % accounts;
     queues[i % threads].push_back(MakeTransfer(chain_id, keys[i], sink, 1, j / accounts));
     queue_node[i % threads].push_back(i % addrs.size());
