@@ -39,13 +39,15 @@ std::string Str(const std::array<uint8_t, N>& a) {
 }
 Status BadPayload(const std::string& msg) { return Status::Invalid("bad_payload", msg); }
 
-// Refusals of a consensus message that no honest validator of the same epoch causes: the
-// sender is disconnected and refused for a while (Transport::Penalize). Stale, duplicate or
-// unsafe messages, and payloads this node cannot check yet, are not among them.
+// Refusals of a consensus message that no honest validator of the same epoch causes: forged
+// or malformed signatures and certificates. The sender is disconnected and refused for a while
+// (Transport::Penalize). Stale, duplicate or unsafe messages, payloads this node cannot check
+// yet, messages for another leader (views differ around an epoch change) and a second proposal
+// for a round (a leader restored from disk may repeat itself) are only dropped.
 bool Punishable(const std::string& reason) {
-  static const std::set<std::string> kReasons = {
-      "bad_encoding", "bad_signature", "bad_block",      "bad_tc",       "duplicate_signer",
-      "missing_tc",   "no_quorum",     "unknown_signer", "equivocation", "wrong_leader"};
+  static const std::set<std::string> kReasons = {"bad_encoding", "bad_signature",    "bad_block",
+                                                 "bad_tc",       "duplicate_signer", "missing_tc",
+                                                 "no_quorum",    "unknown_signer"};
   return kReasons.count(reason) > 0;
 }
 
@@ -509,7 +511,9 @@ class NonceTracker {
 }  // namespace
 
 std::optional<Bytes> Validator::MakePayload(const consensus::Block& parent) {
-  if (!allow_propose_ || epoch_ended_) return std::nullopt;
+  if (!allow_propose_ || epoch_ended_ || replica_->round() <= last_proposed_round_) {
+    return std::nullopt;
+  }
   Status s = CatchUpExecution();
   if (!s.ok()) {
     FailWith(s);
@@ -566,6 +570,7 @@ std::optional<Bytes> Validator::MakePayload(const consensus::Block& parent) {
   v1::Block block = AssembleBlock(genesis_, t, key_.public_key(), WallMs(), txs);
   std::string bytes = CanonicalBlockBytes(block);
   allow_propose_ = false;  // one proposal per call (see Tick)
+  last_proposed_round_ = replica_->round();
   return Bytes(bytes.begin(), bytes.end());
 }
 
@@ -842,6 +847,7 @@ Status Validator::EnterEpoch(std::optional<consensus::SafetyData> safety) {
     stale_block_keys_.clear();
   }
   epoch_ended_ = false;
+  last_proposed_round_ = 0;
   epoch_number_ = epoch_.number;
   validating_ = self_.has_value();
   replica_.reset();

@@ -178,6 +178,9 @@ class Validator final : public consensus::App {
   uint64_t sync_in_flight_ms_ = 0;  // steady clock of the last sync request, 0 if none
   bool failed_ = false;
   bool allow_propose_ = false;  // set by Tick around ProposeIfReady (see Run)
+  // The last round this node proposed in (of epoch vs_.epoch): a replica restored after a block
+  // sync does not know it, and must not propose a second, different block there.
+  consensus::Round last_proposed_round_ = 0;
   std::atomic<bool> nudged_{false};
 
   std::atomic<uint64_t> proposals_{0}, votes_{0}, timeouts_{0}, synced_{0}, dropped_{0};
