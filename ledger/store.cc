@@ -267,16 +267,6 @@ std::vector<Epoch> Store::Epochs() const {
   return epochs_;
 }
 
-Result<Epoch> Store::EpochOf(uint64_t height) const {
-  std::lock_guard lock(epochs_mu_);
-  if (height == 0 || height > this->height() + 1) {
-    return Status::NotFound("no epoch for height " + std::to_string(height));
-  }
-  for (auto e = epochs_.rbegin(); e != epochs_.rend(); ++e) {
-    if (e->start_height <= height) return *e;
-  }
-  return Status::NotFound("no epoch for height " + std::to_string(height));
-}
 
 Status Store::Init(const Genesis& genesis) {
   StateWrites writes = genesis.InitialState();

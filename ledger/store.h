@@ -76,11 +76,9 @@ class Store : public StateReader, public smt::NodeReader {
                      const Hash32& new_root, const smt::NodeBatch& nodes,
                      const std::optional<Epoch>& next_epoch = std::nullopt);
 
-  // Epochs (ledger/epoch.h): the one block height()+1 belongs to; all of them, oldest first;
-  // the one of a committed height (or height()+1).
+  // Epochs (ledger/epoch.h): the one block height()+1 belongs to; all of them, oldest first.
   Epoch CurrentEpoch() const;
   std::vector<Epoch> Epochs() const;
-  Result<Epoch> EpochOf(uint64_t height) const;
 
   // The validator's consensus records (safety data, blocks voted for), opaque to the store:
   // one synced batch of deletes then puts; a point read; a scan of the keys with a prefix in
