@@ -267,7 +267,6 @@ std::vector<Epoch> Store::Epochs() const {
   return epochs_;
 }
 
-
 Status Store::Init(const Genesis& genesis) {
   StateWrites writes = genesis.InitialState();
   smt::MemoryNodeStore empty;
