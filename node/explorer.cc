@@ -51,16 +51,6 @@ std::string DidString(const nation::DidId& id) {
   return std::string(kDidPrefix) + Base58Encode(id.data(), id.size());
 }
 
-std::optional<uint64_t> ParseDecimal(std::string_view s) {
-  if (s.empty() || s.size() > 19) return std::nullopt;
-  uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return v;
-}
-
 Status BadRequest(std::string message) {
   return Status::Invalid("bad_request", std::move(message));
 }
@@ -99,7 +89,7 @@ class Params {
                        uint64_t max = UINT64_MAX) const {
     auto it = values_.find(name);
     if (it == values_.end()) return def;
-    auto v = ParseDecimal(it->second);
+    auto v = ParseU64(it->second);
     if (!v || *v < min) {
       return BadRequest(name + " must be an integer of at least " + std::to_string(min));
     }
@@ -403,7 +393,7 @@ Result<json> ApiBlock(const Store& store, const Genesis& genesis, std::string_vi
   EXPLORER_ASSIGN(tx_start, params.Get("tx_start", 0, 0));
   EXPLORER_ASSIGN(tx_limit, params.Get("tx_limit", kDefaultBlockTxs, 1, kMaxBlockTxs));
   uint64_t height = 0;
-  if (auto h = ParseDecimal(arg)) {
+  if (auto h = ParseU64(arg)) {
     height = *h;
   } else if (auto id = FixedFromHex<32>(arg); id && arg.size() == 64) {
     auto found = store.GetBlockHeight(*id);
@@ -536,7 +526,7 @@ Result<json> ApiProposals(const Store& store, const Genesis& genesis, const Para
 Result<json> ApiProposal(const Store& store, const Genesis& genesis, std::string_view arg,
                          const Params& params) {
   if (Status s = params.Only({}); !s.ok()) return s;
-  auto id = ParseDecimal(arg);
+  auto id = ParseU64(arg);
   if (!id || *id == 0) return BadRequest("a proposal id is a positive integer");
   const uint64_t tip = store.height();
   StateAt state(store, tip);

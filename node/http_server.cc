@@ -23,16 +23,6 @@ int HexDigit(char c) {
   return -1;
 }
 
-std::optional<uint64_t> ParseU64(std::string_view s) {
-  if (s.empty() || s.size() > 19) return std::nullopt;
-  uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return v;
-}
-
 // "YYYY-MM-DDTHH:MM:SSZ" (optionally with fractional seconds, ignored) as Unix milliseconds.
 std::optional<uint64_t> ParseRfc3339Utc(std::string_view s) {
   if (s.size() < 20 || s.back() != 'Z' || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
@@ -60,6 +50,16 @@ std::optional<uint64_t> ParseRfc3339Utc(std::string_view s) {
 }
 
 }  // namespace
+
+std::optional<uint64_t> ParseU64(std::string_view s) {
+  if (s.empty() || s.size() > 19) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return v;
+}
 
 std::optional<std::string> PercentDecode(std::string_view s) {
   std::string out;

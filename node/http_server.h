@@ -48,6 +48,8 @@ bool IsExplorerTarget(std::string_view target);
 
 // Decodes %XX escapes ('+' stays '+'); nullopt on a truncated or non-hex escape.
 std::optional<std::string> PercentDecode(std::string_view s);
+// A decimal of 1 to 19 digits and nothing else.
+std::optional<uint64_t> ParseU64(std::string_view s);
 
 // Parses the target of a DID resolver request: "/1.0/identifiers/" + percent-encoded DID +
 // optional "?versionId=N" or "?versionTime=" an RFC 3339 UTC time ("2024-05-01T12:00:00Z").

@@ -53,18 +53,7 @@ uint64_t VmRssKib(pid_t pid) {
   return 0;
 }
 
-int Dial(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
+int Dial(int port) { return civitas::testing::DialLocal(port); }
 
 // Reads what arrives on `fd` until the peer closes it (true) or `deadline` passes (false).
 bool ReadUntilClosed(int fd, Clock::time_point deadline, Bytes* got = nullptr) {

@@ -40,8 +40,8 @@ inline SubmitOutcome SubmitTx(v1::Node::Stub& stub, const v1::Transaction& tx, b
   return out;
 }
 
-// A plain HTTP/1.1 GET on 127.0.0.1:`port`; returns the whole response ("" if unreachable).
-inline std::string HttpGet(int port, const std::string& path) {
+// A TCP connection to 127.0.0.1:`port`; -1 if refused.
+inline int DialLocal(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -49,8 +49,15 @@ inline std::string HttpGet(int port, const std::string& path) {
   ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     ::close(fd);
-    return "";
+    return -1;
   }
+  return fd;
+}
+
+// A plain HTTP/1.1 GET on 127.0.0.1:`port`; returns the whole response ("" if unreachable).
+inline std::string HttpGet(int port, const std::string& path) {
+  const int fd = DialLocal(port);
+  if (fd < 0) return "";
   std::string req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
   (void)!::write(fd, req.data(), req.size());
   std::string out;
