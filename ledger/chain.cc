@@ -239,13 +239,20 @@ Result<PreparedBlock> BuildBlock(const Store& store, const Genesis& genesis,
 }
 
 Status CommitPrepared(Store& store, const Genesis& genesis, const PreparedBlock& prepared,
-                      const v1::QuorumCert& commit_qc, const std::string& consensus_header) {
+                      const v1::QuorumCert& commit_qc, const std::string& consensus_header,
+                      Durability durability) {
   v1::CommittedBlock committed;
   *committed.mutable_block() = prepared.block;
   *committed.mutable_commit_qc() = commit_qc;
   committed.set_consensus_header(consensus_header);
   Status s = VerifyCommitCertificate(committed, genesis.chain_id, prepared.epoch.validators);
   if (!s.ok()) return s;
+  return store.CommitBlock(committed, prepared.id, prepared.tx_ids, prepared.exec,
+                           prepared.new_root, prepared.nodes, prepared.next_epoch, durability);
+}
+
+Status CommitVerifiedBlock(Store& store, const PreparedBlock& prepared,
+                           const v1::CommittedBlock& committed) {
   return store.CommitBlock(committed, prepared.id, prepared.tx_ids, prepared.exec,
                            prepared.new_root, prepared.nodes, prepared.next_epoch);
 }

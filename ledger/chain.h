@@ -74,9 +74,17 @@ Result<PreparedBlock> BuildBlock(const Store& store, const Genesis& genesis,
 
 // Writes a prepared block with the certificate that commits it (a QC on the consensus block
 // whose header is `consensus_header`), after VerifyCommitCertificate against the validators of
-// the block's epoch; a block that ends its epoch also records the next one.
+// the block's epoch; a block that ends its epoch also records the next one. `durability` as
+// in Store::CommitBlock.
 Status CommitPrepared(Store& store, const Genesis& genesis, const PreparedBlock& prepared,
-                      const v1::QuorumCert& commit_qc, const std::string& consensus_header);
+                      const v1::QuorumCert& commit_qc, const std::string& consensus_header,
+                      Durability durability = Durability::kSynced);
+
+// CommitPrepared for a caller that has already checked the certificate: `committed` holds
+// `prepared.block` with the certificate that commits it, and VerifyCommitCertificate(committed,
+// genesis.chain_id, prepared.epoch.validators) returned OK. Writes it as CommitPrepared does.
+Status CommitVerifiedBlock(Store& store, const PreparedBlock& prepared,
+                           const v1::CommittedBlock& committed);
 
 // The proofs of the store's validator-set changes up to epoch `up_to` (v1::EpochChange, as
 // FollowEpochChanges checks them), oldest first.

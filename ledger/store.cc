@@ -343,7 +343,14 @@ Status Store::WriteConsensus(const std::vector<std::pair<std::string, std::strin
   wo.sync = sync_;
   rocksdb::Status s = db_->Write(wo, &batch);
   if (!s.ok()) return FromRocks(s, "consensus record write failed");
+  if (wo.sync) synced_writes_.fetch_add(1, std::memory_order_relaxed);
   return Status::Ok();
+}
+
+Status Store::SyncWal() {
+  if (read_only_ || !sync_) return Status::Ok();
+  synced_writes_.fetch_add(1, std::memory_order_relaxed);
+  return FromRocks(db_->SyncWAL(), "cannot sync the write-ahead log");
 }
 
 Result<std::optional<std::string>> Store::GetConsensus(std::string_view key) const {
@@ -442,7 +449,7 @@ Result<ProvenValue> Store::GetProven(std::string_view key, uint64_t height) cons
 Status Store::CommitBlock(const v1::CommittedBlock& committed, const Hash32& block_id,
                           const std::vector<Hash32>& tx_ids, const BlockExecution& exec,
                           const Hash32& new_root, const smt::NodeBatch& nodes,
-                          const std::optional<Epoch>& next_epoch) {
+                          const std::optional<Epoch>& next_epoch, Durability durability) {
   if (read_only_) return Status::Error(Status::Code::kInternal, "read_only", "store is read-only");
   const uint64_t height = committed.block().header().height();
   if (height != this->height() + 1) {
@@ -480,9 +487,10 @@ Status Store::CommitBlock(const v1::CommittedBlock& committed, const Hash32& blo
     batch.Put(meta_, kMetaEpochPrefix + U64Key(next_epoch->number), EncodeEpoch(*next_epoch));
   }
   rocksdb::WriteOptions wo;
-  wo.sync = sync_;
+  wo.sync = sync_ && durability == Durability::kSynced;
   Status s = FromRocks(db_->Write(wo, &batch), "cannot commit block " + std::to_string(height));
   if (!s.ok()) return s;
+  if (wo.sync) synced_writes_.fetch_add(1, std::memory_order_relaxed);
   if (next_epoch) {
     std::lock_guard lock(epochs_mu_);
     epochs_.push_back(*next_epoch);

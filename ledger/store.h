@@ -27,6 +27,10 @@ class ColumnFamilyHandle;
 
 namespace civitas {
 
+// Whether a commit returns after its write is on disk (kSynced) or leaves the fsync to the next
+// synced write (kDeferred; the caller acknowledges the commit only after that).
+enum class Durability { kSynced, kDeferred };
+
 struct TxLocation {
   uint64_t height = 0;
   uint32_t index = 0;
@@ -66,7 +70,9 @@ class Store : public StateReader, public smt::NodeReader {
   // State at a past height, with a proof against StateRoot(height).
   Result<ProvenValue> GetProven(std::string_view key, uint64_t height) const;
 
-  // Commits block height()+1 in one synced write. `block_id` and `tx_ids` are those of
+  // Commits block height()+1 in one write, synced unless `durability` is kDeferred: then the
+  // write is readable at once but durable only after the next synced write of this store or
+  // SyncWal() (they share one write-ahead log). `block_id` and `tx_ids` are those of
   // `committed.block`; `exec` and `nodes`/`new_root` its execution result.
   // Turning sync off (only for scratch stores, such as replay's) trades durability for speed.
   void set_sync(bool sync) { sync_ = sync; }
@@ -74,7 +80,12 @@ class Store : public StateReader, public smt::NodeReader {
   Status CommitBlock(const v1::CommittedBlock& committed, const Hash32& block_id,
                      const std::vector<Hash32>& tx_ids, const BlockExecution& exec,
                      const Hash32& new_root, const smt::NodeBatch& nodes,
-                     const std::optional<Epoch>& next_epoch = std::nullopt);
+                     const std::optional<Epoch>& next_epoch = std::nullopt,
+                     Durability durability = Durability::kSynced);
+  // Makes every earlier write durable (one fsync of the write-ahead log).
+  Status SyncWal();
+  // Synced writes (fsyncs of the write-ahead log) since open.
+  uint64_t synced_writes() const { return synced_writes_.load(std::memory_order_relaxed); }
 
   // Epochs (ledger/epoch.h): the one block height()+1 belongs to; all of them, oldest first.
   Epoch CurrentEpoch() const;
@@ -111,6 +122,7 @@ class Store : public StateReader, public smt::NodeReader {
   rocksdb::ColumnFamilyHandle* consensus_ = nullptr;
   std::string chain_id_;
   std::atomic<uint64_t> height_{0};
+  std::atomic<uint64_t> synced_writes_{0};
   mutable std::mutex epochs_mu_;
   std::vector<Epoch> epochs_;  // guarded by epochs_mu_
   bool read_only_ = false;

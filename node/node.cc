@@ -231,6 +231,9 @@ std::string Node::MetricsText() const {
   metric("civitas_signature_verifications_total", "counter",
          "BIP-340 signature verifications done by this process.",
          static_cast<double>(crypto::VerifyCount()));
+  metric("civitas_store_synced_writes_total", "counter",
+         "Synced writes (write-ahead-log fsyncs) of the ledger store since start.",
+         static_cast<double>(store_->synced_writes()));
   if (validator_) {
     Validator::Stats v = validator_->GetStats();
     metric("civitas_consensus_epoch", "gauge", "Current epoch (validator-set generation).",

@@ -389,11 +389,20 @@ void Validator::Run(Actions& out) {
       if (sync_in_flight_ms_ == 0) RequestSync(vs_.keys[fetch->peer]);
     }
   }
-  if (epoch_ended_) return;
-  round_ = replica_->round();
-  // Propose from a fresh call, after this batch's commits are written (and, with one
-  // validator, without recursing through our own votes).
-  if (!failed_ && replica_->AwaitingProposal()) Nudge();
+  if (failed_ || epoch_ended_) return;  // an epoch's last commit is acknowledged in Commit
+  const uint64_t entered = replica_->round();
+  const bool new_round = round_.exchange(entered) != entered;
+  if (new_round && replica_->AwaitingProposal()) {
+    // Propose from a fresh call, after this batch's commits are written (and, with one
+    // validator, without recursing through our own votes). The proposal's own vote is a
+    // synced write that also makes those commits durable; if there is nothing to propose
+    // yet, that Tick's Run syncs them. Only on entering a round: a leader with nothing to
+    // propose waits for a transaction (SubmitLocal, AdmitGossip) or the next tick instead of
+    // spinning.
+    Nudge();
+    return;
+  }
+  if (Status s = AcknowledgeCommits(/*synced=*/false); !s.ok()) FailWith(s);
 }
 
 bool Validator::Persist(const consensus::PersistAction& a) {
@@ -406,12 +415,15 @@ bool Validator::Persist(const consensus::PersistAction& a) {
     persisted_blocks_[key] = a.block->height;
     puts.emplace_back(key, Str(enc));
   }
-  Status s = store_.WriteConsensus(puts, stale_block_keys_);
+  std::vector<std::string> stale;
+  stale.swap(stale_block_keys_);
+  // Synced: it also makes the commits written since the last sync durable.
+  Status s = store_.WriteConsensus(puts, stale);
+  if (s.ok()) s = AcknowledgeCommits(/*synced=*/true);
   if (!s.ok()) {
     FailWith(s);
     return false;
   }
-  stale_block_keys_.clear();
   return true;
 }
 
@@ -713,10 +725,13 @@ Status Validator::Commit(const consensus::Block& b, const consensus::QuorumCert&
                              " that this node cannot execute: " + prepared.status().ToString());
   }
   Status s = CommitPrepared(store_, genesis_, *prepared, ToLedgerQc(qc),
-                            Str(consensus::BlockHeaderBytes(b)));
+                            Str(consensus::BlockHeaderBytes(b)), Durability::kDeferred);
   if (!s.ok()) return s;
-  AfterCommit(*prepared);
-  if (prepared->next_epoch) {
+  const bool ends_epoch = prepared->next_epoch.has_value();
+  unacknowledged_.push_back(std::move(*prepared));
+  if (ends_epoch) {
+    s = AcknowledgeCommits(/*synced=*/false);
+    if (!s.ok()) return s;
     // Leave the replica's call stack before replacing it.
     epoch_ended_ = true;
     Post([this] { SwitchEpoch(); });
@@ -739,6 +754,18 @@ Status Validator::CatchUpExecution() {
     Status s = Commit(*it->first, it->second);
     if (!s.ok()) return s;
   }
+  return Status::Ok();
+}
+
+Status Validator::AcknowledgeCommits(bool synced) {
+  if (unacknowledged_.empty()) return Status::Ok();
+  if (!synced) {
+    Status s = store_.SyncWal();
+    if (!s.ok()) return s;
+  }
+  std::vector<PreparedBlock> done;
+  done.swap(unacknowledged_);
+  for (const PreparedBlock& p : done) AfterCommit(p);
   return Status::Ok();
 }
 
@@ -959,7 +986,7 @@ void Validator::OnSync(const crypto::PublicKey& from, const Bytes& payload) {
     if (h != store_.height() + 1) break;
     auto prepared = PrepareBlock(store_, genesis_, cb.block());
     Status s = prepared.ok() ? CommitPrepared(store_, genesis_, *prepared, cb.commit_qc(),
-                                              cb.consensus_header())
+                                              cb.consensus_header(), Durability::kDeferred)
                              : prepared.status();
     if (!s.ok()) {
       dropped_.fetch_add(1);
@@ -969,8 +996,12 @@ void Validator::OnSync(const crypto::PublicKey& from, const Bytes& payload) {
       if (s.reason() == "bad_qc") transport_->Penalize(from, "invalid_sync_block");
       break;
     }
-    AfterCommit(*prepared);
+    unacknowledged_.push_back(std::move(*prepared));
     ++applied;
+  }
+  if (Status s = AcknowledgeCommits(/*synced=*/false); !s.ok()) {
+    FailWith(s);
+    return;
   }
   if (applied == 0) return;
   synced_.fetch_add(applied);

@@ -111,8 +111,14 @@ class Validator final : public consensus::App {
   void OnPeerEvent(const p2p::PeerEvent& ev);
   void Run(consensus::Actions& out);
   bool Persist(const consensus::PersistAction& a);
-  // Writes committed block `b` (certified by `qc`) unless the store has it already.
+  // Writes committed block `b` (certified by `qc`) unless the store has it already. The write
+  // is not synced: the block is acknowledged (AfterCommit) by AcknowledgeCommits once a later
+  // synced write (the next vote's safety record, normally) or a SyncWal has made it durable,
+  // so a round costs one fsync.
   Status Commit(const consensus::Block& b, const consensus::QuorumCert& qc);
+  // Acknowledges the commits written so far, after syncing them unless `synced` says a synced
+  // write has just done so.
+  Status AcknowledgeCommits(bool synced);
   // Executes what the replica has committed but the store has not yet (commits come out of a
   // batch of actions after the replica decided them).
   Status CatchUpExecution();
@@ -172,6 +178,7 @@ class Validator final : public consensus::App {
   // io thread only.
   std::map<Hash32, std::shared_ptr<Payload>> payloads_;  // by consensus block id
   std::vector<std::string> stale_block_keys_;            // persisted blocks now committed
+  std::vector<PreparedBlock> unacknowledged_;            // committed, not yet known to be durable
   std::map<std::string, uint64_t> persisted_blocks_;     // key -> height
   uint64_t last_block_ms_ = 0;                           // steady clock: last proposal seen or made
   uint64_t last_progress_ms_ = 0;                        // steady clock: last commit or sync

@@ -208,9 +208,7 @@ class AbuseTest : public ::testing::Test {
   }
 
   static double MempoolSize() {
-    std::string text = civitas::testing::HttpGet(http_port_, "/metrics");
-    auto at = text.find("\ncivitas_mempool_transactions ");
-    return at == std::string::npos ? -1 : std::stod(text.substr(at + 30));
+    return civitas::testing::MetricValue(http_port_, "civitas_mempool_transactions");
   }
 
   static std::string dir_, home_, setup_error_;

@@ -20,6 +20,7 @@
 #include "ledger/tx.h"
 #include "node/home.h"
 #include "node/keyfile.h"
+#include "node_client.h"
 #include "process.h"
 
 namespace civitas::e2e {
@@ -206,6 +207,43 @@ TEST_F(NetworkTest, FourValidatorsSurviveAKilledMemberWhichThenCatchesUp) {
     EXPECT_EQ(view.GetAccount(recipient_)->balance, nonce);
   }
   ExpectSameChain({0, 1, 2, 3}, last);
+}
+
+// A round costs each validator one synced write: the commit a vote's proposal completes is
+// written unsynced and made durable by the vote's safety record (docs/STORAGE.md).
+TEST_F(NetworkTest, ACommitSharesTheSyncedWriteOfTheNextVote) {
+  for (int i = 0; i < kNodes; ++i) Start(i);
+  uint64_t nonce = 0;
+  Transfer(0, nonce++);
+  ASSERT_FALSE(HasFailure());
+  struct Counts {
+    double synced, votes, timeouts, height;
+  };
+  auto counts = [&](int i) {
+    const int port = base_port_ + 10 * i + 2;
+    using civitas::testing::MetricValue;
+    return Counts{MetricValue(port, "civitas_store_synced_writes_total"),
+                  MetricValue(port, "civitas_consensus_votes_total"),
+                  MetricValue(port, "civitas_consensus_timeouts_total"),
+                  MetricValue(port, "civitas_height")};
+  };
+  std::vector<Counts> before;
+  for (int i = 0; i < kNodes; ++i) before.push_back(counts(i));
+  for (int k = 0; k < 24; ++k) Transfer(k % kNodes, nonce++);
+  ASSERT_FALSE(HasFailure());
+  for (int i = 0; i < kNodes; ++i) {
+    const Counts after = counts(i);
+    ASSERT_GE(before[i].synced, 0) << "node " << i << " has no synced-write metric";
+    const double blocks = after.height - before[i].height;
+    const double persists = (after.votes - before[i].votes) + (after.timeouts - before[i].timeouts);
+    // Every vote and timeout is one synced write; commits add at most the leader's syncs of a
+    // commit that no proposal followed at once (not one per block, as a separate commit fsync
+    // would).
+    ASSERT_GE(blocks, 24) << "node " << i;
+    EXPECT_LE(after.synced - before[i].synced - persists, blocks / 2 + 2)
+        << "node " << i << ": " << blocks << " blocks, " << persists << " votes and timeouts, "
+        << after.synced - before[i].synced << " synced writes";
+  }
 }
 
 class EpochNetworkTest : public NetworkTest {

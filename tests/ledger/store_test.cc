@@ -94,6 +94,48 @@ TEST_F(StoreTest, CommitIndexesAndReopens) {
   EXPECT_EQ(DecodeAccount(*old->value)->nonce, 3u);
 }
 
+// A deferred commit is readable at once and costs no fsync of its own; the next synced write
+// (a consensus record) or SyncWal covers it.
+TEST_F(StoreTest, DeferredCommitsShareTheNextSyncedWrite) {
+  uint64_t nonce = 0;
+  {
+    auto store = Open();
+    ASSERT_TRUE(store);
+    const uint64_t start = store->synced_writes();
+    CommitTransfers(*store, 1, nonce);
+    EXPECT_EQ(store->synced_writes(), start + 1);  // a plain commit syncs
+
+    auto build = [&] {
+      auto env =
+          Transfer(chain_, chain_.users[0], AddressOf(chain_.users[1].public_key()), 5, nonce++);
+      std::vector<DecodedTx> txs{
+          *DecodeAndCheckTx(env, chain_.genesis.chain_id, chain_.genesis.params)};
+      return *BuildBlock(*store, chain_.genesis, chain_.validators[0].public_key(), 1000, txs);
+    };
+    PreparedBlock p2 = build();
+    auto c2 = Certify(p2);
+    ASSERT_TRUE(CommitPrepared(*store, chain_.genesis, p2, c2.qc, c2.consensus_header,
+                               Durability::kDeferred)
+                    .ok());
+    EXPECT_EQ(store->synced_writes(), start + 1);
+    EXPECT_EQ(store->height(), 2u);
+    EXPECT_EQ(store->GetTxLocation(p2.tx_ids[0])->height, 2u);
+    ASSERT_TRUE(store->WriteConsensus({{"safety", "x"}}).ok());
+    EXPECT_EQ(store->synced_writes(), start + 2);
+
+    PreparedBlock p3 = build();
+    auto c3 = Certify(p3);
+    ASSERT_TRUE(CommitPrepared(*store, chain_.genesis, p3, c3.qc, c3.consensus_header,
+                               Durability::kDeferred)
+                    .ok());
+    ASSERT_TRUE(store->SyncWal().ok());
+    EXPECT_EQ(store->synced_writes(), start + 3);
+  }
+  auto store = Open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->height(), 3u);
+}
+
 TEST_F(StoreTest, InvalidBlocksAreNeverWritten) {
   auto store = Open();
   ASSERT_TRUE(store);

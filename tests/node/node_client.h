@@ -67,4 +67,11 @@ inline std::string HttpGet(int port, const std::string& path) {
   return out;
 }
 
+// The value of an unlabelled metric in the node's /metrics on HTTP `port`; -1 if absent.
+inline double MetricValue(int port, const std::string& name) {
+  const std::string text = HttpGet(port, "/metrics");
+  const auto at = text.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::stod(text.substr(at + name.size() + 2));
+}
+
 }  // namespace civitas::testing
