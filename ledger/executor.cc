@@ -172,8 +172,9 @@ Result<BlockExecution> ExecuteBlock(const ChainParams& params, const StateReader
     receipt.set_gas_used(gas_used);
     receipt.set_fee(fee);
     out.receipts.push_back(std::move(receipt));
+    s.Settle();
   }
-  out.writes = s.writes();
+  out.writes = std::move(s).TakeWrites();
   return out;
 }
 

@@ -66,8 +66,12 @@ class StateOverlay : public StateReader {
   // Snapshot() returns a mark; RevertTo(mark) undoes every write made after it.
   size_t Snapshot() const { return journal_.size(); }
   void RevertTo(size_t mark);
+  // Keeps every write so far for good: marks taken before are void. A block's executor calls it
+  // between transactions, so the undo journal holds one transaction's writes, not a block's.
+  void Settle() { journal_.clear(); }
 
   const StateWrites& writes() const { return writes_; }
+  StateWrites TakeWrites() && { return std::move(writes_); }
 
  private:
   void Write(std::string_view key, std::optional<std::string> value);
