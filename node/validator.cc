@@ -392,16 +392,15 @@ void Validator::Run(Actions& out) {
   if (failed_ || epoch_ended_) return;  // an epoch's last commit is acknowledged in Commit
   const uint64_t entered = replica_->round();
   const bool new_round = round_.exchange(entered) != entered;
-  if (new_round && replica_->AwaitingProposal()) {
-    // Propose from a fresh call, after this batch's commits are written (and, with one
-    // validator, without recursing through our own votes). The proposal's own vote is a
-    // synced write that also makes those commits durable; if there is nothing to propose
-    // yet, that Tick's Run syncs them. Only on entering a round: a leader with nothing to
-    // propose waits for a transaction (SubmitLocal, AdmitGossip) or the next tick instead of
-    // spinning.
-    Nudge();
-    return;
-  }
+  // Propose from a fresh call, after this batch's commits are written (and, with one
+  // validator, without recursing through our own votes). Only on entering a round: a leader
+  // with nothing to propose waits for a transaction (SubmitLocal, AdmitGossip) or the next
+  // tick instead of spinning.
+  if (new_round && replica_->AwaitingProposal()) Nudge();
+  // While that Tick is queued the commits wait for its proposal: our own vote on it is a
+  // synced write that makes them durable. Tick's own Run clears nudged_ first, so it syncs
+  // them if it proposes nothing.
+  if (nudged_ && replica_->AwaitingProposal()) return;
   if (Status s = AcknowledgeCommits(/*synced=*/false); !s.ok()) FailWith(s);
 }
 
@@ -446,6 +445,10 @@ void Validator::Tick() {
     replica_->ProposeIfReady(out);
     allow_propose_ = false;
     Run(out);
+  }
+  // No commit waits for a proposal longer than a tick.
+  if (!failed_ && !nudged_) {
+    if (Status s = AcknowledgeCommits(/*synced=*/false); !s.ok()) FailWith(s);
   }
   if (now - last_progress_ms_ > 2ull * config_.timeout_base_ms &&
       (sync_in_flight_ms_ == 0 || now - sync_in_flight_ms_ > config_.timeout_base_ms)) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -570,7 +571,9 @@ Status Transport::Impl::Send(const crypto::PublicKey& to, uint8_t channel, Bytes
     }
     conn = ps.active;
   }
-  asio::post(io_, [conn] { conn->WriteNext(); });
+  // On the io thread the write starts at once (asio writes speculatively), before whatever the
+  // caller does next, say a vote's fsync; from another thread it is posted.
+  asio::dispatch(io_, [conn] { conn->WriteNext(); });
   return Status::Ok();
 }
 
@@ -590,7 +593,7 @@ size_t Transport::Impl::Broadcast(uint8_t channel, const Bytes& payload) {
       }
     }
   }
-  for (auto& conn : kick) asio::post(io_, [conn] { conn->WriteNext(); });
+  for (auto& conn : kick) asio::dispatch(io_, [conn] { conn->WriteNext(); });
   return kick.size();
 }
 

@@ -369,12 +369,13 @@ int main(int argc, char** argv) {
         }
         return;
       }
-      const double per_thread_rate = rate / static_cast<double>(threads);
+      // Thread t sends the (k * threads + t)-th transaction of an evenly spaced stream, so the
+      // threads interleave instead of sending together in bursts of `threads`.
       for (size_t k = 0; k < queues[t].size(); ++k) {
         if (rate > 0) {
-          std::this_thread::sleep_until(
-              t0 + std::chrono::duration_cast<Clock::duration>(
-                       std::chrono::duration<double>(static_cast<double>(k) / per_thread_rate)));
+          const double slot = static_cast<double>(k * threads + t);
+          std::this_thread::sleep_until(t0 + std::chrono::duration_cast<Clock::duration>(
+                                                 std::chrono::duration<double>(slot / rate)));
         }
         const auto& tx = queues[t][k];
         stamp_tx(tx);
