@@ -18,6 +18,7 @@ struct Tip {
   Hash32 id{};
   uint64_t time_ms = 0;
   Hash32 state_root{};
+  uint64_t state_height = 0;  // the height the tip's header certifies (0 below height 1)
 };
 
 Result<Tip> ReadTip(const Store& store, const Genesis& genesis) {
@@ -32,6 +33,7 @@ Result<Tip> ReadTip(const Store& store, const Genesis& genesis) {
       return Status::Corruption("stored block " + std::to_string(tip.height) + " is damaged");
     tip.id = *id;
     tip.time_ms = parent->block().header().time_ms();
+    tip.state_height = parent->block().header().state_height();
   }
   auto root = store.StateRoot(tip.height);
   if (!root.ok()) return root.status();
@@ -141,8 +143,11 @@ Status CheckHeader(const Genesis& genesis, const Epoch& epoch, const v1::Block& 
   return Status::Ok();
 }
 
-Result<PreparedBlock> PrepareBlock(const Store& store, const Genesis& genesis,
-                                   const v1::Block& block, bool signatures_checked) {
+namespace {
+
+// The checks of PrepareBlock that need no transaction: header linkage to the store's tip, the
+// header fields, and the certified state.
+Status CheckOnTip(const Store& store, const Genesis& genesis, const v1::Block& block) {
   const auto& h = block.header();
   auto tip = ReadTip(store, genesis);
   if (!tip.ok()) return tip.status();
@@ -150,19 +155,12 @@ Result<PreparedBlock> PrepareBlock(const Store& store, const Genesis& genesis,
   if (h.height() != height)
     return BadBlock(h.height(), "expected height " + std::to_string(height));
   if (h.parent_id() != Str(tip->id)) return BadBlock(height, "parent id is not the tip's id");
-  const Epoch epoch = store.CurrentEpoch();
-  Status s = CheckHeader(genesis, epoch, block, tip->time_ms);
+  Status s = CheckHeader(genesis, store.CurrentEpoch(), block, tip->time_ms);
   if (!s.ok()) return s;
   // The certified state is one this store executed, never older than the parent's.
-  uint64_t parent_state_height = 0;
-  if (tip->height > 0) {
-    auto parent = store.GetBlock(tip->height);
-    if (!parent.ok()) return parent.status();
-    parent_state_height = parent->block().header().state_height();
-  }
-  if (h.state_height() > tip->height || h.state_height() < parent_state_height) {
+  if (h.state_height() > tip->height || h.state_height() < tip->state_height) {
     return BadBlock(height, "certified state height " + std::to_string(h.state_height()) +
-                                " is outside [" + std::to_string(parent_state_height) + ", " +
+                                " is outside [" + std::to_string(tip->state_height) + ", " +
                                 std::to_string(tip->height) + "]");
   }
   auto root = store.StateRoot(h.state_height());
@@ -171,17 +169,47 @@ Result<PreparedBlock> PrepareBlock(const Store& store, const Genesis& genesis,
     return BadBlock(height, "certified state root differs from this node's execution of height " +
                                 std::to_string(h.state_height()));
   }
+  return Status::Ok();
+}
+
+// The rest of PrepareBlock once `txs` (the block's, decoded and checked) are at hand.
+Result<PreparedBlock> PrepareWithTxs(const Store& store, const Genesis& genesis,
+                                     const v1::Block& block, std::vector<DecodedTx> txs) {
+  const uint64_t height = block.header().height();
   PreparedBlock p;
-  auto txs = DecodeBlockTxs(block, genesis, !signatures_checked);
-  if (!txs.ok()) return txs.status();
-  p.txs = std::move(*txs);
+  p.txs = std::move(txs);
+  p.tx_ids.reserve(p.txs.size());
   for (const auto& tx : p.txs) p.tx_ids.push_back(tx.id);
-  if (h.tx_root() != Str(MerkleRoot(p.tx_ids))) return BadBlock(height, "tx_root does not match");
-  auto id = BlockId(h);
+  if (block.header().tx_root() != Str(MerkleRoot(p.tx_ids))) {
+    return BadBlock(height, "tx_root does not match");
+  }
+  auto id = BlockId(block.header());
   if (!id.ok()) return id.status();
   p.id = *id;
   p.block = block;
   return Execute(store, genesis, std::move(p));
+}
+
+}  // namespace
+
+Result<PreparedBlock> PrepareBlock(const Store& store, const Genesis& genesis,
+                                   const v1::Block& block, bool signatures_checked) {
+  Status s = CheckOnTip(store, genesis, block);
+  if (!s.ok()) return s;
+  auto txs = DecodeBlockTxs(block, genesis, !signatures_checked);
+  if (!txs.ok()) return txs.status();
+  return PrepareWithTxs(store, genesis, block, std::move(*txs));
+}
+
+Result<PreparedBlock> PrepareDecodedBlock(const Store& store, const Genesis& genesis,
+                                          const v1::Block& block, std::vector<DecodedTx> txs) {
+  if (txs.size() != static_cast<size_t>(block.txs_size())) {
+    return Status::Error(Status::Code::kInternal, "internal",
+                         "decoded transactions do not match the block");
+  }
+  Status s = CheckOnTip(store, genesis, block);
+  if (!s.ok()) return s;
+  return PrepareWithTxs(store, genesis, block, std::move(txs));
 }
 
 v1::Block AssembleBlock(const Genesis& genesis, const BlockTemplate& t,

@@ -57,6 +57,12 @@ Status CheckHeader(const Genesis& genesis, const Epoch& epoch, const v1::Block& 
 Result<PreparedBlock> PrepareBlock(const Store& store, const Genesis& genesis,
                                    const v1::Block& block, bool signatures_checked = false);
 
+// PrepareBlock for a caller that has already decoded and checked the block's transactions,
+// signatures included: `txs` must be what DecodeBlockTxs(block, genesis, true) returns (the
+// auditor's replay does that ahead, on other threads). Everything else is checked as there.
+Result<PreparedBlock> PrepareDecodedBlock(const Store& store, const Genesis& genesis,
+                                          const v1::Block& block, std::vector<DecodedTx> txs);
+
 // The block `t` describes, proposed by `proposer` at `time_ms` (raised to the parent's time
 // if lower), holding `txs` (already checked) in order. Not executed.
 v1::Block AssembleBlock(const Genesis& genesis, const BlockTemplate& t,

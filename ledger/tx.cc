@@ -60,11 +60,14 @@ Result<DecodedTx> DecodeAndCheckTx(const v1::Transaction& envelope, std::string_
   }
   tx.public_key = *pk;
   tx.signature = *sig;
-  if (!crypto::IsValidPublicKey(tx.public_key)) {
+  tx.envelope = envelope;
+  // Verifying parses the key as well, and parsing costs a square root: a good signature proves
+  // the key valid, so the key is parsed on its own only when there is no good signature.
+  const bool verified = verify_signature && VerifyTxSignature(tx);
+  if (!verified && !crypto::IsValidPublicKey(tx.public_key)) {
     return Status::Invalid("bad_public_key", "public_key is not a point on secp256k1");
   }
-  tx.envelope = envelope;
-  if (verify_signature && !VerifyTxSignature(tx)) {
+  if (verify_signature && !verified) {
     return Status::Invalid("bad_signature", "signature does not verify");
   }
   tx.sender = AddressOf(tx.public_key);

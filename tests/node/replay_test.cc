@@ -1,7 +1,9 @@
 // The auditor's tools: replay (a faithful chain replays; a chain whose recorded state root was
-// forged is refused at exactly that height) and export.
+// forged, or that holds a signature or a certificate that does not verify, is refused at exactly
+// that height) and export.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
@@ -17,30 +19,58 @@ namespace {
 using civitas::testing::MakeTestChain;
 using civitas::testing::Transfer;
 
+// What ReplayTest::BuildChain gets wrong, as a buggy or malicious node would have written it.
+struct Damage {
+  // The block at this height is written with a wrong state root. Only the last block can be
+  // forged so: the next one could not be built on a root whose tree does not exist.
+  uint64_t state_root_height = 0;
+  // The block at this height carries transactions `bad_txs` with a signature that does not
+  // verify (the block is otherwise valid and executed).
+  uint64_t signature_height = 0;
+  std::vector<size_t> bad_txs;
+  // The block at this height is written with a commit certificate one of whose votes does
+  // not verify.
+  uint64_t certificate_height = 0;
+};
+
 class ReplayTest : public ::testing::Test {
  protected:
   void SetUp() override { dir_ = civitas::testing::TestDir("replay"); }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  // Commits `blocks` blocks of two transfers each; the block at `forge_height` is written with a
-  // wrong state root (as a buggy or malicious node would). Only the last block can be forged
-  // so: the next one could not be built on a root whose tree does not exist.
-  void BuildChain(int blocks, uint64_t forge_height) {
+  // Commits `blocks` blocks of `txs_per_block` transfers each, damaged as `damage` says.
+  void BuildChain(int blocks, const Damage& damage = {}, size_t txs_per_block = 2) {
     auto store = Store::Open(dir_ + "/data", chain_.genesis);
     ASSERT_TRUE(store.ok());
     uint64_t nonce = 0;
     for (int b = 0; b < blocks; ++b) {
+      const uint64_t height = static_cast<uint64_t>(b) + 1;
       std::vector<DecodedTx> txs;
-      for (int i = 0; i < 2; ++i) {
+      for (size_t i = 0; i < txs_per_block; ++i) {
         auto env =
             Transfer(chain_, chain_.users[0], AddressOf(chain_.users[1].public_key()), 3, nonce++);
-        txs.push_back(*DecodeAndCheckTx(env, chain_.genesis.chain_id, chain_.genesis.params));
+        if (height == damage.signature_height &&
+            std::count(damage.bad_txs.begin(), damage.bad_txs.end(), i) > 0) {
+          (*env.mutable_signature())[5] ^= 1;
+        }
+        auto tx = DecodeAndCheckTx(env, chain_.genesis.chain_id, chain_.genesis.params,
+                                   /*verify_signature=*/false);
+        ASSERT_TRUE(tx.ok()) << tx.status().ToString();
+        txs.push_back(std::move(*tx));
       }
       auto p = BuildBlock(**store, chain_.genesis, chain_.validators[0].public_key(), 1000, txs);
       ASSERT_TRUE(p.ok()) << p.status().ToString();
-      if (p->block.header().height() == forge_height) p->new_root[0] ^= 1;
+      if (height == damage.state_root_height) p->new_root[0] ^= 1;
       auto cert = civitas::testing::Certify(*p, chain_.genesis.chain_id, chain_.validators);
-      ASSERT_TRUE(CommitPrepared(**store, chain_.genesis, *p, cert.qc, cert.consensus_header).ok());
+      v1::CommittedBlock committed;
+      *committed.mutable_block() = p->block;
+      *committed.mutable_commit_qc() = cert.qc;
+      committed.set_consensus_header(cert.consensus_header);
+      if (height == damage.certificate_height) {
+        (*committed.mutable_commit_qc()->mutable_signers(0)->mutable_signature())[7] ^= 1;
+      }
+      // Written without the certificate check that CommitPrepared makes, so damage gets in.
+      ASSERT_TRUE(CommitVerifiedBlock(**store, *p, committed).ok());
     }
   }
 
@@ -49,7 +79,7 @@ class ReplayTest : public ::testing::Test {
 };
 
 TEST_F(ReplayTest, FaithfulChainReplays) {
-  BuildChain(6, 0);
+  BuildChain(6);
   int progress_calls = 0;
   auto r = Replay(dir_ + "/data", dir_ + "/scratch", chain_.genesis,
                   [&](uint64_t, uint64_t, double) { ++progress_calls; });
@@ -60,7 +90,9 @@ TEST_F(ReplayTest, FaithfulChainReplays) {
 }
 
 TEST_F(ReplayTest, ForgedStateRootIsFoundAtItsHeight) {
-  BuildChain(6, 6);
+  Damage damage;
+  damage.state_root_height = 6;
+  BuildChain(6, damage);
   auto r = Replay(dir_ + "/data", dir_ + "/scratch", chain_.genesis, nullptr);
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.first_bad_height, 6u) << r.error;
@@ -68,8 +100,48 @@ TEST_F(ReplayTest, ForgedStateRootIsFoundAtItsHeight) {
   EXPECT_EQ(r.blocks, 5u);
 }
 
+TEST_F(ReplayTest, BadSignatureIsFoundAtItsHeight) {
+  // Signatures are checked ahead of execution on several threads, 64 transactions at a time:
+  // the report still names the first bad block and its first bad transaction.
+  Damage damage;
+  damage.signature_height = 9;
+  damage.bad_txs = {150, 70, 71};
+  BuildChain(12, damage, 160);
+  auto r = Replay(dir_ + "/data", dir_ + "/scratch", chain_.genesis, nullptr);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.first_bad_height, 9u) << r.error;
+  EXPECT_NE(r.error.find("transaction 70 "), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("bad_signature"), std::string::npos) << r.error;
+  EXPECT_EQ(r.blocks, 8u);
+  EXPECT_EQ(r.txs, 8u * 160);
+}
+
+TEST_F(ReplayTest, BadCertificateIsFoundAtItsHeight) {
+  Damage damage;
+  damage.certificate_height = 77;
+  BuildChain(80, damage);
+  auto r = Replay(dir_ + "/data", dir_ + "/scratch", chain_.genesis, nullptr);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.first_bad_height, 77u) << r.error;
+  EXPECT_NE(r.error.find("bad_qc"), std::string::npos) << r.error;
+  EXPECT_EQ(r.blocks, 76u);
+}
+
+TEST_F(ReplayTest, FirstOfSeveralBadBlocksIsReported) {
+  // A bad certificate before a bad signature, with many blocks checked ahead of both.
+  Damage damage;
+  damage.signature_height = 41;
+  damage.bad_txs = {1};
+  damage.certificate_height = 23;
+  BuildChain(60, damage);
+  auto r = Replay(dir_ + "/data", dir_ + "/scratch", chain_.genesis, nullptr);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.first_bad_height, 23u) << r.error;
+  EXPECT_NE(r.error.find("bad_qc"), std::string::npos) << r.error;
+}
+
 TEST_F(ReplayTest, ForeignGenesisIsRefused) {
-  BuildChain(2, 0);
+  BuildChain(2);
   auto other = MakeTestChain(1);
   auto r = Replay(dir_ + "/data", dir_ + "/scratch", other.genesis, nullptr);
   EXPECT_FALSE(r.ok);
@@ -77,7 +149,7 @@ TEST_F(ReplayTest, ForeignGenesisIsRefused) {
 }
 
 TEST_F(ReplayTest, ExportWritesOneRecordPerLine) {
-  BuildChain(3, 0);
+  BuildChain(3);
   auto store = Store::Open(dir_ + "/data", chain_.genesis, Store::Mode::kReadOnly);
   ASSERT_TRUE(store.ok());
   auto lines = [](const std::string& text) {
