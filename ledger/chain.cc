@@ -193,10 +193,10 @@ Result<PreparedBlock> PrepareWithTxs(const Store& store, const Genesis& genesis,
 }  // namespace
 
 Result<PreparedBlock> PrepareBlock(const Store& store, const Genesis& genesis,
-                                   const v1::Block& block, bool signatures_checked) {
+                                   const v1::Block& block) {
   Status s = CheckOnTip(store, genesis, block);
   if (!s.ok()) return s;
-  auto txs = DecodeBlockTxs(block, genesis, !signatures_checked);
+  auto txs = DecodeBlockTxs(block, genesis, /*verify_signatures=*/true);
   if (!txs.ok()) return txs.status();
   return PrepareWithTxs(store, genesis, block, std::move(*txs));
 }

@@ -51,11 +51,11 @@ Status CheckHeader(const Genesis& genesis, const Epoch& epoch, const v1::Block& 
 // Checks `block` as block store.height()+1: header linkage (chain id, height, parent id, time),
 // proposer in the council, transaction count and root, the certified state root (a height
 // between the parent's certified height and the tip, with the root this store computed for
-// it), every transaction (signatures unless `signatures_checked`), nonces; then executes it and
+// it), every transaction with its signature, nonces; then executes it and
 // tells whether it ends its epoch. Reasons: bad_block, bad_nonce, or a transaction's reason.
 // Writes nothing.
 Result<PreparedBlock> PrepareBlock(const Store& store, const Genesis& genesis,
-                                   const v1::Block& block, bool signatures_checked = false);
+                                   const v1::Block& block);
 
 // PrepareBlock for a caller that has already decoded and checked the block's transactions,
 // signatures included: `txs` must be what DecodeBlockTxs(block, genesis, true) returns (the

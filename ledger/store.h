@@ -74,7 +74,8 @@ class Store : public StateReader, public smt::NodeReader {
   // write is readable at once but durable only after the next synced write of this store or
   // SyncWal() (they share one write-ahead log). `block_id` and `tx_ids` are those of
   // `committed.block`; `exec` and `nodes`/`new_root` its execution result.
-  // Turning sync off (only for scratch stores, such as replay's) trades durability for speed.
+  // Turning sync off makes a scratch store (replay's): writes skip the write-ahead log and
+  // closing does not flush, so what it holds is lost at close or in a crash.
   void set_sync(bool sync) { sync_ = sync; }
 
   Status CommitBlock(const v1::CommittedBlock& committed, const Hash32& block_id,

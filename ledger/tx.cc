@@ -61,13 +61,14 @@ Result<DecodedTx> DecodeAndCheckTx(const v1::Transaction& envelope, std::string_
   tx.public_key = *pk;
   tx.signature = *sig;
   tx.envelope = envelope;
-  // Verifying parses the key as well, and parsing costs a square root: a good signature proves
-  // the key valid, so the key is parsed on its own only when there is no good signature.
-  const bool verified = verify_signature && VerifyTxSignature(tx);
-  if (!verified && !crypto::IsValidPublicKey(tx.public_key)) {
-    return Status::Invalid("bad_public_key", "public_key is not a point on secp256k1");
-  }
-  if (verify_signature && !verified) {
+  // Parsing the key costs a square root, and verifying parses it too: a good signature proves
+  // the key valid, so the key is parsed on its own only to name a failed verification. Without
+  // verification the caller has verified the signature before (a mempool, a voted block) or
+  // will: the key is not checked either.
+  if (verify_signature && !VerifyTxSignature(tx)) {
+    if (!crypto::IsValidPublicKey(tx.public_key)) {
+      return Status::Invalid("bad_public_key", "public_key is not a point on secp256k1");
+    }
     return Status::Invalid("bad_signature", "signature does not verify");
   }
   tx.sender = AddressOf(tx.public_key);

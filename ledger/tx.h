@@ -39,8 +39,9 @@ uint64_t IntrinsicGas(const ChainParams& params, size_t envelope_size);
 // Decodes and checks everything that needs no state: size, encoding, key and signature lengths,
 // chain id, an action present and well-formed (addresses 20 bytes; typed civic actions as
 // nation::CivicCallOf checks them), gas limit within [intrinsic, max]. With `verify_signature`,
-// also the BIP-340 signature. Reasons: malformed_tx, tx_too_large, wrong_chain_id,
-// bad_public_key, bad_signature, gas_limit.
+// also the public key and the BIP-340 signature; without, the caller has verified them before
+// or does so later. Reasons: malformed_tx, tx_too_large, wrong_chain_id, bad_public_key,
+// bad_signature, gas_limit.
 Result<DecodedTx> DecodeAndCheckTx(const v1::Transaction& envelope, std::string_view chain_id,
                                    const ChainParams& params, bool verify_signature = true);
 // The same, from serialized envelope bytes.

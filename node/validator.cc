@@ -721,7 +721,10 @@ Status Validator::Commit(const consensus::Block& b, const consensus::QuorumCert&
   }
   auto p = Decode(b);
   if (!p.ok()) return p.status();
-  auto prepared = PrepareBlock(store_, genesis_, (*p)->block, (*p)->signatures_verified);
+  // A block this node voted for was decoded and its signatures checked then: no second pass.
+  auto prepared = (*p)->signatures_verified
+                      ? PrepareDecodedBlock(store_, genesis_, (*p)->block, (*p)->txs)
+                      : PrepareBlock(store_, genesis_, (*p)->block);
   if (!prepared.ok()) {
     return Status::Error(Status::Code::kInternal, "invalid_committed_block",
                          "the council committed block " + std::to_string(b.height) +
