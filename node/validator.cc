@@ -540,18 +540,16 @@ std::optional<Bytes> Validator::MakePayload(const consensus::Block& parent) {
   if (!par.ok() || !ancestors.ok()) return std::nullopt;
   if (par->state_height > store_.height()) return std::nullopt;  // we lag behind the parent
 
+  // Nonces in sequence also leave out what the pending ancestors hold (see VerifyPayload).
   NonceTracker nonces(store_);
-  std::set<Hash32> taken;
   for (const auto& a : *ancestors) {
     for (const DecodedTx& tx : a->txs) {
-      taken.insert(tx.id);
       auto n = nonces.Next(tx.sender);
       if (n.ok()) ++**n;
     }
   }
   std::vector<DecodedTx> txs =
       mempool_.Select(config_.max_block_txs, kMaxBlockBytes - (64 << 10), [&](const DecodedTx& tx) {
-        if (taken.count(tx.id)) return false;
         auto n = nonces.Next(tx.sender);
         if (!n.ok() || **n != tx.body.nonce()) return false;
         ++**n;
@@ -635,11 +633,12 @@ Status Validator::VerifyPayload(const consensus::Block& block, const consensus::
 
   auto ancestors = PendingAncestors(parent);
   if (!ancestors.ok()) return ancestors.status();
+  // Nonces run in sequence per sender from the executed state through the pending ancestors,
+  // so a transaction already committed or pending, or twice in this block, fails here: its
+  // id covers the sender's key and the nonce.
   NonceTracker nonces(store_);
-  std::set<Hash32> seen;
   for (const auto& a : *ancestors) {
     for (const DecodedTx& tx : a->txs) {
-      seen.insert(tx.id);
       auto n = nonces.Next(tx.sender);
       if (!n.ok()) return n.status();
       ++**n;
@@ -647,20 +646,18 @@ Status Validator::VerifyPayload(const consensus::Block& block, const consensus::
   }
   for (size_t i = 0; i < p.txs.size(); ++i) {
     const DecodedTx& tx = p.txs[i];
-    std::string which = "transaction " + std::to_string(i) + ": ";
-    if (!seen.insert(tx.id).second || store_.GetTxLocation(tx.id).ok()) {
-      return BadPayload(which + "included twice");
-    }
     auto n = nonces.Next(tx.sender);
     if (!n.ok()) return n.status();
     if (tx.body.nonce() != **n) {
-      return Status::Invalid("bad_nonce", which + "nonce " + std::to_string(tx.body.nonce()) +
-                                              ", expected " + std::to_string(**n));
+      return Status::Invalid("bad_nonce", "transaction " + std::to_string(i) + ": nonce " +
+                                              std::to_string(tx.body.nonce()) + ", expected " +
+                                              std::to_string(**n));
     }
     ++**n;
     if (!p.signatures_verified && !mempool_.HoldsVerified(tx.id, tx.envelope.signature()) &&
         !VerifyTxSignature(tx)) {
-      return Status::Invalid("bad_signature", which + "signature does not verify");
+      return Status::Invalid("bad_signature",
+                             "transaction " + std::to_string(i) + ": signature does not verify");
     }
   }
   p.signatures_verified = true;
