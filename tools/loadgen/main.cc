@@ -12,9 +12,10 @@
 // The funder pays N fresh accounts; then M transfers (round-robin over the accounts, each
 // account's nonces in order, each account bound to one node so gossip cannot reorder its
 // nonces) are signed before the clock starts. They are submitted open-loop at R tx/s (0: as
-// fast as the nodes accept them, retrying a full mempool), one per call or, with --batch B
-// (only at R = 0), B per SubmitTransactions call. A watcher follows the committed
-// blocks of the first node and stamps each transaction when its block appears; latency is
+// fast as the nodes accept them, retrying a full mempool), one per call or, with --batch B,
+// B per SubmitTransactions call (at a rate R, each batch leaves when its last transaction is
+// due, and every transaction's latency counts from its own due time). A watcher follows the
+// committed blocks of the first node and stamps each transaction when its block appears; latency is
 // stamp - submit time. Output: committed tx/s over the run and latency percentiles.
 
 #include <grpcpp/grpcpp.h>
@@ -208,7 +209,7 @@ int main(int argc, char** argv) {
   app.add_option("--txs", total, "transfers to submit")->capture_default_str();
   app.add_option("--rate", rate, "tx/s, 0 = as fast as accepted")->capture_default_str();
   app.add_option("--threads", threads, "submitting threads")->capture_default_str();
-  app.add_option("--batch", batch, "transactions per submit call (only with --rate 0)")
+  app.add_option("--batch", batch, "transactions per submit call")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
   app.add_option("--kind", kind, "transfer, or did (registrations by unfunded fresh keys)")
@@ -224,10 +225,6 @@ int main(int argc, char** argv) {
   }
   if (key_path.empty() || chain_id.empty()) {
     std::cerr << "error: --key and --chain-id are required\n";
-    return 2;
-  }
-  if (batch > 1 && rate > 0) {
-    std::cerr << "error: --batch needs --rate 0 (open-loop rates submit one at a time)\n";
     return 2;
   }
   auto funder = node::ReadKeyFile(key_path);
@@ -351,11 +348,36 @@ int main(int argc, char** argv) {
     workers.emplace_back([&, t] {
       std::vector<std::unique_ptr<v1::Node::Stub>> stubs;
       for (const auto& a : addrs) stubs.push_back(Connect(a));
-      auto stamp_tx = [&](const v1::Transaction& tx) {
+      auto stamp_tx = [&](const v1::Transaction& tx, Clock::time_point at = Clock::now()) {
         Hash32 id = TxId(*FixedFromBytes<32>(tx.public_key()), tx.body());
         std::lock_guard lock(mu);
-        submitted_at[id] = Clock::now();
+        submitted_at[id] = at;
       };
+      // Thread t's k-th transaction is the (k * threads + t)-th of an evenly spaced stream, so
+      // the threads interleave instead of sending together in bursts of `threads`.
+      auto slot = [&](size_t k) {
+        return t0 + std::chrono::duration_cast<Clock::duration>(
+                        std::chrono::duration<double>(static_cast<double>(k * threads + t) / rate));
+      };
+      if (batch > 1 && rate > 0) {
+        // Paced batches: once the last of B transactions is due, the B go out together, per
+        // node in queue order. Each is stamped with its own due time, so the wait for the
+        // batch counts in its latency.
+        for (size_t k = 0; k < queues[t].size(); k += batch) {
+          const size_t end = std::min(queues[t].size(), k + batch);
+          std::this_thread::sleep_until(slot(end - 1));
+          std::vector<std::vector<const v1::Transaction*>> per_node(addrs.size());
+          for (size_t i = k; i < end; ++i) {
+            stamp_tx(queues[t][i], slot(i));
+            per_node[queue_node[t][i]].push_back(&queues[t][i]);
+          }
+          for (size_t node = 0; node < addrs.size(); ++node) {
+            if (per_node[node].empty()) continue;
+            SubmitBatches(*stubs[node], per_node[node], batch, refused, [](size_t) {});
+          }
+        }
+        return;
+      }
       if (batch > 1) {
         // Per node, in queue order: an account's transactions keep their nonce order.
         std::vector<std::vector<const v1::Transaction*>> per_node(addrs.size());
@@ -369,14 +391,8 @@ int main(int argc, char** argv) {
         }
         return;
       }
-      // Thread t sends the (k * threads + t)-th transaction of an evenly spaced stream, so the
-      // threads interleave instead of sending together in bursts of `threads`.
       for (size_t k = 0; k < queues[t].size(); ++k) {
-        if (rate > 0) {
-          const double slot = static_cast<double>(k * threads + t);
-          std::this_thread::sleep_until(t0 + std::chrono::duration_cast<Clock::duration>(
-                                                 std::chrono::duration<double>(slot / rate)));
-        }
+        if (rate > 0) std::this_thread::sleep_until(slot(k));
         const auto& tx = queues[t][k];
         stamp_tx(tx);
         if (!Submit(*stubs[queue_node[t][k]], tx, refused)) break;
