@@ -2,7 +2,6 @@
 
 #include <boost/asio/post.hpp>
 #include <chrono>
-#include <set>
 
 #include "consensus/codec.h"
 #include "node/log.h"
