@@ -1,6 +1,14 @@
 #include "node/mempool.h"
 
 namespace civitas::node {
+namespace {
+
+Status Full() {
+  return Status::Error(Status::Code::kResourceExhausted, "mempool_full",
+                       "the mempool is full; retry later");
+}
+
+}  // namespace
 
 Status Mempool::Add(DecodedTx tx, const NonceReader& committed_nonce) {
   std::lock_guard lock(mu_);
@@ -24,10 +32,7 @@ Status Mempool::Add(DecodedTx tx, const NonceReader& committed_nonce) {
         Status::Code::kFailedPrecondition, "nonce_too_high",
         "nonce " + std::to_string(nonce) + " skips ahead; next is " + std::to_string(expected));
   }
-  if (txs_.size() >= limits_.max_txs || bytes_ + tx.size > limits_.max_bytes) {
-    return Status::Error(Status::Code::kResourceExhausted, "mempool_full",
-                         "the mempool is full; retry later");
-  }
+  if (txs_.size() >= limits_.max_txs || bytes_ + tx.size > limits_.max_bytes) return Full();
   SenderInfo& info = senders_[tx.sender];
   if (info.pending >= limits_.max_per_sender) {
     return Status::Error(
@@ -106,6 +111,12 @@ bool Mempool::HoldsVerified(const Hash32& id, std::string_view signature) const 
   std::lock_guard lock(mu_);
   auto it = txs_.find(id);
   return it != txs_.end() && it->second.envelope.signature() == signature;
+}
+
+Status Mempool::CheckRoom(size_t envelope_bytes) const {
+  std::lock_guard lock(mu_);
+  if (txs_.size() >= limits_.max_txs || bytes_ + envelope_bytes > limits_.max_bytes) return Full();
+  return Status::Ok();
 }
 
 bool Mempool::Contains(const Hash32& id) const {

@@ -48,6 +48,9 @@ class Mempool {
   bool HoldsVerified(const Hash32& id, std::string_view signature) const;
   size_t size() const;
   size_t bytes() const;
+  // Admission refuses `envelope_bytes` more with mempool_full: checked before any signature
+  // is verified, so a client retrying into a full pool costs no verification.
+  Status CheckRoom(size_t envelope_bytes) const;
 
  private:
   struct SenderInfo {

@@ -241,8 +241,13 @@ void Validator::AdmitGossip(const crypto::PublicKey& from, Bytes payload) {
     boost::asio::post(verify_pool_, [this, from, batch, checked, remaining, ticket, c, n] {
       bool forged = false;
       for (size_t i = c * kGossipChunk; i < std::min(n, (c + 1) * kGossipChunk); ++i) {
-        (*checked)[i] =
-            DecodeAndCheckTx(batch->txs(static_cast<int>(i)), genesis_.chain_id, genesis_.params);
+        const v1::Transaction& envelope = batch->txs(static_cast<int>(i));
+        // A full pool would refuse it anyway: spare the verification.
+        if (Status room = mempool_.CheckRoom(envelope.ByteSizeLong()); !room.ok()) {
+          (*checked)[i] = room;
+          continue;
+        }
+        (*checked)[i] = DecodeAndCheckTx(envelope, genesis_.chain_id, genesis_.params);
         // A validator gossips only what it checked: a bad signature or encoding is on purpose.
         const std::string& reason = (*checked)[i].status().reason();
         forged |= reason == "bad_signature" || reason == "malformed_tx";
@@ -465,6 +470,12 @@ Result<std::shared_ptr<Validator::Payload>> Validator::Decode(const consensus::B
   Hash32 id = b.Id();
   auto it = payloads_.find(id);
   if (it != payloads_.end()) return it->second;
+  if (own_payload_.second && own_payload_.first == b.payload_digest) {
+    auto own = std::move(own_payload_.second);
+    own_payload_ = {};
+    payloads_.emplace(id, own);
+    return own;
+  }
   auto p = std::make_shared<Payload>();
   if (!p->block.ParseFromArray(b.payload.data(), static_cast<int>(b.payload.size()))) {
     return BadPayload("payload is not a ledger block");
@@ -579,8 +590,20 @@ std::optional<Bytes> Validator::MakePayload(const consensus::Block& parent) {
   t.state_root = *root;
   t.epoch = vs_.epoch;
   t.round = replica_->round();
-  v1::Block block = AssembleBlock(genesis_, t, key_.public_key(), WallMs(), txs);
-  std::string bytes = CanonicalBlockBytes(block);
+  auto own = std::make_shared<Payload>();
+  own->block = AssembleBlock(genesis_, t, key_.public_key(), WallMs(), txs);
+  std::string bytes = CanonicalBlockBytes(own->block);
+  auto lid = BlockId(own->block.header());
+  if (!lid.ok()) {
+    FailWith(lid.status());
+    return std::nullopt;
+  }
+  // Our own vote decodes this payload next: hand it over decoded. Its transactions came out
+  // of the mempool, which holds only verified ones.
+  own->ledger_id = *lid;
+  own->txs = std::move(txs);
+  own->signatures_verified = true;
+  own_payload_ = {crypto::Sha256(bytes), std::move(own)};
   allow_propose_ = false;  // one proposal per call (see Tick)
   last_proposed_round_ = replica_->round();
   return Bytes(bytes.begin(), bytes.end());
@@ -701,9 +724,17 @@ Status Validator::Commit(const consensus::Block& b, const consensus::QuorumCert&
   if (epoch_ended_) return Status::Ok();  // blocks after an epoch's last are never executed
   const uint64_t tip = store_.height();
   if (b.height <= tip) {
-    auto stored = store_.GetBlock(b.height);
-    if (!stored.ok()) return stored.status();
-    if (stored->commit_qc().block_id() != Str(b.Id())) {
+    // Usually committed a moment ago by CatchUpExecution: compare ids without reading the block.
+    Hash32 id{};
+    if (auto it = recent_commits_.find(b.height); it != recent_commits_.end()) {
+      id = it->second;
+    } else {
+      auto stored = store_.GetBlock(b.height);
+      if (!stored.ok()) return stored.status();
+      auto qc_id = FixedFromBytes<32>(stored->commit_qc().block_id());
+      if (qc_id) id = *qc_id;
+    }
+    if (id != b.Id()) {
       return Status::Error(Status::Code::kInternal, "safety_violation",
                            "consensus committed block " + std::to_string(b.height) +
                                " but the ledger holds a different one");
@@ -729,6 +760,8 @@ Status Validator::Commit(const consensus::Block& b, const consensus::QuorumCert&
   Status s = CommitPrepared(store_, genesis_, *prepared, ToLedgerQc(qc),
                             Str(consensus::BlockHeaderBytes(b)), Durability::kDeferred);
   if (!s.ok()) return s;
+  recent_commits_[b.height] = b.Id();
+  while (recent_commits_.size() > 64) recent_commits_.erase(recent_commits_.begin());
   const bool ends_epoch = prepared->next_epoch.has_value();
   unacknowledged_.push_back(std::move(*prepared));
   if (ends_epoch) {

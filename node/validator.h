@@ -177,11 +177,14 @@ class Validator final : public consensus::App {
 
   // io thread only.
   std::map<Hash32, std::shared_ptr<Payload>> payloads_;  // by consensus block id
-  std::vector<std::string> stale_block_keys_;            // persisted blocks now committed
-  std::vector<PreparedBlock> unacknowledged_;            // committed, not yet known to be durable
-  std::map<std::string, uint64_t> persisted_blocks_;     // key -> height
-  uint64_t last_block_ms_ = 0;                           // steady clock: last proposal seen or made
-  uint64_t last_progress_ms_ = 0;                        // steady clock: last commit or sync
+  // The payload MakePayload last built, by its SHA-256, until Decode meets it.
+  std::pair<Hash32, std::shared_ptr<Payload>> own_payload_;
+  std::vector<std::string> stale_block_keys_;         // persisted blocks now committed
+  std::vector<PreparedBlock> unacknowledged_;         // committed, not yet known to be durable
+  std::map<uint64_t, Hash32> recent_commits_;         // height -> consensus block id, last 64
+  std::map<std::string, uint64_t> persisted_blocks_;  // key -> height
+  uint64_t last_block_ms_ = 0;                        // steady clock: last proposal seen or made
+  uint64_t last_progress_ms_ = 0;                     // steady clock: last commit or sync
   uint64_t sync_in_flight_ms_ = 0;  // steady clock of the last sync request, 0 if none
   bool failed_ = false;
   bool allow_propose_ = false;  // set by Tick around ProposeIfReady (see Run)

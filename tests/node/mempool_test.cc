@@ -78,7 +78,10 @@ TEST_F(MempoolTest, ACommitRemovesItsTransactionsAndWhatItsNoncesMadeStale) {
 TEST_F(MempoolTest, CapsAreEnforced) {
   Mempool by_count({2, 1 << 20, 10});
   ASSERT_TRUE(by_count.Add(Tx(0, 0), Committed(0)).ok());
+  EXPECT_TRUE(by_count.CheckRoom(200).ok());
   ASSERT_TRUE(by_count.Add(Tx(1, 0), Committed(0)).ok());
+  // Admission asks before it verifies a signature.
+  EXPECT_EQ(by_count.CheckRoom(200).reason(), "mempool_full");
   EXPECT_EQ(by_count.Add(Tx(2, 0), Committed(0)).reason(), "mempool_full");
   Mempool per_sender({100, 1 << 20, 2});
   ASSERT_TRUE(per_sender.Add(Tx(0, 0), Committed(0)).ok());
@@ -87,6 +90,8 @@ TEST_F(MempoolTest, CapsAreEnforced) {
   auto first = Tx(0, 0);
   Mempool by_bytes({100, first.size * 3 / 2, 10});
   ASSERT_TRUE(by_bytes.Add(first, Committed(0)).ok());
+  EXPECT_TRUE(by_bytes.CheckRoom(first.size / 2).ok());
+  EXPECT_EQ(by_bytes.CheckRoom(first.size).reason(), "mempool_full");
   EXPECT_EQ(by_bytes.Add(Tx(1, 0), Committed(0)).reason(), "mempool_full");
 }
 

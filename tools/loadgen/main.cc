@@ -121,12 +121,19 @@ bool SubmitBatches(v1::Node::Stub& stub, const std::vector<const v1::Transaction
       std::cerr << "submit refused: " << r.reason() << ": " << r.message() << "\n";
       refused.fetch_add(1);
     }
+    if (retry_from == next) {
+      ++full_retries;
+    } else {
+      full_retries = 0;  // progress
+    }
     if (retry_from < end) {
-      if (++full_retries > 5000) {
+      if (full_retries > 3000) {
         refused.fetch_add(txs.size() - retry_from);
         return false;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      // Back off (2 ms doubling to 100 ms) while the pool stays full.
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(std::min(100, 2 << std::min(full_retries, 6))));
     }
     next = retry_from;
   }
