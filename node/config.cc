@@ -46,6 +46,7 @@ Status ValidateConfig(const Config& c) {
   }
   if (c.max_block_txs == 0 || c.max_block_txs > 10000)
     return Bad("max_block_txs must be in [1, 10000]");
+  if (c.max_block_gas == 0) return Bad("max_block_gas must be at least 1");
   if (c.mempool_max_txs == 0 || c.mempool_max_bytes == 0 || c.mempool_max_per_sender == 0) {
     return Bad("mempool caps must be positive");
   }
@@ -92,6 +93,7 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& home,
                                            "consensus.timeout_base_ms",
                                            "consensus.timeout_max_ms",
                                            "consensus.max_block_txs",
+                                           "consensus.max_block_gas",
                                            "mempool.max_txs",
                                            "mempool.max_bytes",
                                            "mempool.max_per_sender",
@@ -150,6 +152,7 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& home,
     }
   }
   num("consensus.max_block_txs", c.max_block_txs);
+  num("consensus.max_block_gas", c.max_block_gas);
   num("mempool.max_txs", c.mempool_max_txs);
   num("mempool.max_bytes", c.mempool_max_bytes);
   num("mempool.max_per_sender", c.mempool_max_per_sender);
@@ -196,7 +199,9 @@ std::string ConfigToToml(const Config& c) {
     << "timeout_base_ms = " << c.timeout_base_ms << "\n"
     << "timeout_max_ms = " << c.timeout_max_ms << "\n"
     << "# Most transactions in one block (at most 10000).\n"
-    << "max_block_txs = " << c.max_block_txs << "\n\n"
+    << "max_block_txs = " << c.max_block_txs << "\n"
+    << "# Most gas (the sum of the transactions' gas limits) in one block: bounds its execution.\n"
+    << "max_block_gas = " << c.max_block_gas << "\n\n"
     << "[mempool]\n"
     << "# Caps on pending transactions: count, bytes, and per sender.\n"
     << "max_txs = " << c.mempool_max_txs << "\n"

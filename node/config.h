@@ -29,6 +29,10 @@ struct Config {
   uint32_t timeout_base_ms = 1000;
   uint32_t timeout_max_ms = 30'000;
   size_t max_block_txs = 5000;
+  // What a proposer puts in one block is also bounded by the sum of the transactions' gas
+  // limits, so that executing it takes bounded time (a block of 5000 contract calls took
+  // seconds on every node and stalled a busy council).
+  uint64_t max_block_gas = 500'000'000;
   // Mempool caps.
   size_t mempool_max_txs = 50'000;
   size_t mempool_max_bytes = 64 << 20;

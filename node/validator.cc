@@ -558,11 +558,14 @@ std::optional<Bytes> Validator::MakePayload(const consensus::Block& parent) {
       if (n.ok()) ++**n;
     }
   }
+  uint64_t gas = 0;  // the selected transactions' gas limits
   std::vector<DecodedTx> txs =
       mempool_.Select(config_.max_block_txs, kMaxBlockBytes - (64 << 10), [&](const DecodedTx& tx) {
+        if (tx.body.gas_limit() > config_.max_block_gas - gas) return false;
         auto n = nonces.Next(tx.sender);
         if (!n.ok() || **n != tx.body.nonce()) return false;
         ++**n;
+        gas += tx.body.gas_limit();
         return true;
       });
   // Transactions in the parent or grandparent commit everywhere only once this block (and the

@@ -54,6 +54,26 @@ TEST_F(HomeTest, ConfigTyposAndBadValuesAreErrors) {
   EXPECT_NE(r.status().message().find("extra.blok_interval"), std::string::npos);
 }
 
+TEST_F(HomeTest, BlockGasBudgetIsReadAndMustBePositive) {
+  ASSERT_TRUE(InitHome({home_, "test-chain", "n0"}).ok());
+  std::string path = home_ + "/config/config.toml";
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  auto pos = text.find("max_block_gas = 500000000");
+  ASSERT_NE(pos, std::string::npos);  // written with its default
+  auto write = [&](const std::string& value) {
+    std::string t = text;
+    t.replace(pos, 25, "max_block_gas = " + value);
+    std::ofstream(path) << t;
+  };
+  write("7000000");
+  auto r = LoadConfig(home_);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->max_block_gas, 7'000'000u);
+  write("0");
+  EXPECT_EQ(LoadConfig(home_).status().reason(), "bad_config");
+}
+
 TEST_F(HomeTest, ConfigWrongTypeIsAnError) {
   ASSERT_TRUE(InitHome({home_, "test-chain", "n0"}).ok());
   std::string path = home_ + "/config/config.toml";
