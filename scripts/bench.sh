@@ -24,6 +24,25 @@ n=4
 base=$((20000 + RANDOM % 1200 * 10))  # below the ephemeral port range (32768+)
 cores=$(nproc)
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+# Every node answers status within 60 s, or the run stops and shows their logs.
+wait_nodes() {
+  for i in $(seq 0 $((n - 1))); do
+    local up=0
+    for _ in $(seq 1 600); do
+      if "$root/build/tools/cli/civitas" --node "127.0.0.1:$((base + 10 * i + 1))" status >/dev/null 2>&1; then
+        up=1
+        break
+      fi
+      sleep 0.1
+    done
+    if [ $up = 0 ]; then
+      echo "node$i of $1 did not start; its log:" >&2
+      tail -n 20 "$1/node$i.log" >&2
+      exit 1
+    fi
+  done
+}
+run() { "$loadgen" --nodes "$nodes" --key "$dir/keys/operator.json" --chain-id civitas-bench -o json "$@"; }
 
 rm -rf "$dir"
 "$civitasd" testnet --validators $n --output "$dir" --chain-id civitas-bench --base-port $base \
@@ -37,11 +56,7 @@ for i in $(seq 0 $((n - 1))); do
 done
 nodes=$(for i in $(seq 0 $((n - 1))); do printf "127.0.0.1:%d," $((base + 10 * i + 1)); done)
 nodes=${nodes%,}
-for _ in $(seq 1 200); do
-  "$root/build/tools/cli/civitas" --node "127.0.0.1:$((base + 1))" status >/dev/null 2>&1 && break
-  sleep 0.1
-done 2>/dev/null || true
-run() { "$loadgen" --nodes "$nodes" --key "$dir/keys/operator.json" --chain-id civitas-bench -o json "$@"; }
+wait_nodes "$dir"
 metric() {  # metric NAME NODE
   curl -s "127.0.0.1:$((base + 10 * $2 + 2))/metrics" | awk -v m="$1" '$1 == m {print $2}'
 }
@@ -110,10 +125,7 @@ for i in $(seq 0 $((n - 1))); do
   "$civitasd" start --home "$dir-e/node$i" --log-level warn >>"$dir-e/node$i.log" 2>&1 &
   pids+=($!)
 done
-for _ in $(seq 1 200); do
-  "$root/build/tools/cli/civitas" --node "127.0.0.1:$((base + 1))" status >/dev/null 2>&1 && break
-  sleep 0.1
-done 2>/dev/null || true
+wait_nodes "$dir-e"
 run_e() { "$loadgen" --nodes "$nodes" --key "$dir-e/keys/operator.json" --chain-id civitas-bench -o json "$@"; }
 e_txs=$((txs / 2))
 empty=$(run_e --accounts 400 --txs $e_txs --rate 0 --threads 16 --batch 100)

@@ -50,8 +50,10 @@ std::unique_ptr<v1::Node::Stub> Connect(const std::string& addr) {
       grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args));
 }
 
+// A call waits, up to its deadline, for a node that is still starting instead of failing.
 void Deadline(grpc::ClientContext& ctx, int seconds) {
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+  ctx.set_wait_for_ready(true);
 }
 
 v1::Transaction MakeTransfer(const std::string& chain, const crypto::SecretKey& from,
