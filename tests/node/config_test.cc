@@ -25,6 +25,17 @@ class HomeTest : public ::testing::Test {
   void AppendConfig(const std::string& text) {
     std::ofstream(home_ + "/config/config.toml", std::ios::app) << text;
   }
+  // Rewrites the config with its first `from` replaced by `to`; false if `from` is not there.
+  bool ReplaceInConfig(const std::string& from, const std::string& to) {
+    const std::string path = home_ + "/config/config.toml";
+    std::ifstream in(path);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    auto pos = text.find(from);
+    if (pos == std::string::npos) return false;
+    text.replace(pos, from.size(), to);
+    std::ofstream(path) << text;
+    return true;
+  }
   std::string home_;
 };
 
@@ -56,33 +67,18 @@ TEST_F(HomeTest, ConfigTyposAndBadValuesAreErrors) {
 
 TEST_F(HomeTest, BlockGasBudgetIsReadAndMustBePositive) {
   ASSERT_TRUE(InitHome({home_, "test-chain", "n0"}).ok());
-  std::string path = home_ + "/config/config.toml";
-  std::ifstream in(path);
-  std::string text((std::istreambuf_iterator<char>(in)), {});
-  auto pos = text.find("max_block_gas = 500000000");
-  ASSERT_NE(pos, std::string::npos);  // written with its default
-  auto write = [&](const std::string& value) {
-    std::string t = text;
-    t.replace(pos, 25, "max_block_gas = " + value);
-    std::ofstream(path) << t;
-  };
-  write("7000000");
+  // Written with its default.
+  ASSERT_TRUE(ReplaceInConfig("max_block_gas = 500000000", "max_block_gas = 7000000"));
   auto r = LoadConfig(home_);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->max_block_gas, 7'000'000u);
-  write("0");
+  ASSERT_TRUE(ReplaceInConfig("max_block_gas = 7000000", "max_block_gas = 0"));
   EXPECT_EQ(LoadConfig(home_).status().reason(), "bad_config");
 }
 
 TEST_F(HomeTest, ConfigWrongTypeIsAnError) {
   ASSERT_TRUE(InitHome({home_, "test-chain", "n0"}).ok());
-  std::string path = home_ + "/config/config.toml";
-  std::ifstream in(path);
-  std::string text((std::istreambuf_iterator<char>(in)), {});
-  auto pos = text.find("block_interval_ms = 500");
-  ASSERT_NE(pos, std::string::npos);
-  text.replace(pos, 23, "block_interval_ms = \"fast\"");
-  std::ofstream(path) << text;
+  ASSERT_TRUE(ReplaceInConfig("block_interval_ms = 500", "block_interval_ms = \"fast\""));
   auto r = LoadConfig(home_);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().reason(), "bad_config");

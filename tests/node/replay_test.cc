@@ -38,6 +38,11 @@ class ReplayTest : public ::testing::Test {
   void SetUp() override { dir_ = civitas::testing::TestDir("replay"); }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
+  // Replays the chain BuildChain wrote, without progress reports.
+  ReplayReport ReplayChain() {
+    return Replay(dir_ + "/data", dir_ + "/scratch", chain_.genesis, nullptr);
+  }
+
   // Commits `blocks` blocks of `txs_per_block` transfers each, damaged as `damage` says.
   void BuildChain(int blocks, const Damage& damage = {}, size_t txs_per_block = 2) {
     auto store = Store::Open(dir_ + "/data", chain_.genesis);
@@ -93,7 +98,7 @@ TEST_F(ReplayTest, ForgedStateRootIsFoundAtItsHeight) {
   Damage damage;
   damage.state_root_height = 6;
   BuildChain(6, damage);
-  auto r = Replay(dir_ + "/data", dir_ + "/scratch", chain_.genesis, nullptr);
+  auto r = ReplayChain();
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.first_bad_height, 6u) << r.error;
   EXPECT_NE(r.error.find("state root"), std::string::npos) << r.error;
@@ -107,7 +112,7 @@ TEST_F(ReplayTest, BadSignatureIsFoundAtItsHeight) {
   damage.signature_height = 9;
   damage.bad_txs = {150, 70, 71};
   BuildChain(12, damage, 160);
-  auto r = Replay(dir_ + "/data", dir_ + "/scratch", chain_.genesis, nullptr);
+  auto r = ReplayChain();
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.first_bad_height, 9u) << r.error;
   EXPECT_NE(r.error.find("transaction 70 "), std::string::npos) << r.error;
@@ -120,7 +125,7 @@ TEST_F(ReplayTest, BadCertificateIsFoundAtItsHeight) {
   Damage damage;
   damage.certificate_height = 77;
   BuildChain(80, damage);
-  auto r = Replay(dir_ + "/data", dir_ + "/scratch", chain_.genesis, nullptr);
+  auto r = ReplayChain();
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.first_bad_height, 77u) << r.error;
   EXPECT_NE(r.error.find("bad_qc"), std::string::npos) << r.error;
@@ -134,7 +139,7 @@ TEST_F(ReplayTest, FirstOfSeveralBadBlocksIsReported) {
   damage.bad_txs = {1};
   damage.certificate_height = 23;
   BuildChain(60, damage);
-  auto r = Replay(dir_ + "/data", dir_ + "/scratch", chain_.genesis, nullptr);
+  auto r = ReplayChain();
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.first_bad_height, 23u) << r.error;
   EXPECT_NE(r.error.find("bad_qc"), std::string::npos) << r.error;
