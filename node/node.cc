@@ -30,6 +30,7 @@ Result<std::unique_ptr<Node>> Node::Open(Config config, Genesis genesis,
   auto store = Store::Open(node->config_.DataPath(), node->genesis_);
   if (!store.ok()) return store.status();
   node->store_ = std::move(*store);
+  node->acknowledged_height_ = node->store_->height();  // what a reopened store holds is durable
   return node;
 }
 
@@ -129,6 +130,7 @@ void Node::OnCommitted(const PreparedBlock& p) {
   last_block_time_ms_ = block_time;
   spdlog::debug("committed block {} with {} transactions", p.block.header().height(), p.txs.size());
   std::lock_guard lock(mu_);
+  acknowledged_height_ = p.block.header().height();
   cv_.notify_all();
 }
 
@@ -185,21 +187,23 @@ Result<Hash32> Node::AdmitChecked(DecodedTx tx) {
 
 bool Node::WaitForCommit(const Hash32& tx_id, uint32_t timeout_ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  auto acknowledged = [&] {
+    auto loc = store_->GetTxLocation(tx_id);
+    return loc.ok() && loc->height <= acknowledged_height_.load();
+  };
   std::unique_lock lock(mu_);
   for (;;) {
-    if (store_->GetTxLocation(tx_id).ok()) return true;
+    if (acknowledged()) return true;
     if (stopping_) return false;
-    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
-      return store_->GetTxLocation(tx_id).ok();
-    }
+    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) return acknowledged();
   }
 }
 
 bool Node::WaitForHeight(uint64_t height, uint32_t timeout_ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   std::unique_lock lock(mu_);
-  cv_.wait_until(lock, deadline, [&] { return stopping_ || store_->height() >= height; });
-  return store_->height() >= height;
+  cv_.wait_until(lock, deadline, [&] { return stopping_ || acknowledged_height_ >= height; });
+  return acknowledged_height_ >= height;
 }
 
 bool Node::stopping() {
@@ -218,7 +222,7 @@ std::string Node::MetricsText() const {
            name + " " + std::to_string(value) + "\n";
   };
   metric("civitas_height", "gauge", "Height of the latest committed block.",
-         static_cast<double>(store_->height()));
+         static_cast<double>(acknowledged_height_.load()));
   metric("civitas_committed_transactions_total", "counter",
          "Transactions committed with a successful receipt since start.",
          static_cast<double>(committed_txs_.load()));

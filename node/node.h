@@ -48,11 +48,15 @@ class Node {
   // Submit for each of `txs` in order; the admitted ones are gossiped together.
   std::vector<Result<Hash32>> SubmitMany(
       const google::protobuf::RepeatedPtrField<v1::Transaction>& txs);
-  // Waits until `tx_id` is committed or `timeout_ms` passes; true when committed.
+  // Waits until `tx_id` is committed or `timeout_ms` passes; true when committed. Committed
+  // means acknowledged by the validator: the block is in the ledger and its write is synced, so a
+  // crash cannot lose it (a block written but not yet synced is not reported).
   bool WaitForCommit(const Hash32& tx_id, uint32_t timeout_ms);
   // Waits until block `height` is committed, the node stops or `timeout_ms` passes; true when
   // the block is committed. Thread-safe (the block stream of the gRPC API waits here).
   bool WaitForHeight(uint64_t height, uint32_t timeout_ms);
+  // The height of the newest acknowledged (committed and synced) block.
+  uint64_t acknowledged_height() const { return acknowledged_height_.load(); }
   // True once Stop() or RequestStop() was called or the validator failed. Thread-safe.
   bool stopping();
 
@@ -95,6 +99,10 @@ class Node {
   std::array<std::atomic<uint64_t>, kIntervalBuckets.size() + 1> interval_counts_{};
   std::atomic<uint64_t> interval_sum_ms_{0};
   uint64_t last_block_time_ms_ = 0;  // validator's io thread only
+
+  // Newest block acknowledged by the validator (OnCommitted); the store may already hold later
+  // blocks whose write is not yet synced. Written under mu_.
+  std::atomic<uint64_t> acknowledged_height_{0};
 
   std::mutex mu_;
   std::condition_variable cv_;  // signalled on every commit and on stop
