@@ -19,6 +19,16 @@ bool VerifyTxSignature(const DecodedTx& tx) {
   return crypto::Verify(tx.public_key, AsStringView(msg), tx.signature);
 }
 
+Status CheckTxSignature(const DecodedTx& tx) {
+  // Parsing the key costs a square root, and verifying parses it too: a good signature proves
+  // the key valid, so the key is parsed on its own only to name a failed verification.
+  if (VerifyTxSignature(tx)) return Status::Ok();
+  if (!crypto::IsValidPublicKey(tx.public_key)) {
+    return Status::Invalid("bad_public_key", "public_key is not a point on secp256k1");
+  }
+  return Status::Invalid("bad_signature", "signature does not verify");
+}
+
 Result<DecodedTx> DecodeAndCheckTx(const v1::Transaction& envelope, std::string_view chain_id,
                                    const ChainParams& params, bool verify_signature) {
   DecodedTx tx;
@@ -61,15 +71,10 @@ Result<DecodedTx> DecodeAndCheckTx(const v1::Transaction& envelope, std::string_
   tx.public_key = *pk;
   tx.signature = *sig;
   tx.envelope = envelope;
-  // Parsing the key costs a square root, and verifying parses it too: a good signature proves
-  // the key valid, so the key is parsed on its own only to name a failed verification. Without
-  // verification the caller has verified the signature before (a mempool, a voted block) or
-  // will: the key is not checked either.
-  if (verify_signature && !VerifyTxSignature(tx)) {
-    if (!crypto::IsValidPublicKey(tx.public_key)) {
-      return Status::Invalid("bad_public_key", "public_key is not a point on secp256k1");
-    }
-    return Status::Invalid("bad_signature", "signature does not verify");
+  // Without verification the caller has verified the signature before (a mempool, a voted
+  // block) or will: the key is not checked either.
+  if (verify_signature) {
+    if (Status s = CheckTxSignature(tx); !s.ok()) return s;
   }
   tx.sender = AddressOf(tx.public_key);
   tx.id = TxId(tx.public_key, envelope.body());

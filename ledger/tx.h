@@ -49,6 +49,8 @@ Result<DecodedTx> DecodeAndCheckTx(std::string_view envelope_bytes, std::string_
                                    const ChainParams& params, bool verify_signature = true);
 
 bool VerifyTxSignature(const DecodedTx& tx);
+// VerifyTxSignature with the reason of a failure: bad_public_key or bad_signature.
+Status CheckTxSignature(const DecodedTx& tx);
 
 // Builds and signs a transaction (wallets, tests, load generators).
 v1::Transaction SignTx(const crypto::SecretKey& key, const v1::TxBody& body);

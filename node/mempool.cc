@@ -107,10 +107,32 @@ void Mempool::RemoveCommitted(const std::vector<DecodedTx>& committed,
   }
 }
 
-bool Mempool::HoldsVerified(const Hash32& id, std::string_view signature) const {
+bool Mempool::Verified(const Hash32& id, std::string_view signature) const {
   std::lock_guard lock(mu_);
-  auto it = txs_.find(id);
-  return it != txs_.end() && it->second.envelope.signature() == signature;
+  if (auto it = txs_.find(id); it != txs_.end())
+    return it->second.envelope.signature() == signature;
+  auto it = noted_.find(id);
+  return it != noted_.end() && it->second == signature;
+}
+
+void Mempool::NoteVerified(const std::vector<DecodedTx>& txs) {
+  std::lock_guard lock(mu_);
+  for (const DecodedTx& tx : txs) {
+    if (!noted_.insert_or_assign(tx.id, tx.envelope.signature()).second) continue;
+    noted_order_.push_back(tx.id);
+    if (noted_order_.size() > kNotedVerified) {
+      noted_.erase(noted_order_.front());
+      noted_order_.pop_front();
+    }
+  }
+}
+
+Result<DecodedTx> Mempool::Check(const v1::Transaction& envelope, std::string_view chain_id,
+                                 const ChainParams& params) const {
+  auto tx = DecodeAndCheckTx(envelope, chain_id, params, /*verify_signature=*/false);
+  if (!tx.ok() || Verified(tx->id, envelope.signature())) return tx;
+  if (Status s = CheckTxSignature(*tx); !s.ok()) return s;
+  return tx;
 }
 
 Status Mempool::CheckRoom(size_t envelope_bytes) const {

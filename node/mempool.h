@@ -43,9 +43,16 @@ class Mempool {
   void RemoveCommitted(const std::vector<DecodedTx>& committed, const NonceReader& committed_nonce);
 
   bool Contains(const Hash32& id) const;
-  // True when the pool holds `id` with exactly this signature (checked at admission), so a
-  // block carrying it need not verify it again.
-  bool HoldsVerified(const Hash32& id, std::string_view signature) const;
+  // True when `id` with exactly this signature is known verified: the pool holds it (checked at
+  // admission) or NoteVerified remembers it. A block carrying it need not verify it again.
+  bool Verified(const Hash32& id, std::string_view signature) const;
+  // Remembers the last kNotedVerified transactions verified outside the pool (those of a block
+  // this validator voted on), so their gossip arriving after the block costs no second
+  // verification.
+  void NoteVerified(const std::vector<DecodedTx>& txs);
+  // DecodeAndCheckTx, verifying the signature unless it is known verified (Verified).
+  Result<DecodedTx> Check(const v1::Transaction& envelope, std::string_view chain_id,
+                          const ChainParams& params) const;
   size_t size() const;
   size_t bytes() const;
   // Admission refuses `envelope_bytes` more with mempool_full: checked before any signature
@@ -68,8 +75,12 @@ class Mempool {
   using TxMap = std::unordered_map<Hash32, DecodedTx, HashOf>;
   void EraseLocked(TxMap::iterator it);
 
+  static constexpr size_t kNotedVerified = 1 << 16;
+
   const Limits limits_;
   mutable std::mutex mu_;
+  std::unordered_map<Hash32, std::string, HashOf> noted_;  // id -> signature
+  std::deque<Hash32> noted_order_;
   std::deque<Hash32> order_;
   TxMap txs_;
   std::map<Address, SenderInfo> senders_;

@@ -155,7 +155,7 @@ std::vector<Result<Hash32>> Node::SubmitMany(
 
 Result<Hash32> Node::Admit(const v1::Transaction& envelope) {
   if (Status room = mempool_.CheckRoom(envelope.ByteSizeLong()); !room.ok()) return room;
-  auto tx = DecodeAndCheckTx(envelope, genesis_.chain_id, genesis_.params);
+  auto tx = mempool_.Check(envelope, genesis_.chain_id, genesis_.params);
   if (!tx.ok()) return tx.status();
   return AdmitChecked(std::move(*tx));
 }

@@ -247,7 +247,7 @@ void Validator::AdmitGossip(const crypto::PublicKey& from, Bytes payload) {
           (*checked)[i] = room;
           continue;
         }
-        (*checked)[i] = DecodeAndCheckTx(envelope, genesis_.chain_id, genesis_.params);
+        (*checked)[i] = mempool_.Check(envelope, genesis_.chain_id, genesis_.params);
         // A validator gossips only what it checked: a bad signature or encoding is on purpose.
         const std::string& reason = (*checked)[i].status().reason();
         forged |= reason == "bad_signature" || reason == "malformed_tx";
@@ -679,12 +679,13 @@ Status Validator::VerifyPayload(const consensus::Block& block, const consensus::
                                               std::to_string(**n));
     }
     ++**n;
-    if (!p.signatures_verified && !mempool_.HoldsVerified(tx.id, tx.envelope.signature()) &&
+    if (!p.signatures_verified && !mempool_.Verified(tx.id, tx.envelope.signature()) &&
         !VerifyTxSignature(tx)) {
       return Status::Invalid("bad_signature",
                              "transaction " + std::to_string(i) + ": signature does not verify");
     }
   }
+  if (!p.signatures_verified) mempool_.NoteVerified(p.txs);
   p.signatures_verified = true;
   return Status::Ok();
 }

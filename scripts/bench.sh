@@ -71,6 +71,8 @@ echo "== a. saturation: $txs signed transfers as fast as accepted, $n validators
 verifies_before=$(for i in $(seq 0 $((n - 1))); do metric civitas_signature_verifications_total $i; done)
 fsyncs_before=$(for i in $(seq 0 $((n - 1))); do metric civitas_store_synced_writes_total $i; done)
 heights_before=$(for i in $(seq 0 $((n - 1))); do metric civitas_height $i; done)
+all_txs() { python3 -c "print($(metric civitas_committed_transactions_total 0) + $(metric civitas_failed_transactions_total 0))"; }
+txs_before=$(all_txs)
 sat=$(run --accounts 400 --txs "$txs" --rate 0 --threads 16 --batch 100)
 echo "$sat"
 tps=$(echo "$sat" | json '["committed_tx_per_s"]')
@@ -78,6 +80,8 @@ committed_sat=$(echo "$sat" | json '["committed"]')
 verifies_after=$(for i in $(seq 0 $((n - 1))); do metric civitas_signature_verifications_total $i; done)
 fsyncs_after=$(for i in $(seq 0 $((n - 1))); do metric civitas_store_synced_writes_total $i; done)
 heights_after=$(for i in $(seq 0 $((n - 1))); do metric civitas_height $i; done)
+# Every transaction committed meanwhile (the load and the funding of its accounts).
+txs_during=$(python3 -c "print($(all_txs) - $txs_before)")
 # Synced writes (fsyncs) per committed block, averaged over the validators.
 fsyncs=$(python3 -c "
 d=lambda a,b: [float(y)-float(x) for x,y in zip(a.split(),b.split())]
@@ -85,7 +89,7 @@ w=d('''$fsyncs_before''','''$fsyncs_after'''); h=d('''$heights_before''','''$hei
 print(sum(w)/max(1,sum(h)))")
 b=$(python3 -c "
 before=[float(x) for x in '''$verifies_before'''.split()]; after=[float(x) for x in '''$verifies_after'''.split()]
-print(sum(a-b for a,b in zip(after,before))/len(after)/max(1,$committed_sat))")
+print(sum(a-b for a,b in zip(after,before))/len(after)/max(1,$txs_during))")
 
 echo "== c. latency at 100 tx/s and at half the maximum"
 low=$(run --accounts 100 --txs $lat_txs --rate 100)

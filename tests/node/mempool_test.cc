@@ -53,8 +53,38 @@ TEST_F(MempoolTest, SelectKeepsArrivalOrderAndLeavesTransactionsUntilTheyCommit)
   EXPECT_EQ(pool.Select(10, 1 << 20, skip_user1).size(), 1u);
   // A byte budget stops the selection.
   EXPECT_EQ(pool.Select(10, selected[0].size, all).size(), 1u);
-  EXPECT_TRUE(pool.HoldsVerified(selected[0].id, selected[0].envelope.signature()));
-  EXPECT_FALSE(pool.HoldsVerified(selected[0].id, std::string(64, '\0')));
+  EXPECT_TRUE(pool.Verified(selected[0].id, selected[0].envelope.signature()));
+  EXPECT_FALSE(pool.Verified(selected[0].id, std::string(64, '\0')));
+}
+
+TEST_F(MempoolTest, ATransactionVerifiedInABlockIsNotVerifiedAgainOnArrival) {
+  Mempool pool({100, 1 << 20, 10});
+  const DecodedTx tx = Tx(1, 0);
+  const auto& id = chain_.genesis.chain_id;
+  const auto& params = chain_.genesis.params;
+  // Unknown: Check verifies.
+  uint64_t before = crypto::VerifyCount();
+  ASSERT_TRUE(pool.Check(tx.envelope, id, params).ok());
+  EXPECT_EQ(crypto::VerifyCount(), before + 1);
+  EXPECT_FALSE(pool.Verified(tx.id, tx.envelope.signature()));
+
+  // Noted (as a voted block's transactions are): Check decodes without verifying.
+  pool.NoteVerified({tx});
+  EXPECT_TRUE(pool.Verified(tx.id, tx.envelope.signature()));
+  before = crypto::VerifyCount();
+  auto again = pool.Check(tx.envelope, id, params);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->id, tx.id);
+  EXPECT_EQ(crypto::VerifyCount(), before);
+
+  // The same transaction with another signature is not known: it is verified, and refused.
+  v1::Transaction forged = tx.envelope;
+  forged.mutable_signature()->assign(64, '\x01');
+  before = crypto::VerifyCount();
+  EXPECT_EQ(pool.Check(forged, id, params).status().reason(), "bad_signature");
+  EXPECT_EQ(crypto::VerifyCount(), before + 1);
+  // Nothing was added to the pool by checking.
+  EXPECT_EQ(pool.size(), 0u);
 }
 
 TEST_F(MempoolTest, ACommitRemovesItsTransactionsAndWhatItsNoncesMadeStale) {
