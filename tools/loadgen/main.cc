@@ -171,13 +171,6 @@ nlohmann::json MeasureCpu() {
   auto key = crypto::SecretKey::Generate();
   Hash32 msg = crypto::Sha256("civitas-loadgen");
   auto sig = key.Sign(msg);
-  const int n = 20'000;
-  auto t0 = Clock::now();
-  int ok = 0;
-  for (int i = 0; i < n; ++i)
-    ok += crypto::Verify(key.public_key(), AsStringView(msg), sig) ? 1 : 0;
-  double v1 = n / Seconds(Clock::now() - t0);
-  if (ok != n) std::abort();
 
   // Ingress: decode, stateless checks with the signature, mempool insert (one core).
   ChainParams params;
@@ -191,15 +184,32 @@ nlohmann::json MeasureCpu() {
   }
   node::Mempool pool({static_cast<size_t>(m), size_t{1} << 30, static_cast<size_t>(m)});
   auto committed = [](const Address&) -> Result<uint64_t> { return uint64_t{0}; };
-  t0 = Clock::now();
-  for (const auto& e : envelopes) {
-    auto tx = DecodeAndCheckTx(e, "bench", params, true);
-    if (!tx.ok() || !pool.Add(std::move(*tx), committed).ok()) std::abort();
+
+  // The two are measured in alternating slices and each reported as its median slice, so a
+  // slow spell of a shared machine weighs on both alike instead of on one of them.
+  constexpr int kSlices = 20;
+  constexpr int kPerSlice = m / kSlices;
+  std::vector<double> v1s, ingresses, ratios;
+  for (int s = 0; s < kSlices; ++s) {
+    auto t0 = Clock::now();
+    int ok = 0;
+    for (int i = 0; i < kPerSlice; ++i)
+      ok += crypto::Verify(key.public_key(), AsStringView(msg), sig) ? 1 : 0;
+    if (ok != kPerSlice) std::abort();
+    const double v1 = kPerSlice / Seconds(Clock::now() - t0);
+    t0 = Clock::now();
+    for (int i = s * kPerSlice; i < (s + 1) * kPerSlice; ++i) {
+      auto tx = DecodeAndCheckTx(envelopes[static_cast<size_t>(i)], "bench", params, true);
+      if (!tx.ok() || !pool.Add(std::move(*tx), committed).ok()) std::abort();
+    }
+    const double ingress = kPerSlice / Seconds(Clock::now() - t0);
+    v1s.push_back(v1);
+    ingresses.push_back(ingress);
+    ratios.push_back(ingress / v1);
   }
-  double ingress = m / Seconds(Clock::now() - t0);
-  return {{"v1_verifications_per_s", v1},
-          {"ingress_tx_per_s_per_core", ingress},
-          {"ingress_over_v1", ingress / v1}};
+  return {{"v1_verifications_per_s", Percentile(v1s, 0.5)},
+          {"ingress_tx_per_s_per_core", Percentile(ingresses, 0.5)},
+          {"ingress_over_v1", Percentile(ratios, 0.5)}};
 }
 
 }  // namespace
