@@ -8,8 +8,11 @@
 #include <secp256k1_extrakeys.h>
 #include <secp256k1_schnorrsig.h>
 
+#include <array>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <unordered_map>
 
 namespace civitas::crypto {
 namespace {
@@ -118,13 +121,78 @@ std::atomic<uint64_t> verify_count{0};
 
 uint64_t VerifyCount() { return verify_count.load(std::memory_order_relaxed); }
 
-bool Verify(const PublicKey& pk, std::string_view msg, const Signature& sig) {
+namespace {
+
+// Parsed public keys. Parsing an x-only key lifts it onto the curve, a square root that is
+// about a tenth of a verification; senders sign many transactions and validators many votes,
+// so verifications keep the parsed keys they met last. Only valid keys are kept. Sharded by
+// the key's first byte so the verifying threads rarely meet on one lock; a full shard starts
+// over (bounded memory, no bookkeeping per hit).
+class ParsedKeys {
+ public:
+  bool Parse(const PublicKey& pk, secp256k1_xonly_pubkey* out) {
+    Shard& shard = shards_[pk[0] % kShards];
+    {
+      std::lock_guard lock(shard.mu);
+      if (auto it = shard.keys.find(pk); it != shard.keys.end()) {
+        *out = it->second;
+        return true;
+      }
+    }
+    if (!secp256k1_xonly_pubkey_parse(Ctx(), out, pk.data())) return false;
+    std::lock_guard lock(shard.mu);
+    if (shard.keys.size() >= kPerShard) shard.keys.clear();
+    shard.keys.emplace(pk, *out);
+    return true;
+  }
+
+ private:
+  static constexpr size_t kShards = 16;
+  static constexpr size_t kPerShard = 4096;  // 64 Ki keys in all, about 8 MB
+  struct KeyHash {
+    size_t operator()(const PublicKey& pk) const {
+      size_t v;
+      std::memcpy(&v, pk.data() + 1, sizeof(v));  // an x coordinate is uniform enough
+      return v;
+    }
+  };
+  struct Shard {
+    std::mutex mu;
+    std::unordered_map<PublicKey, secp256k1_xonly_pubkey, KeyHash> keys;
+  };
+  std::array<Shard, kShards> shards_;
+};
+
+ParsedKeys& Keys() {
+  static ParsedKeys* keys = new ParsedKeys;  // never destroyed: verifying threads may outlive main
+  return *keys;
+}
+
+bool VerifyParsed(const secp256k1_xonly_pubkey& xonly, std::string_view msg, const Signature& sig) {
   verify_count.fetch_add(1, std::memory_order_relaxed);
-  secp256k1_xonly_pubkey xonly;
-  if (!secp256k1_xonly_pubkey_parse(Ctx(), &xonly, pk.data())) return false;
   return secp256k1_schnorrsig_verify(Ctx(), sig.data(),
                                      reinterpret_cast<const unsigned char*>(msg.data()), msg.size(),
                                      &xonly) == 1;
+}
+
+}  // namespace
+
+bool Verify(const PublicKey& pk, std::string_view msg, const Signature& sig) {
+  secp256k1_xonly_pubkey xonly;
+  if (!Keys().Parse(pk, &xonly)) {
+    verify_count.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  return VerifyParsed(xonly, msg, sig);
+}
+
+bool VerifyUncached(const PublicKey& pk, std::string_view msg, const Signature& sig) {
+  secp256k1_xonly_pubkey xonly;
+  if (!secp256k1_xonly_pubkey_parse(Ctx(), &xonly, pk.data())) {
+    verify_count.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  return VerifyParsed(xonly, msg, sig);
 }
 
 bool IsValidPublicKey(const PublicKey& pk) {

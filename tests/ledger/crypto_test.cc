@@ -52,6 +52,9 @@ TEST(Bip340, SpecificationVectors) {
     auto sig = FixedFromHex<64>(c[5]);
     ASSERT_TRUE(pk && msg && sig);
     bool expected = c[6] == "TRUE";
+    EXPECT_EQ(VerifyUncached(*pk, AsStringView(*msg), *sig), expected);
+    // Twice through the parsed-key cache: the second meets the key parsed (or refused) before.
+    EXPECT_EQ(Verify(*pk, AsStringView(*msg), *sig), expected);
     EXPECT_EQ(Verify(*pk, AsStringView(*msg), *sig), expected);
     if (!c[1].empty()) {
       auto secret = FixedFromHex<32>(c[1]);
@@ -85,6 +88,7 @@ TEST(SecretKey, SignVerifyTaggedAndTamper) {
   EXPECT_FALSE(VerifyTagged(key.public_key(), "civitas/vote/v1", "body", sig));
   EXPECT_FALSE(VerifyTagged(key.public_key(), "civitas/tx/v1", "bodz", sig));
   sig[5] ^= 1;
+  // The key is known (parsed by the verifications above): a bad signature still fails.
   EXPECT_FALSE(VerifyTagged(key.public_key(), "civitas/tx/v1", "body", sig));
   auto other = SecretKey::Generate();
   EXPECT_NE(other.public_key(), key.public_key());

@@ -194,7 +194,7 @@ nlohmann::json MeasureCpu() {
     auto t0 = Clock::now();
     int ok = 0;
     for (int i = 0; i < kPerSlice; ++i)
-      ok += crypto::Verify(key.public_key(), AsStringView(msg), sig) ? 1 : 0;
+      ok += crypto::VerifyUncached(key.public_key(), AsStringView(msg), sig) ? 1 : 0;
     if (ok != kPerSlice) std::abort();
     const double v1 = kPerSlice / Seconds(Clock::now() - t0);
     t0 = Clock::now();
