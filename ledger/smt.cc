@@ -1,6 +1,7 @@
 #include "ledger/smt.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "ledger/crypto.h"
 
@@ -215,6 +216,43 @@ Status MemoryNodeStore::GetNode(const Hash32& hash, Bytes* out) const {
 
 void MemoryNodeStore::Put(const NodeBatch& batch) {
   for (const auto& [h, b] : batch) nodes_.emplace(h, b);
+}
+
+size_t NodeCache::HashOf::operator()(const Hash32& h) const {
+  size_t v;
+  std::memcpy(&v, h.data() + 8, sizeof(v));  // a SHA-256 output: any 8 bytes will do
+  return v;
+}
+
+bool NodeCache::Get(const Hash32& hash, Bytes* out) {
+  Shard& shard = shards_[hash[0] % kShards];
+  std::lock_guard lock(shard.mu);
+  if (auto it = shard.current.find(hash); it != shard.current.end()) {
+    *out = it->second;
+    return true;
+  }
+  auto it = shard.previous.find(hash);
+  if (it == shard.previous.end()) return false;
+  *out = it->second;
+  Bytes node = std::move(it->second);
+  shard.previous.erase(it);
+  PutLocked(shard, hash, std::move(node));  // still in use: keep it a generation more
+  return true;
+}
+
+void NodeCache::Put(const Hash32& hash, const Bytes& node) {
+  Shard& shard = shards_[hash[0] % kShards];
+  std::lock_guard lock(shard.mu);
+  PutLocked(shard, hash, node);
+}
+
+void NodeCache::PutLocked(Shard& shard, const Hash32& hash, Bytes node) {
+  if (shard.current.size() >= per_shard_) {
+    shard.previous = std::move(shard.current);
+    shard.current = Map();
+    shard.current.reserve(per_shard_);  // no rehashing while it fills
+  }
+  shard.current.insert_or_assign(hash, std::move(node));
 }
 
 }  // namespace civitas::smt

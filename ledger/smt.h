@@ -11,9 +11,12 @@
 // Bit i of a key (i = 0 is the most significant bit of byte 0) picks the child at depth i:
 // 0 = left, 1 = right.
 
+#include <array>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <span>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -107,6 +110,34 @@ class MemoryNodeStore : public NodeReader {
 
  private:
   std::map<Hash32, Bytes> nodes_;
+};
+
+// Recently read or written nodes, by hash, for a NodeReader over a database: a block's updates
+// read the upper levels of the tree on every path, and the nodes the last blocks wrote. Nodes
+// are content-addressed and never rewritten, so a cached node cannot go stale. Two generations
+// per shard: a full current generation becomes the previous one and the old previous one is
+// dropped, so what is used keeps being promoted and memory stays bounded. Thread-safe.
+class NodeCache {
+ public:
+  // `capacity`: nodes per generation, over all shards.
+  explicit NodeCache(size_t capacity) : per_shard_(capacity / kShards + 1) {}
+  bool Get(const Hash32& hash, Bytes* out);
+  void Put(const Hash32& hash, const Bytes& node);
+
+ private:
+  static constexpr size_t kShards = 16;
+  struct HashOf {
+    size_t operator()(const Hash32& h) const;
+  };
+  using Map = std::unordered_map<Hash32, Bytes, HashOf>;
+  struct Shard {
+    std::mutex mu;
+    Map current, previous;
+  };
+  void PutLocked(Shard& shard, const Hash32& hash, Bytes node);
+
+  const size_t per_shard_;
+  std::array<Shard, kShards> shards_;
 };
 
 }  // namespace civitas::smt

@@ -424,11 +424,13 @@ Result<std::optional<std::string>> Store::Get(std::string_view key) const {
 }
 
 Status Store::GetNode(const Hash32& hash, Bytes* out) const {
+  if (node_cache_.Get(hash, out)) return Status::Ok();
   std::string value;
   rocksdb::Status s = db_->Get(Reads(), nodes_, Sl(hash), &value);
   if (s.IsNotFound()) return Status::NotFound("state tree node " + ToHex(hash));
   if (!s.ok()) return FromRocks(s, "read failed");
   out->assign(value.begin(), value.end());
+  node_cache_.Put(hash, *out);
   return Status::Ok();
 }
 
@@ -512,6 +514,7 @@ Status Store::CommitBlock(const v1::CommittedBlock& committed, const Hash32& blo
   wo.disableWAL = !sync_;
   Status s = FromRocks(db_->Write(wo, &batch), "cannot commit block " + std::to_string(height));
   if (!s.ok()) return s;
+  for (const auto& [hash, node] : nodes) node_cache_.Put(hash, node);
   if (wo.sync) synced_writes_.fetch_add(1, std::memory_order_relaxed);
   if (next_epoch) {
     std::lock_guard lock(epochs_mu_);

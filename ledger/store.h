@@ -121,6 +121,8 @@ class Store : public StateReader, public smt::NodeReader {
   rocksdb::ColumnFamilyHandle* values_ = nullptr;
   rocksdb::ColumnFamilyHandle* roots_ = nullptr;
   rocksdb::ColumnFamilyHandle* consensus_ = nullptr;
+  // State-tree nodes recently read or committed (about 50 MB at most).
+  mutable smt::NodeCache node_cache_{1 << 17};
   std::string chain_id_;
   std::atomic<uint64_t> height_{0};
   std::atomic<uint64_t> synced_writes_{0};

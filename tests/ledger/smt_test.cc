@@ -148,5 +148,32 @@ TEST(SparseMerkleTree, MissingNodeIsCorruption) {
   EXPECT_EQ(got.status().code(), Status::Code::kCorruption);
 }
 
+TEST(NodeCache, KeepsWhatIsUsedAndForgetsTheRest) {
+  // 16 shards of 2 nodes per generation (capacity 16 -> 2 per shard).
+  NodeCache cache(16);
+  auto node = [](uint64_t n) {
+    Bytes b;
+    PutU64(b, n);
+    return b;
+  };
+  Bytes out;
+  EXPECT_FALSE(cache.Get(Key(1), &out));
+  cache.Put(Key(1), node(1));
+  ASSERT_TRUE(cache.Get(Key(1), &out));
+  EXPECT_EQ(out, node(1));
+  // Fill far past the capacity while reading key 1 after every put: it stays; the others go.
+  for (uint64_t n = 100; n < 1100; ++n) {
+    cache.Put(Key(n), node(n));
+    ASSERT_TRUE(cache.Get(Key(1), &out)) << n;
+    EXPECT_EQ(out, node(1));
+  }
+  int kept = 0;
+  for (uint64_t n = 100; n < 1100; ++n) kept += cache.Get(Key(n), &out) ? 1 : 0;
+  EXPECT_LE(kept, 16 * 2 * 2);  // two generations of at most 2 (+1) per shard
+  EXPECT_GT(kept, 0);           // the newest are there
+  EXPECT_TRUE(cache.Get(Key(1099), &out));
+  EXPECT_EQ(out, node(1099));
+}
+
 }  // namespace
 }  // namespace civitas::smt
