@@ -228,31 +228,34 @@ bool NodeCache::Get(const Hash32& hash, Bytes* out) {
   Shard& shard = shards_[hash[0] % kShards];
   std::lock_guard lock(shard.mu);
   if (auto it = shard.current.find(hash); it != shard.current.end()) {
-    *out = it->second;
+    out->assign(it->second.begin(), it->second.end());
     return true;
   }
   auto it = shard.previous.find(hash);
   if (it == shard.previous.end()) return false;
-  *out = it->second;
-  Bytes node = std::move(it->second);
+  const Encoded node = it->second;
   shard.previous.erase(it);
-  PutLocked(shard, hash, std::move(node));  // still in use: keep it a generation more
+  PutLocked(shard, hash, node);  // still in use: keep it a generation more
+  out->assign(node.begin(), node.end());
   return true;
 }
 
 void NodeCache::Put(const Hash32& hash, const Bytes& node) {
+  Encoded enc;
+  if (node.size() != enc.size()) return;  // not a node: Tree::Load refuses it anyway
+  std::copy(node.begin(), node.end(), enc.begin());
   Shard& shard = shards_[hash[0] % kShards];
   std::lock_guard lock(shard.mu);
-  PutLocked(shard, hash, node);
+  PutLocked(shard, hash, enc);
 }
 
-void NodeCache::PutLocked(Shard& shard, const Hash32& hash, Bytes node) {
+void NodeCache::PutLocked(Shard& shard, const Hash32& hash, const Encoded& node) {
   if (shard.current.size() >= per_shard_) {
     shard.previous = std::move(shard.current);
     shard.current = Map();
     shard.current.reserve(per_shard_);  // no rehashing while it fills
   }
-  shard.current.insert_or_assign(hash, std::move(node));
+  shard.current.insert_or_assign(hash, node);
 }
 
 }  // namespace civitas::smt

@@ -129,12 +129,13 @@ class NodeCache {
   struct HashOf {
     size_t operator()(const Hash32& h) const;
   };
-  using Map = std::unordered_map<Hash32, Bytes, HashOf>;
+  using Encoded = std::array<uint8_t, 65>;  // every node encodes to 65 bytes
+  using Map = std::unordered_map<Hash32, Encoded, HashOf>;
   struct Shard {
     std::mutex mu;
     Map current, previous;
   };
-  void PutLocked(Shard& shard, const Hash32& hash, Bytes node);
+  void PutLocked(Shard& shard, const Hash32& hash, const Encoded& node);
 
   const size_t per_shard_;
   std::array<Shard, kShards> shards_;

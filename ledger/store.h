@@ -121,8 +121,9 @@ class Store : public StateReader, public smt::NodeReader {
   rocksdb::ColumnFamilyHandle* values_ = nullptr;
   rocksdb::ColumnFamilyHandle* roots_ = nullptr;
   rocksdb::ColumnFamilyHandle* consensus_ = nullptr;
-  // State-tree nodes recently read or committed (about 50 MB at most).
-  mutable smt::NodeCache node_cache_{1 << 17};
+  // State-tree nodes recently read or committed: the upper levels of a tree of millions of
+  // leaves, and the last blocks' nodes (2 x 512 Ki nodes, about 150 MB at most).
+  mutable smt::NodeCache node_cache_{1 << 19};
   std::string chain_id_;
   std::atomic<uint64_t> height_{0};
   std::atomic<uint64_t> synced_writes_{0};

@@ -154,6 +154,7 @@ TEST(NodeCache, KeepsWhatIsUsedAndForgetsTheRest) {
   auto node = [](uint64_t n) {
     Bytes b;
     PutU64(b, n);
+    b.resize(65, 1);  // a node's size
     return b;
   };
   Bytes out;
@@ -173,6 +174,9 @@ TEST(NodeCache, KeepsWhatIsUsedAndForgetsTheRest) {
   EXPECT_GT(kept, 0);           // the newest are there
   EXPECT_TRUE(cache.Get(Key(1099), &out));
   EXPECT_EQ(out, node(1099));
+  // Only node encodings (65 bytes) are kept.
+  cache.Put(Key(2), Bytes(64, 1));
+  EXPECT_FALSE(cache.Get(Key(2), &out));
 }
 
 }  // namespace
