@@ -420,11 +420,20 @@ int main(int argc, char** argv) {
   }
   for (auto& w : workers) w.join();
   const auto submitted_done = Clock::now();
-  for (int i = 0; i < 6000; ++i) {
+  // Wait for the rest while commits keep coming: give up after 60 s without one (a full
+  // mempool of slow transactions, such as DID registrations, takes minutes to drain).
+  size_t seen = 0;
+  auto last_progress = Clock::now();
+  for (;;) {
     {
       std::lock_guard lock(mu);
       if (committed + refused.load() >= total) break;
+      if (committed != seen) {
+        seen = committed;
+        last_progress = Clock::now();
+      }
     }
+    if (Clock::now() - last_progress > std::chrono::seconds(60)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   stop_watch = true;
