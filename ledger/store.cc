@@ -429,6 +429,19 @@ Result<std::optional<std::string>> Store::Get(std::string_view key) const {
   return RawGet(state_, key);
 }
 
+Store::Background Store::background() const {
+  Background b;
+  uint64_t v = 0;
+  if (db_->GetIntProperty(rocksdb::DB::Properties::kNumRunningCompactions, &v)) b.running_jobs += v;
+  if (db_->GetIntProperty(rocksdb::DB::Properties::kNumRunningFlushes, &v)) b.running_jobs += v;
+  for (auto* cf : handles_) {
+    if (db_->GetIntProperty(cf, rocksdb::DB::Properties::kEstimatePendingCompactionBytes, &v)) {
+      b.pending_compaction_bytes += v;
+    }
+  }
+  return b;
+}
+
 Status Store::GetNode(const Hash32& hash, Bytes* out) const {
   if (node_cache_.Get(hash, out)) return Status::Ok();
   std::string value;

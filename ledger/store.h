@@ -87,6 +87,13 @@ class Store : public StateReader, public smt::NodeReader {
   Status SyncWal();
   // Synced writes (fsyncs of the write-ahead log) since open.
   uint64_t synced_writes() const { return synced_writes_.load(std::memory_order_relaxed); }
+  // RocksDB's background work: flushes and compactions running now, and its estimate of the
+  // bytes compaction still has to rewrite (summed over the column families).
+  struct Background {
+    uint64_t running_jobs = 0;
+    uint64_t pending_compaction_bytes = 0;
+  };
+  Background background() const;
 
   // Epochs (ledger/epoch.h): the one block height()+1 belongs to; all of them, oldest first.
   Epoch CurrentEpoch() const;

@@ -239,6 +239,13 @@ std::string Node::MetricsText() const {
   metric("civitas_store_synced_writes_total", "counter",
          "Synced writes (write-ahead-log fsyncs) of the ledger store since start.",
          static_cast<double>(store_->synced_writes()));
+  const Store::Background bg = store_->background();
+  metric("civitas_store_background_jobs", "gauge",
+         "RocksDB flushes and compactions of the ledger store running now.",
+         static_cast<double>(bg.running_jobs));
+  metric("civitas_store_pending_compaction_bytes", "gauge",
+         "RocksDB's estimate of the bytes compaction still has to rewrite.",
+         static_cast<double>(bg.pending_compaction_bytes));
   if (validator_) {
     Validator::Stats v = validator_->GetStats();
     metric("civitas_consensus_epoch", "gauge", "Current epoch (validator-set generation).",

@@ -141,6 +141,21 @@ empty=$(run_e --accounts 400 --txs $e_txs --rate 0 --threads 16 --batch 100)
 echo "$empty"
 populate=$(run_e --kind did --txs "$dids" --rate 0 --threads "$cores" --batch 500)
 echo "$populate"
+# Let RocksDB finish flushing and compacting what the registrations wrote (at most 5 minutes),
+# so the second transfer run measures the larger state rather than a compaction backlog.
+settled=0
+while [ $settled -lt 300 ]; do
+  busy=0
+  for i in $(seq 0 $((n - 1))); do
+    jobs=$(metric civitas_store_background_jobs $i)
+    pending=$(metric civitas_store_pending_compaction_bytes $i)
+    awk -v j="${jobs:-1}" -v p="${pending:-1}" 'BEGIN { exit !(j + 0 == 0 && p + 0 == 0) }' || busy=1
+  done
+  [ $busy = 0 ] && break
+  sleep 1
+  settled=$((settled + 1))
+done
+echo "compaction settled after ${settled} s"
 full=$(run_e --accounts 400 --txs $e_txs --rate 0 --threads 16 --batch 100)
 echo "$full"
 stop_nodes
@@ -185,7 +200,8 @@ throughput / ceiling: $(fmt "$E" 3)
 
 Raw loadgen output: saturation \`$(echo "$sat" | tr -d '\n')\`; 100 tx/s \`$(echo "$low" | tr -d '\n')\`;
 half maximum \`$(echo "$mid" | tr -d '\n')\`; e: empty state \`$(echo "$empty" | tr -d '\n')\`,
-registering the DIDs \`$(echo "$populate" | tr -d '\n')\`, then \`$(echo "$full" | tr -d '\n')\`.
+registering the DIDs \`$(echo "$populate" | tr -d '\n')\`, then (after ${settled} s for RocksDB's compactions
+to settle) \`$(echo "$full" | tr -d '\n')\`.
 EOF
 if [ $smoke = 0 ]; then
   cat >>"$report" <<'EOF'

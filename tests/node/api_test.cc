@@ -217,6 +217,8 @@ TEST_F(ApiTest, MetricsAndHealthOverHttp) {
   ASSERT_NE(metrics.find("200 OK"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("civitas_committed_transactions_total 1"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("# TYPE civitas_block_interval_seconds histogram"), std::string::npos);
+  EXPECT_NE(metrics.find("\ncivitas_store_background_jobs "), std::string::npos);
+  EXPECT_NE(metrics.find("\ncivitas_store_pending_compaction_bytes "), std::string::npos);
   auto pos = metrics.find("\ncivitas_height ");
   ASSERT_NE(pos, std::string::npos);
   EXPECT_GE(std::stod(metrics.substr(pos + 16)), 1.0);
