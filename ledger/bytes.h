@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,18 @@ namespace civitas {
 
 using Bytes = std::vector<uint8_t>;
 using Hash32 = std::array<uint8_t, 32>;
+
+// Hash for unordered containers keyed by hashes or keys that are already uniformly random
+// (SHA-256 outputs, x coordinates): their first 8 bytes.
+struct UniformKeyHash {
+  template <size_t N>
+  size_t operator()(const std::array<uint8_t, N>& a) const {
+    static_assert(N >= sizeof(size_t));
+    size_t v;
+    std::memcpy(&v, a.data(), sizeof(v));
+    return v;
+  }
+};
 
 std::string ToHex(const uint8_t* data, size_t size);
 inline std::string ToHex(const Bytes& b) { return ToHex(b.data(), b.size()); }

@@ -149,16 +149,9 @@ class ParsedKeys {
  private:
   static constexpr size_t kShards = 16;
   static constexpr size_t kPerShard = 4096;  // 64 Ki keys in all, about 8 MB
-  struct KeyHash {
-    size_t operator()(const PublicKey& pk) const {
-      size_t v;
-      std::memcpy(&v, pk.data() + 1, sizeof(v));  // an x coordinate is uniform enough
-      return v;
-    }
-  };
   struct Shard {
     std::mutex mu;
-    std::unordered_map<PublicKey, secp256k1_xonly_pubkey, KeyHash> keys;
+    std::unordered_map<PublicKey, secp256k1_xonly_pubkey, UniformKeyHash> keys;
   };
   std::array<Shard, kShards> shards_;
 };
@@ -168,31 +161,27 @@ ParsedKeys& Keys() {
   return *keys;
 }
 
-bool VerifyParsed(const secp256k1_xonly_pubkey& xonly, std::string_view msg, const Signature& sig) {
+// Counts one verification; a key that did not parse fails it.
+bool VerifyParsed(bool parsed, const secp256k1_xonly_pubkey& xonly, std::string_view msg,
+                  const Signature& sig) {
   verify_count.fetch_add(1, std::memory_order_relaxed);
-  return secp256k1_schnorrsig_verify(Ctx(), sig.data(),
-                                     reinterpret_cast<const unsigned char*>(msg.data()), msg.size(),
-                                     &xonly) == 1;
+  return parsed && secp256k1_schnorrsig_verify(Ctx(), sig.data(),
+                                               reinterpret_cast<const unsigned char*>(msg.data()),
+                                               msg.size(), &xonly) == 1;
 }
 
 }  // namespace
 
 bool Verify(const PublicKey& pk, std::string_view msg, const Signature& sig) {
   secp256k1_xonly_pubkey xonly;
-  if (!Keys().Parse(pk, &xonly)) {
-    verify_count.fetch_add(1, std::memory_order_relaxed);
-    return false;
-  }
-  return VerifyParsed(xonly, msg, sig);
+  const bool parsed = Keys().Parse(pk, &xonly);
+  return VerifyParsed(parsed, xonly, msg, sig);
 }
 
 bool VerifyUncached(const PublicKey& pk, std::string_view msg, const Signature& sig) {
   secp256k1_xonly_pubkey xonly;
-  if (!secp256k1_xonly_pubkey_parse(Ctx(), &xonly, pk.data())) {
-    verify_count.fetch_add(1, std::memory_order_relaxed);
-    return false;
-  }
-  return VerifyParsed(xonly, msg, sig);
+  const bool parsed = secp256k1_xonly_pubkey_parse(Ctx(), &xonly, pk.data()) == 1;
+  return VerifyParsed(parsed, xonly, msg, sig);
 }
 
 bool IsValidPublicKey(const PublicKey& pk) {

@@ -1,7 +1,6 @@
 #include "ledger/smt.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include "ledger/crypto.h"
 
@@ -216,12 +215,6 @@ Status MemoryNodeStore::GetNode(const Hash32& hash, Bytes* out) const {
 
 void MemoryNodeStore::Put(const NodeBatch& batch) {
   for (const auto& [h, b] : batch) nodes_.emplace(h, b);
-}
-
-size_t NodeCache::HashOf::operator()(const Hash32& h) const {
-  size_t v;
-  std::memcpy(&v, h.data() + 8, sizeof(v));  // a SHA-256 output: any 8 bytes will do
-  return v;
 }
 
 bool NodeCache::Get(const Hash32& hash, Bytes* out) {

@@ -126,11 +126,8 @@ class NodeCache {
 
  private:
   static constexpr size_t kShards = 16;
-  struct HashOf {
-    size_t operator()(const Hash32& h) const;
-  };
   using Encoded = std::array<uint8_t, 65>;  // every node encodes to 65 bytes
-  using Map = std::unordered_map<Hash32, Encoded, HashOf>;
+  using Map = std::unordered_map<Hash32, Encoded, UniformKeyHash>;
   struct Shard {
     std::mutex mu;
     Map current, previous;

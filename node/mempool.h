@@ -2,7 +2,6 @@
 
 // The bounded pool of checked transactions waiting for a block. Thread-safe.
 
-#include <cstring>
 #include <deque>
 #include <functional>
 #include <map>
@@ -64,22 +63,14 @@ class Mempool {
     uint64_t next_nonce = 0;  // after everything pending
     size_t pending = 0;
   };
-  struct HashOf {
-    size_t operator()(const Hash32& h) const {
-      size_t v;
-      std::memcpy(&v, h.data(), sizeof(v));
-      return v;
-    }
-  };
-
-  using TxMap = std::unordered_map<Hash32, DecodedTx, HashOf>;
+  using TxMap = std::unordered_map<Hash32, DecodedTx, UniformKeyHash>;
   void EraseLocked(TxMap::iterator it);
 
   static constexpr size_t kNotedVerified = 1 << 16;
 
   const Limits limits_;
   mutable std::mutex mu_;
-  std::unordered_map<Hash32, std::string, HashOf> noted_;  // id -> signature
+  std::unordered_map<Hash32, std::string, UniformKeyHash> noted_;  // id -> signature
   std::deque<Hash32> noted_order_;
   std::deque<Hash32> order_;
   TxMap txs_;

@@ -55,8 +55,6 @@ class Node {
   // Waits until block `height` is committed, the node stops or `timeout_ms` passes; true when
   // the block is committed. Thread-safe (the block stream of the gRPC API waits here).
   bool WaitForHeight(uint64_t height, uint32_t timeout_ms);
-  // The height of the newest acknowledged (committed and synced) block.
-  uint64_t acknowledged_height() const { return acknowledged_height_.load(); }
   // True once Stop() or RequestStop() was called or the validator failed. Thread-safe.
   bool stopping();
 
