@@ -280,9 +280,9 @@ Status CommitPrepared(Store& store, const Genesis& genesis, const PreparedBlock&
 }
 
 Status CommitVerifiedBlock(Store& store, const PreparedBlock& prepared,
-                           const v1::CommittedBlock& committed) {
+                           const v1::CommittedBlock& committed, Durability durability) {
   return store.CommitBlock(committed, prepared.id, prepared.tx_ids, prepared.exec,
-                           prepared.new_root, prepared.nodes, prepared.next_epoch);
+                           prepared.new_root, prepared.nodes, prepared.next_epoch, durability);
 }
 
 Result<std::vector<v1::EpochChange>> EpochChangesUpTo(const Store& store, uint64_t up_to) {

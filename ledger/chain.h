@@ -88,9 +88,12 @@ Status CommitPrepared(Store& store, const Genesis& genesis, const PreparedBlock&
 
 // CommitPrepared for a caller that has already checked the certificate: `committed` holds
 // `prepared.block` with the certificate that commits it, and VerifyCommitCertificate(committed,
-// genesis.chain_id, prepared.epoch.validators) returned OK. Writes it as CommitPrepared does.
+// genesis.chain_id, prepared.epoch.validators) returned OK, or the certificate is the
+// conversion of a consensus QC whose signatures the replica verified. Writes it as
+// CommitPrepared does.
 Status CommitVerifiedBlock(Store& store, const PreparedBlock& prepared,
-                           const v1::CommittedBlock& committed);
+                           const v1::CommittedBlock& committed,
+                           Durability durability = Durability::kSynced);
 
 // The proofs of the store's validator-set changes up to epoch `up_to` (v1::EpochChange, as
 // FollowEpochChanges checks them), oldest first.

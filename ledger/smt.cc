@@ -218,17 +218,8 @@ void MemoryNodeStore::Put(const NodeBatch& batch) {
 }
 
 bool NodeCache::Get(const Hash32& hash, Bytes* out) {
-  Shard& shard = shards_[hash[0] % kShards];
-  std::lock_guard lock(shard.mu);
-  if (auto it = shard.current.find(hash); it != shard.current.end()) {
-    out->assign(it->second.begin(), it->second.end());
-    return true;
-  }
-  auto it = shard.previous.find(hash);
-  if (it == shard.previous.end()) return false;
-  const Encoded node = it->second;
-  shard.previous.erase(it);
-  PutLocked(shard, hash, node);  // still in use: keep it a generation more
+  Encoded node;
+  if (!cache_.Get(hash, &node)) return false;
   out->assign(node.begin(), node.end());
   return true;
 }
@@ -237,18 +228,7 @@ void NodeCache::Put(const Hash32& hash, const Bytes& node) {
   Encoded enc;
   if (node.size() != enc.size()) return;  // not a node: Tree::Load refuses it anyway
   std::copy(node.begin(), node.end(), enc.begin());
-  Shard& shard = shards_[hash[0] % kShards];
-  std::lock_guard lock(shard.mu);
-  PutLocked(shard, hash, enc);
-}
-
-void NodeCache::PutLocked(Shard& shard, const Hash32& hash, const Encoded& node) {
-  if (shard.current.size() >= per_shard_) {
-    shard.previous = std::move(shard.current);
-    shard.current = Map();
-    shard.current.reserve(per_shard_);  // no rehashing while it fills
-  }
-  shard.current.insert_or_assign(hash, node);
+  cache_.Put(hash, enc);
 }
 
 }  // namespace civitas::smt

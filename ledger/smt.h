@@ -13,14 +13,13 @@
 
 #include <array>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <span>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "ledger/bytes.h"
+#include "ledger/generational_cache.h"
 #include "ledger/status.h"
 
 namespace civitas::smt {
@@ -114,28 +113,17 @@ class MemoryNodeStore : public NodeReader {
 
 // Recently read or written nodes, by hash, for a NodeReader over a database: a block's updates
 // read the upper levels of the tree on every path, and the nodes the last blocks wrote. Nodes
-// are content-addressed and never rewritten, so a cached node cannot go stale. Two generations
-// per shard: a full current generation becomes the previous one and the old previous one is
-// dropped, so what is used keeps being promoted and memory stays bounded. Thread-safe.
+// are content-addressed and never rewritten, so a cached node cannot go stale. Thread-safe.
 class NodeCache {
  public:
-  // `capacity`: nodes per generation, over all shards.
-  explicit NodeCache(size_t capacity) : per_shard_(capacity / kShards + 1) {}
+  // `capacity`: nodes per generation.
+  explicit NodeCache(size_t capacity) : cache_(capacity) {}
   bool Get(const Hash32& hash, Bytes* out);
   void Put(const Hash32& hash, const Bytes& node);
 
  private:
-  static constexpr size_t kShards = 16;
   using Encoded = std::array<uint8_t, 65>;  // every node encodes to 65 bytes
-  using Map = std::unordered_map<Hash32, Encoded, UniformKeyHash>;
-  struct Shard {
-    std::mutex mu;
-    Map current, previous;
-  };
-  void PutLocked(Shard& shard, const Hash32& hash, const Encoded& node);
-
-  const size_t per_shard_;
-  std::array<Shard, kShards> shards_;
+  GenerationalCache<Hash32, Encoded, UniformKeyHash> cache_;
 };
 
 }  // namespace civitas::smt

@@ -16,6 +16,7 @@
 
 #include "civitas/v1/types.pb.h"
 #include "ledger/executor.h"
+#include "ledger/generational_cache.h"
 #include "ledger/genesis.h"
 #include "ledger/smt.h"
 #include "ledger/state.h"
@@ -131,6 +132,12 @@ class Store : public StateReader, public smt::NodeReader {
   // State-tree nodes recently read or committed: the upper levels of a tree of millions of
   // leaves, and the last blocks' nodes (2 x 512 Ki nodes, about 150 MB at most).
   mutable smt::NodeCache node_cache_{1 << 19};
+  // Latest state values read or committed last, absent keys included (2 x 128 Ki entries of at
+  // most kMaxCachedValue bytes): accounts are read by admission, proposals, votes and
+  // execution, several times per transaction.
+  static constexpr size_t kMaxCachedValue = 512;
+  mutable GenerationalCache<std::string, std::optional<std::string>, std::hash<std::string>>
+      state_cache_{1 << 17};
   std::string chain_id_;
   std::atomic<uint64_t> height_{0};
   std::atomic<uint64_t> synced_writes_{0};

@@ -162,14 +162,16 @@ Result<Hash32> Node::Admit(const v1::Transaction& envelope) {
 
 Result<Hash32> Node::AdmitChecked(DecodedTx tx) {
   const Hash32 id = tx.id;
-  if (store_->GetTxLocation(id).ok()) {
+  StateOverlay view(*store_);
+  auto acct = view.GetAccount(tx.sender);
+  if (!acct.ok()) return acct.status();
+  // The id covers the sender and the nonce: only a nonce below the account's can belong to a
+  // committed transaction, so the index is read only then (a lookup that misses costs more).
+  if (tx.body.nonce() < acct->nonce && store_->GetTxLocation(id).ok()) {
     return Status::Error(Status::Code::kAlreadyExists, "duplicate_tx",
                          "transaction is already committed");
   }
   // The sender must be able to pay the largest fee it allowed for.
-  StateOverlay view(*store_);
-  auto acct = view.GetAccount(tx.sender);
-  if (!acct.ok()) return acct.status();
   if (acct->balance < tx.body.gas_limit() * genesis_.params.gas_price) {
     return Status::Error(
         Status::Code::kFailedPrecondition, "insufficient_funds",

@@ -15,8 +15,9 @@
 // fast as the nodes accept them, retrying a full mempool), one per call or, with --batch B,
 // B per SubmitTransactions call (at a rate R, each batch leaves when its last transaction is
 // due, and every transaction's latency counts from its own due time). A watcher follows the
-// committed blocks of the first node and stamps each transaction when its block appears; latency is
-// stamp - submit time. Output: committed tx/s over the run and latency percentiles.
+// committed blocks of the first node (StreamBlocks) and stamps each transaction when its block
+// arrives; latency is stamp - submit time. Output: committed tx/s over the run and latency
+// percentiles.
 
 #include <grpcpp/grpcpp.h>
 
@@ -327,8 +328,10 @@ int main(int argc, char** argv) {
   std::map<Hash32, double> latency_ms;
   std::mutex mu;
 
-  // Watch the committed blocks of the first node.
+  // Watch the committed blocks of the first node, as they are acknowledged (StreamBlocks).
   std::atomic<bool> stop_watch{false};
+  std::mutex watch_mu;
+  grpc::ClientContext* watch_ctx = nullptr;  // guarded by watch_mu: cancelled to stop
   uint64_t start_height = Height(*main_stub);
   Clock::time_point last_commit{};
   size_t committed = 0;
@@ -336,28 +339,38 @@ int main(int argc, char** argv) {
     auto stub = Connect(addrs[0]);
     uint64_t next = start_height + 1;
     while (!stop_watch.load()) {
-      v1::GetBlockRequest req;
-      req.set_height(next);
-      v1::GetBlockResponse resp;
       grpc::ClientContext ctx;
-      Deadline(ctx, 5);
-      if (!stub->GetBlock(&ctx, req, &resp).ok()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        continue;
+      {
+        std::lock_guard lock(watch_mu);
+        if (stop_watch.load()) break;
+        watch_ctx = &ctx;
       }
-      auto now = Clock::now();
-      std::lock_guard lock(mu);
-      for (const auto& tx : resp.block().block().txs()) {
-        auto pk = FixedFromBytes<32>(tx.public_key());
-        if (!pk) continue;
-        Hash32 id = TxId(*pk, tx.body());
-        auto it = submitted_at.find(id);
-        if (it == submitted_at.end() || latency_ms.count(id)) continue;
-        latency_ms[id] = std::chrono::duration<double, std::milli>(now - it->second).count();
-        ++committed;
-        last_commit = now;
+      v1::StreamBlocksRequest req;
+      req.set_from_height(next);
+      auto reader = stub->StreamBlocks(&ctx, req);
+      v1::StreamBlocksResponse resp;
+      while (reader->Read(&resp)) {
+        auto now = Clock::now();
+        std::lock_guard lock(mu);
+        for (const auto& tx : resp.block().block().txs()) {
+          auto pk = FixedFromBytes<32>(tx.public_key());
+          if (!pk) continue;
+          Hash32 id = TxId(*pk, tx.body());
+          auto it = submitted_at.find(id);
+          if (it == submitted_at.end() || latency_ms.count(id)) continue;
+          latency_ms[id] = std::chrono::duration<double, std::milli>(now - it->second).count();
+          ++committed;
+          last_commit = now;
+        }
+        next = resp.block().block().header().height() + 1;
       }
-      ++next;
+      (void)reader->Finish();
+      {
+        std::lock_guard lock(watch_mu);
+        watch_ctx = nullptr;
+      }
+      // A stream the node ended (it stopped, or a disconnect): resume after a moment.
+      if (!stop_watch.load()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   });
 
@@ -381,13 +394,20 @@ int main(int argc, char** argv) {
       if (batch > 1 && rate > 0) {
         // Paced batches: once the last of B transactions is due, the B go out together, per
         // node in queue order. Each is stamped with its own due time, so the wait for the
-        // batch counts in its latency.
+        // batch counts in its latency. Thread t's j-th batch is the (j * threads + t)-th of an
+        // evenly spaced stream of batches, B consecutive slots each: the threads take turns
+        // instead of all sending at once every threads x B slots.
+        auto batch_slot = [&](size_t k) {  // k: index in this thread's queue
+          const size_t j = k / batch;
+          return t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                          static_cast<double>((j * threads + t) * batch + k % batch) / rate));
+        };
         for (size_t k = 0; k < queues[t].size(); k += batch) {
           const size_t end = std::min(queues[t].size(), k + batch);
-          std::this_thread::sleep_until(slot(end - 1));
+          std::this_thread::sleep_until(batch_slot(end - 1));
           std::vector<std::vector<const v1::Transaction*>> per_node(addrs.size());
           for (size_t i = k; i < end; ++i) {
-            stamp_tx(queues[t][i], slot(i));
+            stamp_tx(queues[t][i], batch_slot(i));
             per_node[queue_node[t][i]].push_back(&queues[t][i]);
           }
           for (size_t node = 0; node < addrs.size(); ++node) {
@@ -436,7 +456,11 @@ int main(int argc, char** argv) {
     if (Clock::now() - last_progress > std::chrono::seconds(60)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  stop_watch = true;
+  {
+    std::lock_guard lock(watch_mu);
+    stop_watch = true;
+    if (watch_ctx) watch_ctx->TryCancel();
+  }
   watcher.join();
 
   std::vector<double> lat;
