@@ -77,7 +77,7 @@ class Store : public StateReader, public smt::NodeReader {
   // `committed.block`; `exec` and `nodes`/`new_root` its execution result.
   // Turning sync off makes a scratch store (replay's): writes skip the write-ahead log and
   // closing does not flush, so what it holds is lost at close or in a crash.
-  void set_sync(bool sync) { sync_ = sync; }
+  void set_sync(bool sync);
 
   Status CommitBlock(const v1::CommittedBlock& committed, const Hash32& block_id,
                      const std::vector<Hash32>& tx_ids, const BlockExecution& exec,
