@@ -35,6 +35,9 @@ class NodeReader {
   virtual ~NodeReader() = default;
   // The encoded node with this hash; NotFound if absent.
   virtual Status GetNode(const Hash32& hash, Bytes* out) const = 0;
+  // True when GetNode only returns bytes whose SHA-256 is the hash asked for (else Corruption),
+  // so the tree need not hash them again.
+  virtual bool ChecksHashes() const { return false; }
 };
 
 // Nodes created by an update, to be written with the block that created them.

@@ -50,9 +50,20 @@ Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   return Status::IOError(what + ": " + s.ToString());
 }
 
-// How a family is read: by whole keys that are uniformly random hashes (tree nodes, values, tx
-// and block ids), by whole keys of any shape, or also in ranges (blocks, receipts).
-enum class Reading { kRandomKeys, kPoints, kRanges };
+// How a family is read: only by whole keys that are uniformly random hashes (tree nodes,
+// values, tx and block ids), only by whole keys of other shapes (state), by key and sometimes
+// iterated (meta, roots, consensus), or also in ranges (blocks, receipts). The first two are
+// never iterated: their memtables cannot be.
+enum class Reading { kRandomKeys, kWholeKeys, kPoints, kRanges };
+
+Reading ReadingOf(std::string_view family) {
+  if (family == "blocks" || family == "receipts") return Reading::kRanges;
+  if (family == "nodes" || family == "values" || family == "txs" || family == "block_ids") {
+    return Reading::kRandomKeys;
+  }
+  if (family == "state") return Reading::kWholeKeys;
+  return Reading::kPoints;
+}
 
 rocksdb::ColumnFamilyOptions FamilyOptions(Reading reading) {
   const bool point_lookups = reading != Reading::kRanges;
@@ -63,12 +74,13 @@ rocksdb::ColumnFamilyOptions FamilyOptions(Reading reading) {
   if (point_lookups) t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   o.write_buffer_size = 32 << 20;
-  if (reading == Reading::kRandomKeys) {
-    // Never iterated: a hash table of small skip lists (by the first 8 bytes) takes a block's
-    // inserts at random places in constant time, where one large skip list missed the cache
-    // at every level (about half of a committing block's CPU on the path to the vote). The
-    // sorting moves to the flush, on the background threads (DbOptions).
-    o.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(8));
+  if (reading == Reading::kRandomKeys || reading == Reading::kWholeKeys) {
+    // A hash table of small skip lists (by the first 8 bytes of a random key, else by the
+    // whole key) takes a block's inserts at random places in constant time, where one large
+    // skip list missed the cache at every level (about half of a committing block's CPU on the
+    // path to the vote). The sorting moves to the flush, on the background threads (DbOptions).
+    o.prefix_extractor.reset(reading == Reading::kRandomKeys ? rocksdb::NewFixedPrefixTransform(8)
+                                                             : rocksdb::NewNoopTransform());
     o.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(1 << 18));
     o.max_write_buffer_number = 4;  // room for a slow flush before writes wait
   } else {
@@ -116,12 +128,7 @@ rocksdb::DBOptions DbOptions(bool create) {
 std::vector<rocksdb::ColumnFamilyDescriptor> Families() {
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const char* name : kFamilies) {
-    const std::string_view n = name;
-    const Reading reading = n == "blocks" || n == "receipts" ? Reading::kRanges
-                            : n == "nodes" || n == "values" || n == "txs" || n == "block_ids"
-                                ? Reading::kRandomKeys
-                                : Reading::kPoints;
-    cfs.emplace_back(name, FamilyOptions(reading));
+    cfs.emplace_back(name, FamilyOptions(ReadingOf(name)));
   }
   return cfs;
 }
@@ -492,6 +499,9 @@ Status Store::GetNode(const Hash32& hash, Bytes* out) const {
   rocksdb::Status s = db_->Get(Reads(), nodes_, Sl(hash), &value);
   if (s.IsNotFound()) return Status::NotFound("state tree node " + ToHex(hash));
   if (!s.ok()) return FromRocks(s, "read failed");
+  if (crypto::Sha256(value) != hash) {
+    return Status::Corruption("state tree node " + ToHex(hash) + " is malformed");
+  }
   out->assign(value.begin(), value.end());
   node_cache_.Put(hash, *out);
   return Status::Ok();

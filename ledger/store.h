@@ -68,6 +68,9 @@ class Store : public StateReader, public smt::NodeReader {
   // Latest committed state.
   Result<std::optional<std::string>> Get(std::string_view key) const override;
   Status GetNode(const Hash32& hash, Bytes* out) const override;
+  // Nodes read from RocksDB are hashed before they are returned or cached; cached nodes are
+  // those (or ones CommitBlock wrote, which the tree hashed).
+  bool ChecksHashes() const override { return true; }
   // State at a past height, with a proof against StateRoot(height).
   Result<ProvenValue> GetProven(std::string_view key, uint64_t height) const;
 
