@@ -266,13 +266,19 @@ Result<PreparedBlock> BuildBlock(const Store& store, const Genesis& genesis,
   return Execute(store, genesis, std::move(p));
 }
 
-Status CommitPrepared(Store& store, const Genesis& genesis, const PreparedBlock& prepared,
-                      const v1::QuorumCert& commit_qc, const std::string& consensus_header,
-                      Durability durability) {
+v1::CommittedBlock WithCertificate(const PreparedBlock& prepared, const v1::QuorumCert& commit_qc,
+                                   const std::string& consensus_header) {
   v1::CommittedBlock committed;
   *committed.mutable_block() = prepared.block;
   *committed.mutable_commit_qc() = commit_qc;
   committed.set_consensus_header(consensus_header);
+  return committed;
+}
+
+Status CommitPrepared(Store& store, const Genesis& genesis, const PreparedBlock& prepared,
+                      const v1::QuorumCert& commit_qc, const std::string& consensus_header,
+                      Durability durability) {
+  const v1::CommittedBlock committed = WithCertificate(prepared, commit_qc, consensus_header);
   Status s = VerifyCommitCertificate(committed, genesis.chain_id, prepared.epoch.validators);
   if (!s.ok()) return s;
   return store.CommitBlock(committed, prepared.id, prepared.tx_ids, prepared.exec,

@@ -86,6 +86,11 @@ Status CommitPrepared(Store& store, const Genesis& genesis, const PreparedBlock&
                       const v1::QuorumCert& commit_qc, const std::string& consensus_header,
                       Durability durability = Durability::kSynced);
 
+// `prepared.block` with the certificate that commits it: a QC on the consensus block whose
+// header is `consensus_header`. What CommitPrepared and CommitVerifiedBlock write.
+v1::CommittedBlock WithCertificate(const PreparedBlock& prepared, const v1::QuorumCert& commit_qc,
+                                   const std::string& consensus_header);
+
 // CommitPrepared for a caller that has already checked the certificate: `committed` holds
 // `prepared.block` with the certificate that commits it, and VerifyCommitCertificate(committed,
 // genesis.chain_id, prepared.epoch.validators) returned OK, or the certificate is the

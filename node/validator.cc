@@ -763,11 +763,10 @@ Status Validator::Commit(const consensus::Block& b, const consensus::QuorumCert&
   }
   // The replica verified every signature of `qc` (received in a block, or formed from votes
   // it verified) before it committed `b`: the ledger certificate is its conversion.
-  v1::CommittedBlock committed;
-  *committed.mutable_block() = prepared->block;
-  *committed.mutable_commit_qc() = ToLedgerQc(qc);
-  committed.set_consensus_header(Str(consensus::BlockHeaderBytes(b)));
-  Status s = CommitVerifiedBlock(store_, *prepared, committed, Durability::kDeferred);
+  Status s = CommitVerifiedBlock(
+      store_, *prepared,
+      WithCertificate(*prepared, ToLedgerQc(qc), Str(consensus::BlockHeaderBytes(b))),
+      Durability::kDeferred);
   if (!s.ok()) return s;
   recent_commits_[b.height] = b.Id();
   while (recent_commits_.size() > 64) recent_commits_.erase(recent_commits_.begin());
