@@ -3,14 +3,14 @@
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
-#include <rocksdb/memtablerep.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
-#include <algorithm>
 
 #include <algorithm>
 #include <filesystem>
+
+#include "ledger/hash_memtable.h"
 
 namespace civitas {
 namespace {
@@ -50,18 +50,17 @@ Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   return Status::IOError(what + ": " + s.ToString());
 }
 
-// How a family is read: only by whole keys that are uniformly random hashes (tree nodes,
-// values, tx and block ids), only by whole keys of other shapes (state), by key and sometimes
-// iterated (meta, roots, consensus), or also in ranges (blocks, receipts). The first two are
-// never iterated: their memtables cannot be.
-enum class Reading { kRandomKeys, kWholeKeys, kPoints, kRanges };
+// How a family is read: only by whole keys, never iterated (tree nodes, values, tx and block
+// ids, the latest state), by key and sometimes iterated (meta, roots, consensus), or also in
+// ranges (blocks, receipts).
+enum class Reading { kWholeKeys, kPoints, kRanges };
 
 Reading ReadingOf(std::string_view family) {
   if (family == "blocks" || family == "receipts") return Reading::kRanges;
-  if (family == "nodes" || family == "values" || family == "txs" || family == "block_ids") {
-    return Reading::kRandomKeys;
+  if (family == "nodes" || family == "values" || family == "txs" || family == "block_ids" ||
+      family == "state") {
+    return Reading::kWholeKeys;
   }
-  if (family == "state") return Reading::kWholeKeys;
   return Reading::kPoints;
 }
 
@@ -74,14 +73,12 @@ rocksdb::ColumnFamilyOptions FamilyOptions(Reading reading) {
   if (point_lookups) t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   o.write_buffer_size = 32 << 20;
-  if (reading == Reading::kRandomKeys || reading == Reading::kWholeKeys) {
-    // A hash table of small skip lists (by the first 8 bytes of a random key, else by the
-    // whole key) takes a block's inserts at random places in constant time, where one large
-    // skip list missed the cache at every level (about half of a committing block's CPU on the
-    // path to the vote). The sorting moves to the flush, on the background threads (DbOptions).
-    o.prefix_extractor.reset(reading == Reading::kRandomKeys ? rocksdb::NewFixedPrefixTransform(8)
-                                                             : rocksdb::NewNoopTransform());
-    o.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(1 << 18));
+  if (reading == Reading::kWholeKeys) {
+    // A hash table of short chains (ledger/hash_memtable.h) takes a block's inserts at random
+    // places in constant time, where one large skip list missed the cache at every level (about
+    // half of a committing block's CPU on the path to the vote); it is sorted once, when flushed
+    // on the background threads (DbOptions).
+    o.memtable_factory = NewHashTableMemTableFactory(1 << 18);
     o.max_write_buffer_number = 4;  // room for a slow flush before writes wait
   } else {
     // CommitBlock writes each family's keys in sorted order; a skip-list insert that starts
