@@ -1,5 +1,7 @@
 #include "ledger/hash_memtable.h"
 
+#include <rocksdb/memtablerep.h>
+
 #include <algorithm>
 #include <atomic>
 #include <bit>

@@ -15,10 +15,12 @@
 // family's comparator to be RocksDB's default (bytewise), and one writer at a time
 // (allow_concurrent_memtable_write = false); readers may run concurrently with the writer.
 
-#include <rocksdb/memtablerep.h>
-
 #include <cstddef>
 #include <memory>
+
+namespace rocksdb {
+class MemTableRepFactory;
+}  // namespace rocksdb
 
 namespace civitas {
 
