@@ -1,6 +1,10 @@
 #include "ledger/smt.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstdlib>
+#include <new>
+#include <type_traits>
 
 #include "ledger/crypto.h"
 
@@ -218,18 +222,44 @@ void MemoryNodeStore::Put(const NodeBatch& batch) {
   for (const auto& [h, b] : batch) nodes_.emplace(h, b);
 }
 
+NodeCache::NodeCache(size_t capacity)
+    : mask_(std::bit_ceil(std::max<size_t>(capacity / kWays, 1)) - 1),
+      // calloc: zeroed (empty) pages that the kernel maps only once they are touched.
+      sets_(static_cast<Set*>(std::calloc(mask_ + 1, sizeof(Set))),
+            [](Set* sets) { std::free(sets); }) {
+  static_assert(std::is_trivially_copyable_v<Set>);
+  if (sets_ == nullptr) throw std::bad_alloc();
+}
+
+void NodeCache::ToFront(Set& set, size_t i) {
+  if (i == 0) return;
+  std::rotate(set.hashes, set.hashes + i, set.hashes + i + 1);
+  std::rotate(set.nodes, set.nodes + i, set.nodes + i + 1);
+}
+
 bool NodeCache::Get(const Hash32& hash, Bytes* out) {
-  Encoded node;
-  if (!cache_.Get(hash, &node)) return false;
-  out->assign(node.begin(), node.end());
-  return true;
+  const size_t index = UniformKeyHash{}(hash)&mask_;
+  Set& set = sets_[index];
+  std::lock_guard lock(locks_[index % locks_.size()]);
+  for (size_t i = 0; i < kWays; ++i) {
+    if (set.hashes[i] != hash) continue;
+    out->assign(set.nodes[i].begin(), set.nodes[i].end());
+    ToFront(set, i);
+    return true;
+  }
+  return false;
 }
 
 void NodeCache::Put(const Hash32& hash, const Bytes& node) {
-  Encoded enc;
-  if (node.size() != enc.size()) return;  // not a node: Tree::Load refuses it anyway
-  std::copy(node.begin(), node.end(), enc.begin());
-  cache_.Put(hash, enc);
+  if (node.size() != sizeof(Encoded)) return;  // not a node: Tree::Load refuses it anyway
+  const size_t index = UniformKeyHash{}(hash)&mask_;
+  Set& set = sets_[index];
+  std::lock_guard lock(locks_[index % locks_.size()]);
+  size_t i = 0;
+  while (i < kWays - 1 && set.hashes[i] != hash) ++i;  // found, or the last (oldest) way
+  set.hashes[i] = hash;
+  std::copy(node.begin(), node.end(), set.nodes[i].begin());
+  ToFront(set, i);
 }
 
 }  // namespace civitas::smt

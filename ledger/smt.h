@@ -13,13 +13,14 @@
 
 #include <array>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <utility>
 #include <vector>
 
 #include "ledger/bytes.h"
-#include "ledger/generational_cache.h"
 #include "ledger/status.h"
 
 namespace civitas::smt {
@@ -117,16 +118,31 @@ class MemoryNodeStore : public NodeReader {
 // Recently read or written nodes, by hash, for a NodeReader over a database: a block's updates
 // read the upper levels of the tree on every path, and the nodes the last blocks wrote. Nodes
 // are content-addressed and never rewritten, so a cached node cannot go stale. Thread-safe.
+//
+// A fixed array of sets of 4 nodes, chosen by a hash's first bytes, each set kept in order of
+// use: a hit moves the node to the front, a new node goes to the front and pushes out the last.
+// Nothing is allocated per node (a map of nodes spent more time in malloc and free than in
+// lookups), and the array's pages take memory only once used.
 class NodeCache {
  public:
-  // `capacity`: nodes per generation.
-  explicit NodeCache(size_t capacity) : cache_(capacity) {}
+  // `capacity`: nodes, rounded up to a power of two.
+  explicit NodeCache(size_t capacity);
   bool Get(const Hash32& hash, Bytes* out);
   void Put(const Hash32& hash, const Bytes& node);
 
  private:
+  static constexpr size_t kWays = 4;
   using Encoded = std::array<uint8_t, 65>;  // every node encodes to 65 bytes
-  GenerationalCache<Hash32, Encoded, UniformKeyHash> cache_;
+  struct Set {
+    Hash32 hashes[kWays];  // all zero: empty (no node hashes to zero)
+    Encoded nodes[kWays];
+  };
+  // Moves way `i` of `set` to the front, shifting the ways before it back by one.
+  static void ToFront(Set& set, size_t i);
+
+  size_t mask_;
+  std::unique_ptr<Set[], void (*)(Set*)> sets_;
+  std::array<std::mutex, 1024> locks_;  // set i is guarded by locks_[i % 1024]
 };
 
 }  // namespace civitas::smt

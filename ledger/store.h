@@ -133,8 +133,8 @@ class Store : public StateReader, public smt::NodeReader {
   rocksdb::ColumnFamilyHandle* roots_ = nullptr;
   rocksdb::ColumnFamilyHandle* consensus_ = nullptr;
   // State-tree nodes recently read or committed: the upper levels of a tree of millions of
-  // leaves, and the last blocks' nodes (2 x 512 Ki nodes, about 150 MB at most).
-  mutable smt::NodeCache node_cache_{1 << 19};
+  // leaves, and the last blocks' nodes (2 Mi nodes, about 200 MB once all used).
+  mutable smt::NodeCache node_cache_{1 << 21};
   // Latest state values read or committed last, absent keys included (2 x 128 Ki entries of at
   // most kMaxCachedValue bytes): accounts are read by admission, proposals, votes and
   // execution, several times per transaction.
