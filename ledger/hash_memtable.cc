@@ -1,12 +1,15 @@
 #include "ledger/hash_memtable.h"
 
 #include <rocksdb/memtablerep.h>
+#include <rocksdb/version.h>
 
 #include <algorithm>
 #include <atomic>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -62,6 +65,27 @@ int CompareTarget(const Comparator& compare, const char* entry, const Slice& int
   return memtable_key != nullptr ? compare(entry, memtable_key) : compare(entry, internal_key);
 }
 
+// rocksdb::LookupKey is declared in a header RocksDB does not install (db/dbformat.h). In 7.8 it
+// begins with three pointers: the memtable key (a varint32 length, then the internal key), the
+// internal key, and their end. Each lookup checks that they fit together, so a different layout
+// stops the node instead of reading wrong keys.
+static_assert(ROCKSDB_MAJOR == 7 && ROCKSDB_MINOR == 8,
+              "check rocksdb::LookupKey's layout (db/dbformat.h) for this RocksDB version");
+
+std::pair<const char*, Slice> LookupKeyParts(const rocksdb::LookupKey& k) {
+  const char* p[3];
+  std::memcpy(p, static_cast<const void*>(&k), sizeof p);
+  const Slice internal_key(p[1], static_cast<size_t>(p[2] - p[1]));
+  const Slice decoded = InternalKeyOf(p[0]);
+  if (internal_key.size() < 8 || decoded.data() != p[1] || decoded.size() != internal_key.size()) {
+    std::fprintf(
+        stderr,
+        "fatal: rocksdb::LookupKey's layout is not the one ledger/hash_memtable.cc assumes\n");
+    std::abort();
+  }
+  return {p[0], internal_key};
+}
+
 class HashTableRep final : public rocksdb::MemTableRep {
  public:
   HashTableRep(const Comparator& compare, rocksdb::Allocator* allocator, size_t buckets)
@@ -99,6 +123,21 @@ class HashTableRep final : public rocksdb::MemTableRep {
     return false;
   }
 
+  // Point reads (MemTable::Get): from the first entry at or after the lookup key in its chain,
+  // while `callback` asks for more (it stops at another user key). RocksDB's default Get would
+  // go through GetDynamicPrefixIterator, and in 7.8 it never frees that iterator.
+  void Get(const rocksdb::LookupKey& k, void* callback_args,
+           bool (*callback)(void* arg, const char* entry)) override {
+    const auto [memtable_key, internal_key] = LookupKeyParts(k);
+    Link* cur = First(UserKeyOf(internal_key));
+    while (cur != nullptr && compare_(cur->entry(), memtable_key) < 0) {
+      cur = cur->next.load(std::memory_order_acquire);
+    }
+    for (; cur != nullptr && callback(callback_args, cur->entry());
+         cur = cur->next.load(std::memory_order_acquire)) {
+    }
+  }
+
   size_t ApproximateMemoryUsage() override { return (mask_ + 1) * sizeof(std::atomic<Link*>); }
 
   // The whole memtable in order (a flush, or a DB iterator): sorted now.
@@ -118,12 +157,6 @@ class HashTableRep final : public rocksdb::MemTableRep {
     sorted.reserve(keyed.size());
     for (const auto& k : keyed) sorted.push_back(k.second);
     return Make<SortedIterator>(arena, compare_, std::move(sorted));
-  }
-
-  // Point reads: RocksDB's MemTableRep::Get seeks this iterator to the key and reads on while
-  // the entries have that user key, which are consecutive in its chain.
-  Iterator* GetDynamicPrefixIterator(rocksdb::Arena* arena) override {
-    return Make<ChainIterator>(arena, *this);
   }
 
  private:
@@ -156,31 +189,6 @@ class HashTableRep final : public rocksdb::MemTableRep {
     const Comparator& compare_;
     std::vector<const char*> sorted_;
     size_t pos_;
-  };
-
-  // Walks one chain from the first entry at or after the target; it has no total order, so
-  // Prev and the other seeks leave it invalid (RocksDB's hash memtables do the same).
-  class ChainIterator final : public Iterator {
-   public:
-    explicit ChainIterator(const HashTableRep& rep) : rep_(rep) {}
-    bool Valid() const override { return cur_ != nullptr; }
-    const char* key() const override { return cur_->entry(); }
-    void Next() override { cur_ = cur_->next.load(std::memory_order_acquire); }
-    void Prev() override { cur_ = nullptr; }
-    void Seek(const Slice& internal_key, const char* memtable_key) override {
-      cur_ = rep_.First(UserKeyOf(internal_key));
-      while (cur_ != nullptr &&
-             CompareTarget(rep_.compare_, cur_->entry(), internal_key, memtable_key) < 0) {
-        Next();
-      }
-    }
-    void SeekForPrev(const Slice&, const char*) override { cur_ = nullptr; }
-    void SeekToFirst() override { cur_ = nullptr; }
-    void SeekToLast() override { cur_ = nullptr; }
-
-   private:
-    const HashTableRep& rep_;
-    Link* cur_ = nullptr;
   };
 
   std::atomic<Link*>& BucketOf(std::string_view user_key) const {

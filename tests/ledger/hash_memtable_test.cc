@@ -142,6 +142,7 @@ TEST_F(HashMemtableTest, ReadsAndScansMatchAMapBeforeAndAfterFlushAndReopen) {
   snapshots.clear();
   mutate(3000);  // over the flushed table
   Check(keys, model);
+  for (const auto& [snap, at] : snapshots) db_->ReleaseSnapshot(snap);
   Open(64);  // the write-ahead log is replayed into a new memtable
   Check(keys, model);
 }
