@@ -73,10 +73,22 @@ fsyncs_before=$(for i in $(seq 0 $((n - 1))); do metric civitas_store_synced_wri
 heights_before=$(for i in $(seq 0 $((n - 1))); do metric civitas_height $i; done)
 all_txs() { python3 -c "print($(metric civitas_committed_transactions_total 0) + $(metric civitas_failed_transactions_total 0))"; }
 txs_before=$(all_txs)
-sat=$(run --accounts 400 --txs "$txs" --rate 0 --threads 16 --batch 100)
-echo "$sat"
+# One run lasts a few seconds, and this host's speed drifts by more than E's margin between
+# runs: E takes the run of median throughput out of three (one in the smoke run).
+sat_runs=$([ $smoke = 1 ] && echo 1 || echo 3)
+sats=()
+for _ in $(seq 1 "$sat_runs"); do
+  sats+=("$(run --accounts 400 --txs "$txs" --rate 0 --threads 16 --batch 100)")
+  echo "${sats[-1]}"
+done
+sat=$(printf '%s\n' "${sats[@]}" | python3 -c "
+import json,sys; runs=sorted((json.loads(l) for l in sys.stdin if l.strip()), key=lambda r: r['committed_tx_per_s'])
+print(json.dumps(runs[len(runs)//2]))")
+sat_all=$(printf '%s\n' "${sats[@]}" | python3 -c "
+import json,sys; print(', '.join(str(round(json.loads(l)['committed_tx_per_s'])) for l in sys.stdin if l.strip()))")
 tps=$(echo "$sat" | json '["committed_tx_per_s"]')
-committed_sat=$(echo "$sat" | json '["committed"]')
+committed_sat=$(printf '%s\n' "${sats[@]}" | python3 -c "
+import json,sys; print(sum(json.loads(l)['committed'] for l in sys.stdin if l.strip()))")
 verifies_after=$(for i in $(seq 0 $((n - 1))); do metric civitas_signature_verifications_total $i; done)
 fsyncs_after=$(for i in $(seq 0 $((n - 1))); do metric civitas_store_synced_writes_total $i; done)
 heights_after=$(for i in $(seq 0 $((n - 1))); do metric civitas_height $i; done)
@@ -184,7 +196,7 @@ commits observed from node0's blocks (\`tools/loadgen\`).
 | | figure | value | target |
 |---|---|---|---|
 | a | V1, BIP-340 verifications/s on one core | $(fmt "$v1" 0) | |
-| a | committed tx/s at saturation, $n validators ($txs transfers) | $(fmt "$tps" 0) | |
+| a | committed tx/s at saturation, $n validators (median of $sat_runs runs of $txs transfers: $sat_all) | $(fmt "$tps" 0) | |
 | a | **throughput / ceiling: E = tx/s × n / (C × V1)** | **$(fmt "$E" 3)** | ≥ 0.5 |
 | b | signature verifications per transaction per validator | $(fmt "$b" 2) | ≤ 1.05 |
 | c | submit-to-commit p50 at 100 tx/s (ms) | $(fmt "$p50" 1) | ≤ 20 |
@@ -198,7 +210,7 @@ commits observed from node0's blocks (\`tools/loadgen\`).
 
 throughput / ceiling: $(fmt "$E" 3)
 
-Raw loadgen output: saturation \`$(echo "$sat" | tr -d '\n')\`; 100 tx/s \`$(echo "$low" | tr -d '\n')\`;
+Raw loadgen output: saturation (the median run) \`$(echo "$sat" | tr -d '\n')\`; 100 tx/s \`$(echo "$low" | tr -d '\n')\`;
 half maximum \`$(echo "$mid" | tr -d '\n')\`; e: empty state \`$(echo "$empty" | tr -d '\n')\`,
 registering the DIDs \`$(echo "$populate" | tr -d '\n')\`, then (after ${settled} s for RocksDB's compactions
 to settle) \`$(echo "$full" | tr -d '\n')\`.
