@@ -81,14 +81,15 @@ for _ in $(seq 1 "$sat_runs"); do
   sats+=("$(run --accounts 400 --txs "$txs" --rate 0 --threads 16 --batch 100)")
   echo "${sats[-1]}"
 done
-sat=$(printf '%s\n' "${sats[@]}" | python3 -c "
-import json,sys; runs=sorted((json.loads(l) for l in sys.stdin if l.strip()), key=lambda r: r['committed_tx_per_s'])
-print(json.dumps(runs[len(runs)//2]))")
-sat_all=$(printf '%s\n' "${sats[@]}" | python3 -c "
-import json,sys; print(', '.join(str(round(json.loads(l)['committed_tx_per_s'])) for l in sys.stdin if l.strip()))")
+# Three lines: the median run, every run's tx/s, and the transfers all the runs committed.
+mapfile -t sat_summary < <(printf '%s\n' "${sats[@]}" | python3 -c "
+import json,sys
+runs=[json.loads(l) for l in sys.stdin if l.strip()]
+print(json.dumps(sorted(runs, key=lambda r: r['committed_tx_per_s'])[len(runs)//2]))
+print(', '.join(str(round(r['committed_tx_per_s'])) for r in runs))
+print(sum(r['committed'] for r in runs))")
+sat=${sat_summary[0]} sat_all=${sat_summary[1]} committed_sat=${sat_summary[2]}
 tps=$(echo "$sat" | json '["committed_tx_per_s"]')
-committed_sat=$(printf '%s\n' "${sats[@]}" | python3 -c "
-import json,sys; print(sum(json.loads(l)['committed'] for l in sys.stdin if l.strip()))")
 verifies_after=$(for i in $(seq 0 $((n - 1))); do metric civitas_signature_verifications_total $i; done)
 fsyncs_after=$(for i in $(seq 0 $((n - 1))); do metric civitas_store_synced_writes_total $i; done)
 heights_after=$(for i in $(seq 0 $((n - 1))); do metric civitas_height $i; done)
