@@ -71,6 +71,7 @@ Result<PreparedBlock> Execute(const Store& store, const Genesis& genesis, Prepar
   }
   p.epoch = store.CurrentEpoch();
   p.next_epoch = NextEpoch(p.epoch, height, state_height, certified);
+  p.certified_validators = std::move(*record);
   auto exec = ExecuteBlock(genesis.params, store, {height, p.block.header().time_ms()}, p.txs);
   if (!exec.ok()) return exec.status();
   p.exec = std::move(*exec);
@@ -91,7 +92,7 @@ Result<PreparedBlock> Execute(const Store& store, const Genesis& genesis, Prepar
   smt::Tree tree(store);
   auto root = store.StateRoot(height - 1);
   if (!root.ok()) return root.status();
-  auto new_root = ApplyWrites(tree, *root, p.exec.writes, &p.nodes);
+  auto new_root = ApplyWrites(tree, *root, p.exec.writes, &p.nodes, &p.removed_nodes);
   if (!new_root.ok()) return new_root.status();
   p.new_root = *new_root;
   return p;
@@ -275,35 +276,62 @@ v1::CommittedBlock WithCertificate(const PreparedBlock& prepared, const v1::Quor
   return committed;
 }
 
+namespace {
+
+Status Write(Store& store, const PreparedBlock& prepared, const v1::CommittedBlock& committed,
+             Durability durability) {
+  std::optional<EpochEnd> epoch_end;
+  if (prepared.next_epoch) {
+    epoch_end.emplace();
+    epoch_end->next = *prepared.next_epoch;
+    // The record the epoch change rests on (NextEpoch read it): the new keys, under the root
+    // this block certifies.
+    const ProvenValue& v = prepared.certified_validators;
+    epoch_end->change.set_validators_record(v.value.value_or(""));
+    *epoch_end->change.mutable_proof() = ProofToProto(v.proof);
+  }
+  return store.CommitBlock(committed, prepared.id, prepared.tx_ids, prepared.exec,
+                           prepared.new_root, prepared.nodes, prepared.removed_nodes, epoch_end,
+                           durability);
+}
+
+}  // namespace
+
 Status CommitPrepared(Store& store, const Genesis& genesis, const PreparedBlock& prepared,
                       const v1::QuorumCert& commit_qc, const std::string& consensus_header,
                       Durability durability) {
   const v1::CommittedBlock committed = WithCertificate(prepared, commit_qc, consensus_header);
   Status s = VerifyCommitCertificate(committed, genesis.chain_id, prepared.epoch.validators);
   if (!s.ok()) return s;
-  return store.CommitBlock(committed, prepared.id, prepared.tx_ids, prepared.exec,
-                           prepared.new_root, prepared.nodes, prepared.next_epoch, durability);
+  return Write(store, prepared, committed, durability);
 }
 
 Status CommitVerifiedBlock(Store& store, const PreparedBlock& prepared,
                            const v1::CommittedBlock& committed, Durability durability) {
-  return store.CommitBlock(committed, prepared.id, prepared.tx_ids, prepared.exec,
-                           prepared.new_root, prepared.nodes, prepared.next_epoch, durability);
+  return Write(store, prepared, committed, durability);
 }
 
 Result<std::vector<v1::EpochChange>> EpochChangesUpTo(const Store& store, uint64_t up_to) {
   std::vector<v1::EpochChange> out;
   for (const Epoch& e : store.Epochs()) {
     if (e.number == 0 || e.number > up_to) continue;
-    v1::EpochChange change;
     auto last = store.GetBlock(e.start_height - 1);
     if (!last.ok()) return last.status();
-    auto proven = store.GetProven(ValidatorsKey(), last->block().header().state_height());
-    if (!proven.ok()) return proven.status();
-    if (!proven->value) return Status::Corruption("the validators record is missing");
+    auto recorded = store.GetEpochChange(e.number);
+    if (!recorded.ok()) return recorded.status();
+    v1::EpochChange change;
+    if (recorded->has_value()) {
+      change = std::move(**recorded);
+    } else {  // a ledger from before the records: prove it from the state, if still there
+      auto proven = store.GetProven(ValidatorsKey(), last->block().header().state_height());
+      if (!proven.ok()) return proven.status();
+      change.set_validators_record(proven->value.value_or(""));
+      *change.mutable_proof() = ProofToProto(proven->proof);
+    }
+    if (change.validators_record().empty()) {
+      return Status::Corruption("the validators record is missing");
+    }
     *change.mutable_last_block() = std::move(*last);
-    change.set_validators_record(*proven->value);
-    *change.mutable_proof() = ProofToProto(proven->proof);
     out.push_back(std::move(change));
   }
   return out;

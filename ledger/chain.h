@@ -20,10 +20,12 @@ struct PreparedBlock {
   std::vector<DecodedTx> txs;
   std::vector<Hash32> tx_ids;
   BlockExecution exec;
-  Hash32 new_root{};  // state root after this block
-  smt::NodeBatch nodes;
-  Epoch epoch;                      // the epoch the block belongs to
-  std::optional<Epoch> next_epoch;  // set when the block ends its epoch (ledger/epoch.h)
+  Hash32 new_root{};                  // state root after this block
+  smt::NodeBatch nodes;               // state-tree nodes built (smt::Tree::Apply)
+  std::vector<Hash32> removed_nodes;  // and those the new tree no longer has
+  Epoch epoch;                        // the epoch the block belongs to
+  std::optional<Epoch> next_epoch;    // set when the block ends its epoch (ledger/epoch.h)
+  ProvenValue certified_validators;   // the validators record in the certified state
 };
 
 // Decodes a block's transactions and checks each as DecodeAndCheckTx does; signatures only

@@ -71,7 +71,7 @@ Tree::Sub Tree::Build(std::span<const Item> items, int depth, NodeBatch* out) co
 }
 
 Result<Tree::Sub> Tree::ApplyAt(const Hash32& hash, int depth, std::span<const Update> updates,
-                                NodeBatch* out) const {
+                                NodeBatch* out, std::vector<Hash32>* replaced) const {
   if (updates.empty()) return Sub{hash, hash == kEmptyRoot ? Kind::kEmpty : Kind::kUnknown};
   if (depth > kKeyBits) return Status::Corruption("state tree deeper than 256 levels");
 
@@ -90,21 +90,23 @@ Result<Tree::Sub> Tree::ApplyAt(const Hash32& hash, int depth, std::span<const U
       if (u.value_hash) items.push_back({u.key, *u.value_hash});
     }
     if (leaf_kept) {
-      if (items.empty()) return Sub{hash, Kind::kLeaf};
+      if (items.empty()) return Sub{hash, Kind::kLeaf};  // only absent keys were deleted
       items.push_back({node.a, node.b});
       std::sort(items.begin(), items.end(),
                 [](const Item& x, const Item& y) { return x.key < y.key; });
     }
+    if (hash != kEmptyRoot) replaced->push_back(hash);
     return Build(items, depth, out);
   }
 
   auto mid = std::partition_point(updates.begin(), updates.end(),
                                   [depth](const Update& u) { return !Bit(u.key, depth); });
   size_t split = static_cast<size_t>(mid - updates.begin());
-  auto left = ApplyAt(node.a, depth + 1, updates.subspan(0, split), out);
+  auto left = ApplyAt(node.a, depth + 1, updates.subspan(0, split), out, replaced);
   if (!left.ok()) return left.status();
-  auto right = ApplyAt(node.b, depth + 1, updates.subspan(split), out);
+  auto right = ApplyAt(node.b, depth + 1, updates.subspan(split), out, replaced);
   if (!right.ok()) return right.status();
+  replaced->push_back(hash);
 
   // Keep the tree canonical: a subtree with a single leaf is that leaf.
   auto is_leaf = [this](Sub& s) -> Result<bool> {
@@ -130,8 +132,8 @@ Result<Tree::Sub> Tree::ApplyAt(const Hash32& hash, int depth, std::span<const U
   return Sub{h, Kind::kInternal};
 }
 
-Result<Hash32> Tree::Apply(const Hash32& root, std::vector<Update> updates,
-                           NodeBatch* new_nodes) const {
+Result<Hash32> Tree::Apply(const Hash32& root, std::vector<Update> updates, NodeBatch* new_nodes,
+                           std::vector<Hash32>* removed) const {
   // Sort by key, keeping the last update of each key.
   std::stable_sort(updates.begin(), updates.end(),
                    [](const Update& x, const Update& y) { return x.key < y.key; });
@@ -145,10 +147,27 @@ Result<Hash32> Tree::Apply(const Hash32& root, std::vector<Update> updates,
     }
   }
   NodeBatch created;
-  auto sub = ApplyAt(root, 0, unique, &created);
+  std::vector<Hash32> replaced;
+  auto sub = ApplyAt(root, 0, unique, &created, &replaced);
   if (!sub.ok()) return sub.status();
-  new_nodes->insert(new_nodes->end(), std::make_move_iterator(created.begin()),
-                    std::make_move_iterator(created.end()));
+  // A node is at one place in a tree (an internal node's content fixes its depth and prefix, a
+  // leaf's its key), so a built node the old tree had was on an updated path: it is among the
+  // replaced ones (a leaf pushed down, a value set to what it was). Those stay as they are.
+  std::sort(replaced.begin(), replaced.end());
+  std::vector<bool> kept(replaced.size());
+  for (auto& node : created) {
+    auto it = std::lower_bound(replaced.begin(), replaced.end(), node.first);
+    if (it != replaced.end() && *it == node.first) {
+      kept[static_cast<size_t>(it - replaced.begin())] = true;
+    } else {
+      new_nodes->push_back(std::move(node));
+    }
+  }
+  if (removed != nullptr) {
+    for (size_t i = 0; i < replaced.size(); ++i) {
+      if (!kept[i]) removed->push_back(replaced[i]);
+    }
+  }
   return sub->hash;
 }
 

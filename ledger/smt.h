@@ -71,9 +71,12 @@ class Tree {
   explicit Tree(const NodeReader& reader) : reader_(reader) {}
 
   // Applies `updates` (any order; for a repeated key the last wins) to the tree at `root` and
-  // returns the new root. Nodes created are appended to *new_nodes; the caller persists them
-  // before the new root is used. Nothing is written on failure.
-  Result<Hash32> Apply(const Hash32& root, std::vector<Update> updates, NodeBatch* new_nodes) const;
+  // returns the new root. The nodes of the new tree that the tree at `root` lacks are appended
+  // to *new_nodes; the caller persists them before the new root is used. With `removed`, the
+  // hashes of the nodes of the tree at `root` that the new tree lacks are appended to it (what
+  // pruning may delete once no kept root needs them). Nothing is written on failure.
+  Result<Hash32> Apply(const Hash32& root, std::vector<Update> updates, NodeBatch* new_nodes,
+                       std::vector<Hash32>* removed = nullptr) const;
 
   // The value hash stored under `key` at `root`, or nullopt.
   Result<std::optional<Hash32>> Get(const Hash32& root, const Hash32& key) const;
@@ -97,8 +100,10 @@ class Tree {
   };
 
   Status Load(const Hash32& hash, Node* node) const;
+  // `out` gets the nodes built, `replaced` the old nodes on the updated paths that are not
+  // kept as they are (some come back among the nodes built: Apply takes those out of both).
   Result<Sub> ApplyAt(const Hash32& hash, int depth, std::span<const Update> updates,
-                      NodeBatch* out) const;
+                      NodeBatch* out, std::vector<Hash32>* replaced) const;
   Sub Build(std::span<const Item> items, int depth, NodeBatch* out) const;
 
   const NodeReader& reader_;

@@ -75,7 +75,7 @@ void StateOverlay::SetAccount(const Address& a, const AccountState& s) {
 }
 
 Result<Hash32> ApplyWrites(const smt::Tree& tree, const Hash32& root, const StateWrites& writes,
-                           smt::NodeBatch* new_nodes) {
+                           smt::NodeBatch* new_nodes, std::vector<Hash32>* removed) {
   std::vector<smt::Update> updates;
   updates.reserve(writes.size());
   for (const auto& [key, value] : writes) {
@@ -83,7 +83,7 @@ Result<Hash32> ApplyWrites(const smt::Tree& tree, const Hash32& root, const Stat
     if (value) u.value_hash = crypto::Sha256(*value);
     updates.push_back(u);
   }
-  return tree.Apply(root, std::move(updates), new_nodes);
+  return tree.Apply(root, std::move(updates), new_nodes, removed);
 }
 
 }  // namespace civitas

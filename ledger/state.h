@@ -84,6 +84,6 @@ class StateOverlay : public StateReader {
 
 // Applies `writes` to the tree at `root`: values are hashed under their tree keys.
 Result<Hash32> ApplyWrites(const smt::Tree& tree, const Hash32& root, const StateWrites& writes,
-                           smt::NodeBatch* new_nodes);
+                           smt::NodeBatch* new_nodes, std::vector<Hash32>* removed = nullptr);
 
 }  // namespace civitas

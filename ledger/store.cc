@@ -8,7 +8,9 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
+#include <map>
 
 #include "ledger/hash_memtable.h"
 
@@ -21,6 +23,15 @@ constexpr char kMetaChainId[] = "chain_id";
 constexpr char kMetaGenesisHash[] = "genesis_hash";
 constexpr char kMetaHeight[] = "height";
 constexpr char kMetaEpochPrefix[] = "epoch/";  // + u64 number -> EncodeEpoch
+// + u64 number -> v1::EpochChange of the epoch's start, without last_block
+constexpr char kMetaEpochChangePrefix[] = "epoch_change/";
+// Pruning (docs/STORAGE.md): + u64 height -> the 32-byte hashes of the state-tree nodes the
+// block removed from the tree, and of those it built again while they waited for deletion.
+constexpr char kMetaRemovedPrefix[] = "removed/";
+constexpr char kMetaRevivedPrefix[] = "revived/";
+constexpr char kMetaKeptFrom[] = "state_kept_from";  // u64: lowest height with a whole state
+// The most heights one commit prunes (when the window shrank, the rest follow at the next).
+constexpr uint64_t kMaxPrunedPerCommit = 16;
 
 const char* const kFamilies[] = {"default", "blocks", "block_ids", "txs",   "receipts",
                                  "state",   "nodes",  "values",    "roots", "consensus"};
@@ -39,6 +50,20 @@ std::string LocKey(uint64_t height, uint32_t index) {
 }
 
 rocksdb::Slice Sl(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+// The key of a node hash in the pruning index: its first 8 bytes.
+uint64_t HashPrefix(const uint8_t* hash) {
+  uint64_t p;
+  std::memcpy(&p, hash, sizeof(p));
+  return p;
+}
+
+std::string HashList(const std::vector<Hash32>& hashes) {
+  std::string out;
+  out.reserve(hashes.size() * 32);
+  for (const auto& h : hashes) out.append(reinterpret_cast<const char*>(h.data()), h.size());
+  return out;
+}
 template <size_t N>
 rocksdb::Slice Sl(const std::array<uint8_t, N>& a) {
   return rocksdb::Slice(reinterpret_cast<const char*>(a.data()), N);
@@ -168,9 +193,10 @@ Store::~Store() {
 }
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Genesis& genesis,
-                                           Mode mode) {
+                                           Mode mode, const StoreOptions& options) {
   std::unique_ptr<Store> store(new Store());
   store->read_only_ = mode == Mode::kReadOnly;
+  store->state_history_ = options.state_history;
   std::error_code ec;
   bool fresh = !std::filesystem::exists(path + "/CURRENT", ec);
   if (fresh && store->read_only_) {
@@ -271,7 +297,119 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Genesi
   if (!st.ok()) return st;
   st = store->LoadEpochs();
   if (!st.ok()) return st;
+  st = store->LoadPruning();
+  if (!st.ok()) return st;
   return store;
+}
+
+Status Store::LoadPruning() {
+  auto kept = RawGet(meta_, kMetaKeptFrom);
+  if (!kept.ok()) return kept.status();
+  if (kept->has_value()) {
+    if ((*kept)->size() != 8) return Status::Corruption("the pruning record is damaged");
+    kept_from_.store(GetU64(reinterpret_cast<const uint8_t*>((*kept)->data())));
+  }
+  if (read_only_) return Status::Ok();
+  // The removed and revived lists of the heights not yet pruned, by height.
+  std::map<uint64_t, std::pair<std::string, std::string>> lists;
+  for (const std::string prefix : {kMetaRemovedPrefix, kMetaRevivedPrefix}) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(Reads(), meta_));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      if (it->key().size() != prefix.size() + 8 || it->value().size() % 32 != 0) {
+        return Status::Corruption("a pruning list is damaged");
+      }
+      const uint64_t h = GetU64(reinterpret_cast<const uint8_t*>(it->key().data()) + prefix.size());
+      auto& entry = lists[h];
+      (prefix == kMetaRemovedPrefix ? entry.first : entry.second) = it->value().ToString();
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "cannot read the pruning lists");
+  }
+  if (state_history_ == 0) {
+    // An archive node from now on: the nodes still waiting for deletion stay for good (their
+    // lists would go stale, as nothing records what this node builds again).
+    if (lists.empty()) return Status::Ok();
+    rocksdb::WriteBatch batch;
+    for (const auto& [h, l] : lists) {
+      batch.Delete(meta_, kMetaRemovedPrefix + U64Key(h));
+      batch.Delete(meta_, kMetaRevivedPrefix + U64Key(h));
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    return FromRocks(db_->Write(wo, &batch), "cannot drop the pruning lists");
+  }
+  // Replay the lists in height order, as the commits did.
+  for (const auto& [h, l] : lists) {
+    const auto* revived = reinterpret_cast<const uint8_t*>(l.second.data());
+    for (size_t i = 0; i < l.second.size(); i += 32) pending_.erase(HashPrefix(revived + i));
+    const auto* removed = reinterpret_cast<const uint8_t*>(l.first.data());
+    for (size_t i = 0; i < l.first.size(); i += 32) pending_[HashPrefix(removed + i)] = h;
+  }
+  next_prune_ = lists.empty() ? height() + 1 : lists.begin()->first;
+  return Status::Ok();
+}
+
+uint64_t Store::StateKeptFrom() const {
+  const uint64_t kept = kept_from_.load(std::memory_order_acquire);
+  const uint64_t tip = height();
+  if (state_history_ == 0 || tip <= state_history_) return kept;
+  return std::max(kept, tip - state_history_);
+}
+
+Result<std::optional<v1::EpochChange>> Store::GetEpochChange(uint64_t number) const {
+  auto v = RawGet(meta_, kMetaEpochChangePrefix + U64Key(number));
+  if (!v.ok()) return v.status();
+  if (!v->has_value()) return std::optional<v1::EpochChange>();
+  v1::EpochChange change;
+  if (!change.ParseFromString(**v)) {
+    return Status::Corruption("the record of epoch " + std::to_string(number) + " does not decode");
+  }
+  return std::optional<v1::EpochChange>(std::move(change));
+}
+
+Status Store::Prune(uint64_t height, const smt::NodeBatch& nodes, rocksdb::WriteBatch* batch,
+                    std::vector<Hash32>* revived, std::vector<uint64_t>* settled,
+                    std::vector<uint64_t>* done) {
+  if (state_history_ == 0) return Status::Ok();
+  // A node built again while its deletion waits is in use again: its deletion is called off.
+  std::vector<uint64_t> revived_prefixes;
+  for (const auto& [hash, node] : nodes) {
+    const uint64_t p = HashPrefix(hash.data());
+    if (pending_.count(p)) {
+      revived->push_back(hash);
+      revived_prefixes.push_back(p);
+    }
+  }
+  std::sort(revived_prefixes.begin(), revived_prefixes.end());
+  if (height <= state_history_) return Status::Ok();
+  // The state of height - state_history stays whole: the nodes removed by heights up to that
+  // one are no longer in any kept state.
+  const uint64_t last = height - state_history_;
+  for (uint64_t h = next_prune_; h <= last && done->size() < kMaxPrunedPerCommit; ++h) {
+    const std::string key = kMetaRemovedPrefix + U64Key(h);
+    auto list = RawGet(meta_, key);
+    if (!list.ok()) return list.status();
+    if (list->has_value()) {
+      if ((*list)->size() % 32 != 0) return Status::Corruption("a pruning list is damaged");
+      const auto* p = reinterpret_cast<const uint8_t*>((*list)->data());
+      for (size_t i = 0; i < (*list)->size(); i += 32) {
+        // A prefix shared with a node removed later, or built again, keeps the node (it is only
+        // left on disk): never is a node in use deleted.
+        const uint64_t prefix = HashPrefix(p + i);
+        auto it = pending_.find(prefix);
+        if (it == pending_.end() || it->second != h ||
+            std::binary_search(revived_prefixes.begin(), revived_prefixes.end(), prefix)) {
+          continue;
+        }
+        batch->Delete(nodes_, rocksdb::Slice(reinterpret_cast<const char*>(p + i), 32));
+        settled->push_back(prefix);
+      }
+      batch->Delete(meta_, key);
+    }
+    batch->Delete(meta_, kMetaRevivedPrefix + U64Key(h));
+    done->push_back(h);
+  }
+  if (!done->empty()) batch->Put(meta_, kMetaKeptFrom, U64Key(done->back()));
+  return Status::Ok();
 }
 
 Status Store::LoadEpochs() {
@@ -504,7 +642,15 @@ Status Store::GetNode(const Hash32& hash, Bytes* out) const {
   return Status::Ok();
 }
 
+Status Store::Pruned(uint64_t height) const {
+  return Status::Error(Status::Code::kNotFound, "pruned",
+                       "the state at height " + std::to_string(height) +
+                           " is pruned: this node keeps the state of heights from " +
+                           std::to_string(StateKeptFrom()) + " on");
+}
+
 Result<ProvenValue> Store::GetProven(std::string_view key, uint64_t height) const {
+  if (height < StateKeptFrom()) return Pruned(height);
   ProvenValue out;
   auto root = StateRoot(height);
   if (!root.ok()) return root.status();
@@ -512,7 +658,8 @@ Result<ProvenValue> Store::GetProven(std::string_view key, uint64_t height) cons
   smt::Tree tree(*this);
   Hash32 tkey = TreeKey(key);
   auto proof = tree.Prove(out.root, tkey);
-  if (!proof.ok()) return proof.status();
+  // Pruning may delete the nodes while they are read: then the height has left the window.
+  if (!proof.ok()) return height < StateKeptFrom() ? Pruned(height) : proof.status();
   out.proof = std::move(*proof);
   if (out.proof.has_leaf && out.proof.leaf_key == tkey) {
     auto v = RawGet(values_, Sl(out.proof.leaf_value_hash).ToStringView());
@@ -526,7 +673,8 @@ Result<ProvenValue> Store::GetProven(std::string_view key, uint64_t height) cons
 Status Store::CommitBlock(const v1::CommittedBlock& committed, const Hash32& block_id,
                           const std::vector<Hash32>& tx_ids, const BlockExecution& exec,
                           const Hash32& new_root, const smt::NodeBatch& nodes,
-                          const std::optional<Epoch>& next_epoch, Durability durability) {
+                          const std::vector<Hash32>& removed_nodes,
+                          const std::optional<EpochEnd>& epoch_end, Durability durability) {
   if (read_only_) return Status::Error(Status::Code::kInternal, "read_only", "store is read-only");
   const uint64_t height = committed.block().header().height();
   if (height != this->height() + 1) {
@@ -571,14 +719,29 @@ Status Store::CommitBlock(const v1::CommittedBlock& committed, const Hash32& blo
   std::sort(sorted_nodes.begin(), sorted_nodes.end(),
             [](const auto* a, const auto* b) { return a->first < b->first; });
   for (const auto* n : sorted_nodes) batch.Put(nodes_, Sl(n->first), Sl(AsStringView(n->second)));
+  std::vector<Hash32> revived;
+  std::vector<uint64_t> settled, pruned;
+  Status ps = Prune(height, nodes, &batch, &revived, &settled, &pruned);
+  if (!ps.ok()) return ps;
+  if (state_history_ > 0) {
+    if (!removed_nodes.empty())
+      batch.Put(meta_, kMetaRemovedPrefix + hkey, HashList(removed_nodes));
+    if (!revived.empty()) batch.Put(meta_, kMetaRevivedPrefix + hkey, HashList(revived));
+  }
   batch.Put(roots_, hkey, Sl(new_root));
   batch.Put(meta_, kMetaHeight, hkey);
-  if (next_epoch) {
-    if (next_epoch->number != CurrentEpoch().number + 1 || next_epoch->start_height != height + 1) {
+  if (epoch_end) {
+    const Epoch& next = epoch_end->next;
+    if (next.number != CurrentEpoch().number + 1 || next.start_height != height + 1) {
       return Status::Error(Status::Code::kInternal, "internal", "epoch record out of sequence");
     }
-    batch.Put(meta_, kMetaEpochPrefix + U64Key(next_epoch->number), EncodeEpoch(*next_epoch));
+    batch.Put(meta_, kMetaEpochPrefix + U64Key(next.number), EncodeEpoch(next));
+    batch.Put(meta_, kMetaEpochChangePrefix + U64Key(next.number),
+              epoch_end->change.SerializeAsString());
   }
+  // Readers refuse the pruned heights before their nodes go, so that a missing node is never
+  // taken for damage (GetProven).
+  if (!pruned.empty()) kept_from_.store(pruned.back(), std::memory_order_release);
   rocksdb::WriteOptions wo;
   wo.sync = sync_ && durability == Durability::kSynced;
   wo.disableWAL = !sync_;
@@ -593,9 +756,15 @@ Status Store::CommitBlock(const v1::CommittedBlock& committed, const Hash32& blo
     }
   }
   if (wo.sync) synced_writes_.fetch_add(1, std::memory_order_relaxed);
-  if (next_epoch) {
+  if (epoch_end) {
     std::lock_guard lock(epochs_mu_);
-    epochs_.push_back(*next_epoch);
+    epochs_.push_back(epoch_end->next);
+  }
+  if (state_history_ > 0) {
+    for (const auto& hash : revived) pending_.erase(HashPrefix(hash.data()));
+    for (uint64_t prefix : settled) pending_.erase(prefix);
+    for (const auto& hash : removed_nodes) pending_[HashPrefix(hash.data())] = height;
+    if (!pruned.empty()) next_prune_ = pruned.back() + 1;
   }
   height_.store(height, std::memory_order_release);
   return Status::Ok();

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "civitas/v1/types.pb.h"
@@ -24,6 +25,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class WriteBatch;
 }  // namespace rocksdb
 
 namespace civitas {
@@ -44,6 +46,21 @@ struct ProvenValue {
   smt::Proof proof;
 };
 
+// A block that ends its epoch: the next epoch, and the proof of the validators record in the
+// block's certified state (v1::EpochChange without last_block, which is the block itself),
+// kept so that the change stays provable once that state is pruned.
+struct EpochEnd {
+  Epoch next;
+  v1::EpochChange change;
+};
+
+struct StoreOptions {
+  // Pruning: the state of the last `state_history` heights below the tip stays readable
+  // (GetProven); the state-tree nodes only older states used are deleted. 0 keeps the state of
+  // every height (an archive node). docs/STORAGE.md, "Pruning".
+  uint64_t state_history = 0;
+};
+
 class Store : public StateReader, public smt::NodeReader {
  public:
   enum class Mode { kReadWrite, kReadOnly };
@@ -52,7 +69,8 @@ class Store : public StateReader, public smt::NodeReader {
   // state (read-write only); an existing one must belong to the same genesis (chain id and
   // genesis hash), else Open fails with reason foreign_data_dir. Damaged data: reason corruption.
   static Result<std::unique_ptr<Store>> Open(const std::string& path, const Genesis& genesis,
-                                             Mode mode = Mode::kReadWrite);
+                                             Mode mode = Mode::kReadWrite,
+                                             const StoreOptions& options = {});
   ~Store() override;
 
   uint64_t height() const { return height_.load(std::memory_order_acquire); }
@@ -71,13 +89,20 @@ class Store : public StateReader, public smt::NodeReader {
   // Nodes read from RocksDB are hashed before they are returned or cached; cached nodes are
   // those (or ones CommitBlock wrote, which the tree hashed).
   bool ChecksHashes() const override { return true; }
-  // State at a past height, with a proof against StateRoot(height).
+  // State at a past height, with a proof against StateRoot(height). Reason pruned: the height
+  // is below StateKeptFrom().
   Result<ProvenValue> GetProven(std::string_view key, uint64_t height) const;
+  // The lowest height whose state GetProven reads: 0 on an archive node that never pruned.
+  uint64_t StateKeptFrom() const;
+  // What EpochEnd.change recorded for the epoch `number`; nullopt for the epochs of a ledger
+  // written before those records were kept.
+  Result<std::optional<v1::EpochChange>> GetEpochChange(uint64_t number) const;
 
   // Commits block height()+1 in one write, synced unless `durability` is kDeferred: then the
   // write is readable at once but durable only after the next synced write of this store or
   // SyncWal() (they share one write-ahead log). `block_id` and `tx_ids` are those of
-  // `committed.block`; `exec` and `nodes`/`new_root` its execution result.
+  // `committed.block`; `exec` and `nodes`/`removed_nodes`/`new_root` its execution result
+  // (smt::Tree::Apply's); `epoch_end` is set when the block ends its epoch.
   // Turning sync off makes a scratch store (replay's): writes skip the write-ahead log and
   // closing does not flush, so what it holds is lost at close or in a crash.
   void set_sync(bool sync);
@@ -85,7 +110,8 @@ class Store : public StateReader, public smt::NodeReader {
   Status CommitBlock(const v1::CommittedBlock& committed, const Hash32& block_id,
                      const std::vector<Hash32>& tx_ids, const BlockExecution& exec,
                      const Hash32& new_root, const smt::NodeBatch& nodes,
-                     const std::optional<Epoch>& next_epoch = std::nullopt,
+                     const std::vector<Hash32>& removed_nodes,
+                     const std::optional<EpochEnd>& epoch_end = std::nullopt,
                      Durability durability = Durability::kSynced);
   // Makes every earlier write durable (one fsync of the write-ahead log).
   Status SyncWal();
@@ -117,6 +143,14 @@ class Store : public StateReader, public smt::NodeReader {
   Status Init(const Genesis& genesis);
   Status CheckConsistency();
   Status LoadEpochs();
+  Status LoadPruning();
+  Status Pruned(uint64_t height) const;
+  // Adds to `batch` what pruning does at the commit of `height`, which builds `nodes`: the
+  // deletion of the nodes removed by the heights leaving the window. Out: the nodes built again
+  // while their deletion waited, the index prefixes deleted, the heights pruned.
+  Status Prune(uint64_t height, const smt::NodeBatch& nodes, rocksdb::WriteBatch* batch,
+               std::vector<Hash32>* revived, std::vector<uint64_t>* settled,
+               std::vector<uint64_t>* done);
   Result<std::optional<std::string>> RawGet(rocksdb::ColumnFamilyHandle* cf,
                                             std::string_view key) const;
 
@@ -148,6 +182,14 @@ class Store : public StateReader, public smt::NodeReader {
   std::vector<Epoch> epochs_;  // guarded by epochs_mu_
   bool read_only_ = false;
   bool sync_ = true;
+
+  // Pruning (docs/STORAGE.md): the first 8 bytes of each node hash removed by a height not yet
+  // pruned, and that height; heights from next_prune_ on may still have nodes to delete. Only
+  // the committing thread uses them.
+  uint64_t state_history_ = 0;
+  std::unordered_map<uint64_t, uint64_t> pending_;
+  uint64_t next_prune_ = 0;
+  std::atomic<uint64_t> kept_from_{0};
 };
 
 }  // namespace civitas

@@ -50,6 +50,10 @@ Status ValidateConfig(const Config& c) {
   if (c.mempool_max_txs == 0 || c.mempool_max_bytes == 0 || c.mempool_max_per_sender == 0) {
     return Bad("mempool caps must be positive");
   }
+  if (c.state_history != 0 && c.state_history < kMinStateHistory) {
+    return Bad("storage.state_history must be 0 (keep every height's state) or at least " +
+               std::to_string(kMinStateHistory));
+  }
   if (c.grpc_max_receive_bytes < 1024) return Bad("grpc max_receive_bytes must be at least 1024");
   auto levels = ParseLogLevels(c.log_level);
   if (!levels.ok()) return levels.status();
@@ -97,6 +101,7 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& home,
                                            "mempool.max_txs",
                                            "mempool.max_bytes",
                                            "mempool.max_per_sender",
+                                           "storage.state_history",
                                            "log.level",
                                            "log.format"};
   std::string unknown;
@@ -156,6 +161,7 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& home,
   num("mempool.max_txs", c.mempool_max_txs);
   num("mempool.max_bytes", c.mempool_max_bytes);
   num("mempool.max_per_sender", c.mempool_max_per_sender);
+  num("storage.state_history", c.state_history);
   str("log.level", c.log_level);
   str("log.format", c.log_format);
   if (!wrong.empty()) return Bad("setting '" + wrong + "' has the wrong type");
@@ -207,6 +213,11 @@ std::string ConfigToToml(const Config& c) {
     << "max_txs = " << c.mempool_max_txs << "\n"
     << "max_bytes = " << c.mempool_max_bytes << "\n"
     << "max_per_sender = " << c.mempool_max_per_sender << "\n\n"
+    << "[storage]\n"
+    << "# 0 keeps the state of every height (an archive node: proofs and DID resolution at any\n"
+    << "# height). N >= " << kMinStateHistory
+    << " keeps the last N heights' and deletes the older state-tree nodes.\n"
+    << "state_history = " << c.state_history << "\n\n"
     << "[log]\n"
     << "# trace, debug, info, warn or error.\n"
     << "level = \"" << c.log_level << "\"\n"

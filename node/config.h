@@ -10,6 +10,10 @@
 
 namespace civitas::node {
 
+// The smallest non-zero storage.state_history: a block may certify a state some heights below
+// the tip, which every validator must still be able to read.
+inline constexpr uint64_t kMinStateHistory = 100;
+
 struct Config {
   std::string moniker = "civitas-node";
   // Addresses.
@@ -37,6 +41,9 @@ struct Config {
   size_t mempool_max_txs = 50'000;
   size_t mempool_max_bytes = 64 << 20;
   size_t mempool_max_per_sender = 1000;
+  // Pruning: the state of this many heights below the tip stays readable (proofs, DID
+  // resolution at a height); older states are deleted. 0 keeps every height's (archive).
+  uint64_t state_history = 0;
   // Logging.
   std::string log_level = "info";    // trace, debug, info, warn, error
   std::string log_format = "plain";  // plain or json

@@ -544,19 +544,25 @@ Result<json> ApiTreasury(const Store& store, const Params& params) {
   EXPLORER_ASSIGN(points, params.Get("points", kDefaultPoints, 2, kMaxPoints));
   const uint64_t tip = store.height();
   EXPLORER_ASSIGN(info, nation::ReadTreasury(StateAt(store, tip)));
-  // The balance at `points` heights spread evenly over [0, tip], both ends included.
+  // The balance at `points` heights spread evenly over [first, tip], both ends included: from
+  // genesis, or from the oldest state a pruning node keeps.
   json history = json::array();
-  const uint64_t n = std::min(points, tip + 1);
+  const uint64_t first = std::min(store.StateKeptFrom(), tip);
+  const uint64_t n = std::min(points, tip - first + 1);
   uint64_t last = UINT64_MAX;
   for (uint64_t i = 0; i < n; ++i) {
-    const uint64_t h =
-        n == 1 ? tip : static_cast<uint64_t>(static_cast<unsigned __int128>(tip) * i / (n - 1));
+    const uint64_t h = n == 1
+                           ? tip
+                           : first + static_cast<uint64_t>(
+                                         static_cast<unsigned __int128>(tip - first) * i / (n - 1));
     if (h == last) continue;
     last = h;
-    EXPLORER_ASSIGN(account, StateAt(store, h).Get(AccountKey(TreasuryAddress())));
+    auto account = StateAt(store, h).Get(AccountKey(TreasuryAddress()));
+    if (!account.ok() && account.status().reason() == "pruned") continue;  // pruned meanwhile
+    if (!account.ok()) return account.status();
     uint64_t balance = 0;
-    if (account) {
-      EXPLORER_ASSIGN(decoded, DecodeAccount(*account));
+    if (*account) {
+      EXPLORER_ASSIGN(decoded, DecodeAccount(**account));
       balance = decoded.balance;
     }
     history.push_back({{"height", h}, {"balance", balance}});

@@ -71,6 +71,7 @@ void NoteAbort(int) {
 struct StartFlags {
   std::string grpc_listen, http_listen, p2p_listen, log_level;
   int block_interval_ms = 0;
+  std::optional<uint64_t> state_history;
 };
 
 int CmdStart(const std::string& home, const StartFlags& flags) {
@@ -91,6 +92,7 @@ int CmdStart(const std::string& home, const StartFlags& flags) {
     config.block_interval_ms = static_cast<uint32_t>(flags.block_interval_ms);
   }
   if (!flags.log_level.empty()) config.log_level = flags.log_level;
+  if (flags.state_history) config.state_history = *flags.state_history;
   Status s = ValidateConfig(config);
   if (!s.ok()) return Die(s);
   SetUpLogging(config);
@@ -150,6 +152,8 @@ int CmdStatus(const std::string& home) {
   }
   auto root = (*store)->StateRoot(height);
   if (root.ok()) j["executed_state_root"] = ToHex(*root);
+  // Past states readable from this height on (above 0 once pruned: docs/STORAGE.md).
+  j["state_kept_from"] = (*store)->StateKeptFrom();
   j["listen"] = {{"grpc", c.grpc_listen}, {"http", c.http_listen}, {"p2p", c.p2p_listen}};
   std::cout << j.dump(2) << "\n";
   return 0;
@@ -246,6 +250,7 @@ int main(int argc, char** argv) {
   start->add_option("--block-interval-ms", flags.block_interval_ms,
                     "override consensus.block_interval_ms");
   start->add_option("--log-level", flags.log_level, "override log.level");
+  start->add_option("--state-history", flags.state_history, "override storage.state_history");
 
   auto* status =
       app.add_subcommand("status", "print the node's height, block id and state root as JSON");

@@ -27,7 +27,8 @@ Result<std::unique_ptr<Node>> Node::Open(Config config, Genesis genesis,
   // block sync until governance adds it (node/validator.h).
   std::unique_ptr<Node> node(
       new Node(std::move(config), std::move(genesis), std::move(validator_key)));
-  auto store = Store::Open(node->config_.DataPath(), node->genesis_);
+  auto store = Store::Open(node->config_.DataPath(), node->genesis_, Store::Mode::kReadWrite,
+                           StoreOptions{node->config_.state_history});
   if (!store.ok()) return store.status();
   node->store_ = std::move(*store);
   node->acknowledged_height_ = node->store_->height();  // what a reopened store holds is durable

@@ -184,6 +184,11 @@ TEST_F(EpochTest, CouncilDecisionChangesTheValidatorSetAtTheNextEpoch) {
     auto changes = EpochChangesUpTo(*store_, 1);
     ASSERT_TRUE(changes.ok());
     ASSERT_EQ(changes->size(), 1u);
+    // Taken from the record the commit kept, which outlives a pruned state.
+    auto kept = store_->GetEpochChange(1);
+    ASSERT_TRUE(kept.ok() && kept->has_value());
+    EXPECT_EQ((*kept)->validators_record(), (*changes)[0].validators_record());
+    EXPECT_EQ((*kept)->proof().SerializeAsString(), (*changes)[0].proof().SerializeAsString());
     google::protobuf::RepeatedPtrField<v1::EpochChange> shown(changes->begin(), changes->end());
     const v1::StateProof proof = ProofToProto(value->proof);
     EXPECT_TRUE(VerifyCertifiedValue(genesis_.chain_id, genesis_.first_epoch(), shown,

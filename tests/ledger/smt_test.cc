@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <iterator>
 #include <map>
 #include <random>
+#include <set>
 
 #include "ledger/crypto.h"
 #include "ledger/smt.h"
@@ -94,6 +97,73 @@ TEST(SparseMerkleTree, RandomOperationsMatchMapModel) {
 
 TEST(SparseMerkleTree, DenseSmallKeySpace) {
   for (uint64_t seed : {11, 12}) RandomModelRun(seed, 100, 10, 12);
+}
+
+// Every node reachable from `root` in `store`.
+std::set<Hash32> Reachable(const MemoryNodeStore& store, const Hash32& root) {
+  std::set<Hash32> out;
+  std::vector<Hash32> todo{root};
+  while (!todo.empty()) {
+    Hash32 h = todo.back();
+    todo.pop_back();
+    if (h == kEmptyRoot || !out.insert(h).second) continue;
+    Bytes raw;
+    EXPECT_TRUE(store.GetNode(h, &raw).ok());
+    if (raw.size() != 65 || raw[0] != 1) continue;  // a leaf
+    Hash32 left, right;
+    std::copy(raw.begin() + 1, raw.begin() + 33, left.begin());
+    std::copy(raw.begin() + 33, raw.end(), right.begin());
+    todo.push_back(left);
+    todo.push_back(right);
+  }
+  return out;
+}
+
+// Apply reports exactly the difference between the old and the new tree: the nodes only the
+// new one has, and the hashes of those only the old one has. Few values, so that values come
+// back (a leaf rebuilt as it was), and few keys, so that leaves are pushed down and pulled up.
+TEST(SparseMerkleTree, NewAndRemovedNodesAreTheDifferenceOfTheTrees) {
+  for (uint64_t seed : {21, 22, 23}) {
+    std::mt19937_64 rng(seed);
+    MemoryNodeStore store;
+    Tree tree(store);
+    Hash32 root = kEmptyRoot;
+    size_t total_new = 0, total_removed = 0;
+    for (int b = 0; b < 150; ++b) {
+      std::vector<Update> ups;
+      const int n = 1 + static_cast<int>(rng() % 6);
+      for (int i = 0; i < n; ++i) {
+        Hash32 k = Key(rng() % 24);
+        if (rng() % 4 == 0) {
+          ups.push_back({k, std::nullopt});
+        } else {
+          ups.push_back({k, Key(1000 + rng() % 3)});
+        }
+      }
+      NodeBatch nodes;
+      std::vector<Hash32> removed;
+      auto r = tree.Apply(root, ups, &nodes, &removed);
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      store.Put(nodes);
+      std::set<Hash32> before = Reachable(store, root), after = Reachable(store, *r);
+      std::set<Hash32> want_new, want_removed, got_new, got_removed(removed.begin(), removed.end());
+      std::set_difference(after.begin(), after.end(), before.begin(), before.end(),
+                          std::inserter(want_new, want_new.end()));
+      std::set_difference(before.begin(), before.end(), after.begin(), after.end(),
+                          std::inserter(want_removed, want_removed.end()));
+      for (const auto& [h, enc] : nodes) got_new.insert(h);
+      ASSERT_EQ(got_new.size(), nodes.size()) << "a node reported twice";
+      ASSERT_EQ(got_removed.size(), removed.size()) << "a hash reported twice";
+      ASSERT_EQ(got_new, want_new) << "seed " << seed << " batch " << b;
+      ASSERT_EQ(got_removed, want_removed) << "seed " << seed << " batch " << b;
+      total_new += nodes.size();
+      total_removed += removed.size();
+      root = *r;
+    }
+    EXPECT_GT(total_removed, 100u);  // the run did replace nodes
+    // Every node of the last tree was new once and never removed since.
+    EXPECT_EQ(total_new - total_removed, Reachable(store, root).size());
+  }
 }
 
 TEST(SparseMerkleTree, EmptyAndSingleLeaf) {

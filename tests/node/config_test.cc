@@ -76,6 +76,20 @@ TEST_F(HomeTest, BlockGasBudgetIsReadAndMustBePositive) {
   EXPECT_EQ(LoadConfig(home_).status().reason(), "bad_config");
 }
 
+TEST_F(HomeTest, StateHistoryIsArchiveOrAWindowOfAtLeastTheMinimum) {
+  ASSERT_TRUE(InitHome({home_, "test-chain", "n0"}).ok());
+  auto r = LoadConfig(home_);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->state_history, 0u);  // written as an archive node
+  ASSERT_TRUE(ReplaceInConfig("state_history = 0", "state_history = 1000"));
+  r = LoadConfig(home_);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->state_history, 1000u);
+  ASSERT_TRUE(ReplaceInConfig("state_history = 1000",
+                              "state_history = " + std::to_string(kMinStateHistory - 1)));
+  EXPECT_EQ(LoadConfig(home_).status().reason(), "bad_config");
+}
+
 TEST_F(HomeTest, ConfigWrongTypeIsAnError) {
   ASSERT_TRUE(InitHome({home_, "test-chain", "n0"}).ok());
   ASSERT_TRUE(ReplaceInConfig("block_interval_ms = 500", "block_interval_ms = \"fast\""));
