@@ -124,6 +124,9 @@ class Store : public StateReader, public smt::NodeReader {
     uint64_t pending_compaction_bytes = 0;
   };
   Background background() const;
+  // Compacts every family into RocksDB's last level: the space of deleted and overwritten
+  // entries (pruned nodes, above all) is given back at once rather than over time.
+  Status Compact();
 
   // Epochs (ledger/epoch.h): the one block height()+1 belongs to; all of them, oldest first.
   Epoch CurrentEpoch() const;

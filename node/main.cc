@@ -9,9 +9,11 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "ledger/block.h"
@@ -66,6 +68,16 @@ void NoteAbort(int) {
   (void)!::write(2, abort_note.data(), abort_note.size());
   ::signal(SIGABRT, SIG_DFL);
   ::raise(SIGABRT);
+}
+
+// The bytes of the regular files in `dir`.
+uint64_t DirectoryBytes(const std::string& dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    if (e.is_regular_file(ec)) total += e.file_size(ec);
+  }
+  return total;
 }
 
 struct StartFlags {
@@ -155,6 +167,24 @@ int CmdStatus(const std::string& home) {
   // Past states readable from this height on (above 0 once pruned: docs/STORAGE.md).
   j["state_kept_from"] = (*store)->StateKeptFrom();
   j["listen"] = {{"grpc", c.grpc_listen}, {"http", c.http_listen}, {"p2p", c.p2p_listen}};
+  std::cout << j.dump(2) << "\n";
+  return 0;
+}
+
+int CmdCompact(const std::string& home) {
+  auto loaded = LoadHome(home);
+  if (!loaded.ok()) return Die(loaded.status());
+  const Config& c = loaded->config;
+  auto store = Store::Open(c.DataPath(), loaded->genesis, Store::Mode::kReadWrite,
+                           StoreOptions{c.state_history});
+  if (!store.ok()) return Die(store.status());
+  const auto before = DirectoryBytes(c.DataPath());
+  Status s = (*store)->Compact();
+  if (!s.ok()) return Die(s);
+  store->reset();  // closed: the files compaction replaced are gone
+  nlohmann::json j;
+  j["bytes_before"] = before;
+  j["bytes_after"] = DirectoryBytes(c.DataPath());
   std::cout << j.dump(2) << "\n";
   return 0;
 }
@@ -257,6 +287,10 @@ int main(int argc, char** argv) {
   add_home(status);
   auto* replay = app.add_subcommand("replay", "re-execute and verify the whole chain from genesis");
   add_home(replay);
+  auto* compact = app.add_subcommand(
+      "compact",
+      "node stopped: rewrite the ledger compactly, giving back the space of pruned state");
+  add_home(compact);
   ExportOptions export_opts;
   std::string export_out;
   auto* exp = app.add_subcommand("export", "write blocks, transactions or events as JSONL or CSV");
@@ -304,6 +338,7 @@ int main(int argc, char** argv) {
   if (*start) return CmdStart(home, flags);
   if (*status) return CmdStatus(home);
   if (*replay) return CmdReplay(home);
+  if (*compact) return CmdCompact(home);
   if (*exp) {
     auto loaded = LoadHome(home);
     if (!loaded.ok()) return Die(loaded.status());
