@@ -590,12 +590,15 @@ Result<TxLocation> Store::GetTxLocation(const Hash32& tx_id) const {
   return TxLocation{GetU64(p), GetU32(p + 8)};
 }
 
-Result<v1::Receipt> Store::GetReceipt(const TxLocation& loc) const {
+Result<v1::Receipt> Store::GetReceipt(const TxLocation& loc, const Hash32& tx_id) const {
   auto v = RawGet(receipts_, LocKey(loc.height, loc.index));
   if (!v.ok()) return v.status();
   if (!v->has_value()) return Status::NotFound("no receipt");
   v1::Receipt r;
   if (!r.ParseFromString(**v)) return Status::Corruption("receipt does not decode");
+  r.set_tx_id(std::string(AsStringView(tx_id)));
+  r.set_height(loc.height);
+  r.set_index(loc.index);
   return r;
 }
 
@@ -712,10 +715,15 @@ Status Store::CommitBlock(const v1::CommittedBlock& committed, const Hash32& blo
   auto by_key = [](const auto& a, const auto& b) { return a.first < b.first; };
   std::vector<std::pair<Hash32, uint32_t>> ids;  // tx id, index
   ids.reserve(tx_ids.size());
+  v1::Receipt stored;
   for (size_t i = 0; i < tx_ids.size(); ++i) {
     ids.emplace_back(tx_ids[i], static_cast<uint32_t>(i));
-    batch.Put(receipts_, LocKey(height, static_cast<uint32_t>(i)),
-              exec.receipts[i].SerializeAsString());
+    // Without what the key and the block say (GetReceipt puts it back).
+    stored = exec.receipts[i];
+    stored.clear_tx_id();
+    stored.clear_height();
+    stored.clear_index();
+    batch.Put(receipts_, LocKey(height, static_cast<uint32_t>(i)), stored.SerializeAsString());
   }
   std::sort(ids.begin(), ids.end(), by_key);
   for (const auto& [id, i] : ids) batch.Put(txs_, Sl(id), LocKey(height, i));

@@ -81,7 +81,9 @@ class Store : public StateReader, public smt::NodeReader {
   Result<v1::CommittedBlock> GetBlock(uint64_t height) const;
   Result<uint64_t> GetBlockHeight(const Hash32& block_id) const;
   Result<TxLocation> GetTxLocation(const Hash32& tx_id) const;
-  Result<v1::Receipt> GetReceipt(const TxLocation& loc) const;
+  // The receipt of the transaction `tx_id` at `loc`. Stored without its tx id, height and
+  // index (the key and the block have them: a third of a transfer's receipt); this fills them.
+  Result<v1::Receipt> GetReceipt(const TxLocation& loc, const Hash32& tx_id) const;
 
   // Latest committed state.
   Result<std::optional<std::string>> Get(std::string_view key) const override;

@@ -4,6 +4,12 @@
 
 namespace civitas {
 
+Result<Hash32> CommittedTxId(const v1::Transaction& envelope) {
+  auto pk = FixedFromBytes<32>(envelope.public_key());
+  if (!pk) return Status::Corruption("a committed transaction has a malformed public key");
+  return TxId(*pk, envelope.body());
+}
+
 Hash32 TxId(const crypto::PublicKey& pk, std::string_view body) {
   crypto::Sha256Hasher h;
   Hash32 tag = crypto::Sha256(kTxIdTag);

@@ -30,6 +30,9 @@ struct DecodedTx {
 // tx id = TaggedHash("civitas/txid/v1", public_key || body). The signature is left out so the id
 // cannot be changed by re-signing.
 Hash32 TxId(const crypto::PublicKey& pk, std::string_view body);
+// The id of a committed transaction's envelope (its public key field is 32 bytes); corruption
+// for any other.
+Result<Hash32> CommittedTxId(const v1::Transaction& envelope);
 // The 32-byte message a sender signs: TaggedHash("civitas/tx/v1", body).
 inline Hash32 TxSigningHash(std::string_view body) { return crypto::TaggedHash(kTxSigTag, body); }
 

@@ -408,7 +408,8 @@ Result<json> ApiBlock(const Store& store, const Genesis& genesis, std::string_vi
   json txs = json::array();
   const uint64_t count = static_cast<uint64_t>(block.block().txs_size());
   for (uint64_t i = tx_start; i < count && i < tx_start + tx_limit; ++i) {
-    EXPLORER_ASSIGN(receipt, store.GetReceipt({height, static_cast<uint32_t>(i)}));
+    EXPLORER_ASSIGN(tx_id, CommittedTxId(block.block().txs(static_cast<int>(i))));
+    EXPLORER_ASSIGN(receipt, store.GetReceipt({height, static_cast<uint32_t>(i)}, tx_id));
     EXPLORER_ASSIGN(tx,
                     TxJson(block.block().txs(static_cast<int>(i)), receipt, genesis, names, false));
     txs.push_back(std::move(tx));
@@ -429,7 +430,7 @@ Result<json> ApiTx(const Store& store, const Genesis& genesis, std::string_view 
   if (static_cast<int>(loc.index) >= block.block().txs_size()) {
     return Status::Corruption("transaction index outside its block");
   }
-  EXPLORER_ASSIGN(receipt, store.GetReceipt(loc));
+  EXPLORER_ASSIGN(receipt, store.GetReceipt(loc, *id));
   DidNames names(store);
   EXPLORER_ASSIGN(
       j, TxJson(block.block().txs(static_cast<int>(loc.index)), receipt, genesis, names, true));

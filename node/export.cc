@@ -74,9 +74,11 @@ Status Export(const Store& store, const ExportOptions& o, std::ostream& out) {
       continue;
     }
     for (int i = 0; i < cb->block().txs_size(); ++i) {
-      auto receipt = store.GetReceipt({h, static_cast<uint32_t>(i)});
-      if (!receipt.ok()) return receipt.status();
       const auto& env = cb->block().txs(i);
+      auto tx_id = CommittedTxId(env);
+      if (!tx_id.ok()) return tx_id.status();
+      auto receipt = store.GetReceipt({h, static_cast<uint32_t>(i)}, *tx_id);
+      if (!receipt.ok()) return receipt.status();
       if (o.what == "txs") {
         v1::TxBody body;
         body.ParseFromString(env.body());

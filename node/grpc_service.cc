@@ -61,7 +61,7 @@ grpc::Status NodeService::SubmitTransaction(grpc::ServerContext* ctx,
   if (node_.WaitForCommit(*id, wait)) {
     auto loc = node_.store().GetTxLocation(*id);
     if (!loc.ok()) return ToGrpc(ctx, loc.status());
-    auto receipt = node_.store().GetReceipt(*loc);
+    auto receipt = node_.store().GetReceipt(*loc, *id);
     if (!receipt.ok()) return ToGrpc(ctx, receipt.status());
     resp->set_committed(true);
     *resp->mutable_receipt() = std::move(*receipt);
@@ -102,7 +102,7 @@ grpc::Status NodeService::GetTransaction(grpc::ServerContext* ctx,
     return ToGrpc(ctx, Status::Corruption("transaction index outside its block"));
   }
   *resp->mutable_tx() = block->block().txs(static_cast<int>(loc->index));
-  auto receipt = node_.store().GetReceipt(*loc);
+  auto receipt = node_.store().GetReceipt(*loc, *id);
   if (!receipt.ok()) return ToGrpc(ctx, receipt.status());
   *resp->mutable_receipt() = std::move(*receipt);
   return grpc::Status::OK;
@@ -344,7 +344,9 @@ grpc::Status NodeService::StreamBlocks(grpc::ServerContext* ctx, const v1::Strea
     auto id = BlockId(block->block().header());
     if (!id.ok()) return ToGrpc(ctx, id.status());
     for (uint32_t i = 0; i < static_cast<uint32_t>(block->block().txs_size()); ++i) {
-      auto receipt = store.GetReceipt({h, i});
+      auto tx_id = CommittedTxId(block->block().txs(static_cast<int>(i)));
+      if (!tx_id.ok()) return ToGrpc(ctx, tx_id.status());
+      auto receipt = store.GetReceipt({h, i}, *tx_id);
       if (!receipt.ok()) return ToGrpc(ctx, receipt.status());
       *msg.add_receipts() = std::move(*receipt);
     }
@@ -368,7 +370,9 @@ grpc::Status NodeService::StreamEvents(grpc::ServerContext* ctx, const v1::Strea
     if (!block.ok()) return ToGrpc(ctx, block.status());
     // One receipt at a time, and Write waits for the client: memory stays bounded by a block.
     for (uint32_t i = 0; i < static_cast<uint32_t>(block->block().txs_size()); ++i) {
-      auto receipt = store.GetReceipt({h, i});
+      auto tx_id = CommittedTxId(block->block().txs(static_cast<int>(i)));
+      if (!tx_id.ok()) return ToGrpc(ctx, tx_id.status());
+      auto receipt = store.GetReceipt({h, i}, *tx_id);
       if (!receipt.ok()) return ToGrpc(ctx, receipt.status());
       for (int e = 0; e < receipt->events_size(); ++e) {
         v1::Event* event = receipt->mutable_events(e);

@@ -72,9 +72,14 @@ TEST_F(StoreTest, CommitIndexesAndReopens) {
   ASSERT_TRUE(loc.ok());
   EXPECT_EQ(loc->height, 5u);
   EXPECT_EQ(loc->index, 2u);
-  auto receipt = store->GetReceipt(*loc);
+  auto receipt = store->GetReceipt(*loc, last.tx_ids[2]);
   ASSERT_TRUE(receipt.ok());
   EXPECT_EQ(receipt->status(), v1::TX_STATUS_SUCCESS);
+  // Stored without them, given back as the executor made it.
+  EXPECT_EQ(receipt->tx_id(), std::string(AsStringView(last.tx_ids[2])));
+  EXPECT_EQ(receipt->height(), 5u);
+  EXPECT_EQ(receipt->index(), 2u);
+  EXPECT_EQ(receipt->SerializeAsString(), last.exec.receipts[2].SerializeAsString());
   auto block = store->GetBlock(5);
   ASSERT_TRUE(block.ok());
   EXPECT_EQ(block->block().header().state_height(), 4u);
