@@ -96,10 +96,13 @@ rocksdb::ColumnFamilyOptions FamilyOptions(Reading reading) {
   static std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(256 << 20);
   t.block_cache = cache;
   if (point_lookups) t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  // Blocks and receipts are read in ranges: larger table blocks compress better (receipts by a
+  // third more than in 4 KiB ones).
+  if (!point_lookups) t.block_size = 16 << 10;
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   o.write_buffer_size = 32 << 20;
-  // Blocks and receipts are written once and read rarely: ZSTD (about a fifth smaller than the
-  // default Snappy on protobuf with repeated fields) is worth its CPU on the background threads.
+  // Blocks and receipts are written once and read rarely: ZSTD (a tenth to a fifth smaller than
+  // the default Snappy on their protobuf) is worth its CPU on the background threads.
   if (reading == Reading::kRanges) o.compression = rocksdb::kZSTD;
   if (reading == Reading::kWholeKeys) {
     // A hash table of short chains (ledger/hash_memtable.h) takes a block's inserts at random
