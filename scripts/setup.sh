@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   clang clang-format libclang-rt-14-dev
-  libssl-dev libsecp256k1-dev librocksdb-dev
+  libssl-dev libsecp256k1-dev librocksdb-dev libjemalloc-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libboost-dev libboost-system-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
