@@ -51,6 +51,11 @@ std::string LocKey(uint64_t height, uint32_t index) {
 
 rocksdb::Slice Sl(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
+template <size_t N>
+rocksdb::Slice Sl(const std::array<uint8_t, N>& a) {
+  return rocksdb::Slice(reinterpret_cast<const char*>(a.data()), N);
+}
+
 // The key of a node hash in the pruning index: its first 8 bytes.
 uint64_t HashPrefix(const uint8_t* hash) {
   uint64_t p;
@@ -63,10 +68,6 @@ std::string HashList(const std::vector<Hash32>& hashes) {
   out.reserve(hashes.size() * 32);
   for (const auto& h : hashes) out.append(reinterpret_cast<const char*>(h.data()), h.size());
   return out;
-}
-template <size_t N>
-rocksdb::Slice Sl(const std::array<uint8_t, N>& a) {
-  return rocksdb::Slice(reinterpret_cast<const char*>(a.data()), N);
 }
 
 Status FromRocks(const rocksdb::Status& s, const std::string& what) {
