@@ -70,12 +70,12 @@ void NoteAbort(int) {
   ::raise(SIGABRT);
 }
 
-// The bytes of the regular files in `dir`.
-uint64_t DirectoryBytes(const std::string& dir) {
+// The bytes of RocksDB's table files in `dir` (its logs and options files aside).
+uint64_t TableBytes(const std::string& dir) {
   uint64_t total = 0;
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    if (e.is_regular_file(ec)) total += e.file_size(ec);
+    if (e.path().extension() == ".sst") total += e.file_size(ec);
   }
   return total;
 }
@@ -178,13 +178,13 @@ int CmdCompact(const std::string& home) {
   auto store = Store::Open(c.DataPath(), loaded->genesis, Store::Mode::kReadWrite,
                            StoreOptions{c.state_history});
   if (!store.ok()) return Die(store.status());
-  const auto before = DirectoryBytes(c.DataPath());
+  const auto before = TableBytes(c.DataPath());
   Status s = (*store)->Compact();
   if (!s.ok()) return Die(s);
   store->reset();  // closed: the files compaction replaced are gone
   nlohmann::json j;
-  j["bytes_before"] = before;
-  j["bytes_after"] = DirectoryBytes(c.DataPath());
+  j["table_bytes_before"] = before;
+  j["table_bytes_after"] = TableBytes(c.DataPath());
   std::cout << j.dump(2) << "\n";
   return 0;
 }

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "civitas/v1/node.grpc.pb.h"
@@ -339,6 +340,15 @@ TEST_F(EpochNetworkTest, CouncilChangeHandsConsensusToTheNewValidatorSet) {
   {
     auto genesis = LoadGenesisFile(Home(0) + "/config/genesis.json");
     ASSERT_TRUE(genesis.ok());
+    // Compacting gives the pruned nodes' space back, and leaves the ledger whole.
+    ASSERT_EQ(e2e::Run({CIVITASD, "compact", "--home", Home(0)}, Home(0) + "-compact.log"), 0)
+        << "see " << Home(0) << "-compact.log";
+    {
+      std::ifstream in(Home(0) + "-compact.log");
+      auto j = nlohmann::json::parse(in, nullptr, false);
+      ASSERT_FALSE(j.is_discarded());
+      EXPECT_LT(j["table_bytes_after"].get<uint64_t>(), j["table_bytes_before"].get<uint64_t>());
+    }
     {
       auto pruned = Store::Open(Home(0) + "/data", *genesis, Store::Mode::kReadOnly);
       ASSERT_TRUE(pruned.ok());
