@@ -13,6 +13,7 @@
 #include <map>
 
 #include "ledger/hash_memtable.h"
+#include "ledger/tx.h"
 
 namespace civitas {
 namespace {
@@ -616,6 +617,13 @@ void Store::set_sync(bool sync) {
   // What a scratch store holds is thrown away: closing it need not flush (replay spent 0.9 s
   // of 2.8 s flushing memtables it then deleted).
   if (!sync) (void)db_->SetDBOptions({{"avoid_flush_during_shutdown", "true"}});
+}
+
+Result<v1::Receipt> Store::GetReceipt(const TxLocation& loc,
+                                      const v1::Transaction& envelope) const {
+  auto id = CommittedTxId(envelope);
+  if (!id.ok()) return id.status();
+  return GetReceipt(loc, *id);
 }
 
 Result<std::optional<std::string>> Store::Get(std::string_view key) const {

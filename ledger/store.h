@@ -84,6 +84,8 @@ class Store : public StateReader, public smt::NodeReader {
   // The receipt of the transaction `tx_id` at `loc`. Stored without its tx id, height and
   // index (the key and the block have them: a third of a transfer's receipt); this fills them.
   Result<v1::Receipt> GetReceipt(const TxLocation& loc, const Hash32& tx_id) const;
+  // The same for the committed transaction `envelope` at `loc` (its id computed here).
+  Result<v1::Receipt> GetReceipt(const TxLocation& loc, const v1::Transaction& envelope) const;
 
   // Latest committed state.
   Result<std::optional<std::string>> Get(std::string_view key) const override;

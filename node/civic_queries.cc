@@ -133,9 +133,7 @@ Result<TreasuryMovements> ScanTreasuryMovements(const Store& store, uint64_t fro
     if (!block.ok()) return block.status();
     uint64_t fees = 0;
     for (uint32_t i = 0; i < static_cast<uint32_t>(block->block().txs_size()); ++i) {
-      auto id = CommittedTxId(block->block().txs(static_cast<int>(i)));
-      if (!id.ok()) return id.status();
-      auto r = store.GetReceipt({h, i}, *id);
+      auto r = store.GetReceipt({h, i}, block->block().txs(static_cast<int>(i)));
       if (!r.ok()) return r.status();
       fees += r->fee();
       // A decision's payment: transfer (treasury -> payee) and treasury.spent (payee ++

@@ -408,10 +408,9 @@ Result<json> ApiBlock(const Store& store, const Genesis& genesis, std::string_vi
   json txs = json::array();
   const uint64_t count = static_cast<uint64_t>(block.block().txs_size());
   for (uint64_t i = tx_start; i < count && i < tx_start + tx_limit; ++i) {
-    EXPLORER_ASSIGN(tx_id, CommittedTxId(block.block().txs(static_cast<int>(i))));
-    EXPLORER_ASSIGN(receipt, store.GetReceipt({height, static_cast<uint32_t>(i)}, tx_id));
-    EXPLORER_ASSIGN(tx,
-                    TxJson(block.block().txs(static_cast<int>(i)), receipt, genesis, names, false));
+    const auto& env = block.block().txs(static_cast<int>(i));
+    EXPLORER_ASSIGN(receipt, store.GetReceipt({height, static_cast<uint32_t>(i)}, env));
+    EXPLORER_ASSIGN(tx, TxJson(env, receipt, genesis, names, false));
     txs.push_back(std::move(tx));
   }
   j["tx_start"] = tx_start;

@@ -75,9 +75,7 @@ Status Export(const Store& store, const ExportOptions& o, std::ostream& out) {
     }
     for (int i = 0; i < cb->block().txs_size(); ++i) {
       const auto& env = cb->block().txs(i);
-      auto tx_id = CommittedTxId(env);
-      if (!tx_id.ok()) return tx_id.status();
-      auto receipt = store.GetReceipt({h, static_cast<uint32_t>(i)}, *tx_id);
+      auto receipt = store.GetReceipt({h, static_cast<uint32_t>(i)}, env);
       if (!receipt.ok()) return receipt.status();
       if (o.what == "txs") {
         v1::TxBody body;

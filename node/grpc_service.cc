@@ -344,9 +344,7 @@ grpc::Status NodeService::StreamBlocks(grpc::ServerContext* ctx, const v1::Strea
     auto id = BlockId(block->block().header());
     if (!id.ok()) return ToGrpc(ctx, id.status());
     for (uint32_t i = 0; i < static_cast<uint32_t>(block->block().txs_size()); ++i) {
-      auto tx_id = CommittedTxId(block->block().txs(static_cast<int>(i)));
-      if (!tx_id.ok()) return ToGrpc(ctx, tx_id.status());
-      auto receipt = store.GetReceipt({h, i}, *tx_id);
+      auto receipt = store.GetReceipt({h, i}, block->block().txs(static_cast<int>(i)));
       if (!receipt.ok()) return ToGrpc(ctx, receipt.status());
       *msg.add_receipts() = std::move(*receipt);
     }
@@ -370,9 +368,7 @@ grpc::Status NodeService::StreamEvents(grpc::ServerContext* ctx, const v1::Strea
     if (!block.ok()) return ToGrpc(ctx, block.status());
     // One receipt at a time, and Write waits for the client: memory stays bounded by a block.
     for (uint32_t i = 0; i < static_cast<uint32_t>(block->block().txs_size()); ++i) {
-      auto tx_id = CommittedTxId(block->block().txs(static_cast<int>(i)));
-      if (!tx_id.ok()) return ToGrpc(ctx, tx_id.status());
-      auto receipt = store.GetReceipt({h, i}, *tx_id);
+      auto receipt = store.GetReceipt({h, i}, block->block().txs(static_cast<int>(i)));
       if (!receipt.ok()) return ToGrpc(ctx, receipt.status());
       for (int e = 0; e < receipt->events_size(); ++e) {
         v1::Event* event = receipt->mutable_events(e);
