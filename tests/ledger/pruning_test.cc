@@ -14,6 +14,7 @@
 #include "ledger/block.h"
 #include "ledger/store.h"
 #include "test_chain.h"
+#include "tree_nodes.h"
 
 namespace civitas {
 namespace {
@@ -32,27 +33,6 @@ class PruningTest : public ::testing::Test {
     auto s = Store::Open(dir_, chain_.genesis, Store::Mode::kReadWrite, StoreOptions{history});
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     return s.ok() ? std::move(*s) : nullptr;
-  }
-
-  // Every node of the state at `root`, read from `store`.
-  std::set<Hash32> Reachable(const Store& store, const Hash32& root) {
-    std::set<Hash32> out;
-    std::vector<Hash32> todo{root};
-    while (!todo.empty()) {
-      const Hash32 h = todo.back();
-      todo.pop_back();
-      if (h == smt::kEmptyRoot || !out.insert(h).second) continue;
-      Bytes raw;
-      Status s = store.GetNode(h, &raw);
-      EXPECT_TRUE(s.ok()) << s.ToString();
-      if (!s.ok() || raw[0] != 1) continue;  // a leaf
-      Hash32 left, right;
-      std::copy(raw.begin() + 1, raw.begin() + 33, left.begin());
-      std::copy(raw.begin() + 33, raw.end(), right.begin());
-      todo.push_back(left);
-      todo.push_back(right);
-    }
-    return out;
   }
 
   // Commits one block writing a few of six keys, each to one of two values or deleted, so that
@@ -98,7 +78,7 @@ class PruningTest : public ::testing::Test {
         model_.back().erase(k);
       }
     }
-    reach_.push_back(Reachable(store, *root));
+    reach_.push_back(testing::ReachableNodes(store, *root));
     for (const Hash32& x : reach_.back()) {
       // A node built again while its deletion waited (removed within the window).
       for (uint64_t v = height - std::min(height, kHistory); v + 1 < height; ++v) {
@@ -158,7 +138,7 @@ TEST_F(PruningTest, KeepsTheWindowDeletesTheRestAcrossRestarts) {
   {
     auto store = Open(kHistory);
     ASSERT_TRUE(store);
-    reach_.push_back(Reachable(*store, *store->StateRoot(0)));
+    reach_.push_back(testing::ReachableNodes(*store, *store->StateRoot(0)));
     for (int b = 0; b < 30; ++b) CommitRandomBlock(*store, rng);
   }
   // Reopened: what was deleted is gone, and the lists still waiting are read back.
@@ -190,7 +170,7 @@ TEST_F(PruningTest, NodeBuiltAgainAsItsHeightIsPrunedStays) {
   {
     auto store = Open(kHistory);
     ASSERT_TRUE(store);
-    reach_.push_back(Reachable(*store, *store->StateRoot(0)));
+    reach_.push_back(testing::ReachableNodes(*store, *store->StateRoot(0)));
     CommitWrites(*store, {{"pruning/k0", "a"}});
     CommitWrites(*store, {{"pruning/k0", "b"}});  // height 2 removes the leaf k0 = a
     CommitWrites(*store, {{"pruning/k1", "a"}});
@@ -209,7 +189,7 @@ TEST_F(PruningTest, NodeBuiltAgainBeforeARestartStays) {
   {
     auto store = Open(kHistory);
     ASSERT_TRUE(store);
-    reach_.push_back(Reachable(*store, *store->StateRoot(0)));
+    reach_.push_back(testing::ReachableNodes(*store, *store->StateRoot(0)));
     CommitWrites(*store, {{"pruning/k0", "a"}});
     CommitWrites(*store, {{"pruning/k0", "b"}});  // height 2 removes the leaf k0 = a
     CommitWrites(*store, {{"pruning/k0", "a"}});  // height 3 builds it again
@@ -231,7 +211,7 @@ TEST_F(PruningTest, ReadersOfLeavingHeightsGetPruned) {
   std::mt19937_64 rng(9);
   auto store = Open(kHistory);
   ASSERT_TRUE(store);
-  reach_.push_back(Reachable(*store, *store->StateRoot(0)));
+  reach_.push_back(testing::ReachableNodes(*store, *store->StateRoot(0)));
   for (int b = 0; b < 5; ++b) CommitRandomBlock(*store, rng);
   std::atomic<bool> stop{false};
   std::atomic<int> pruned{0}, read{0};

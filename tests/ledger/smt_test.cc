@@ -8,6 +8,7 @@
 
 #include "ledger/crypto.h"
 #include "ledger/smt.h"
+#include "tree_nodes.h"
 
 namespace civitas::smt {
 namespace {
@@ -99,26 +100,6 @@ TEST(SparseMerkleTree, DenseSmallKeySpace) {
   for (uint64_t seed : {11, 12}) RandomModelRun(seed, 100, 10, 12);
 }
 
-// Every node reachable from `root` in `store`.
-std::set<Hash32> Reachable(const MemoryNodeStore& store, const Hash32& root) {
-  std::set<Hash32> out;
-  std::vector<Hash32> todo{root};
-  while (!todo.empty()) {
-    Hash32 h = todo.back();
-    todo.pop_back();
-    if (h == kEmptyRoot || !out.insert(h).second) continue;
-    Bytes raw;
-    EXPECT_TRUE(store.GetNode(h, &raw).ok());
-    if (raw.size() != 65 || raw[0] != 1) continue;  // a leaf
-    Hash32 left, right;
-    std::copy(raw.begin() + 1, raw.begin() + 33, left.begin());
-    std::copy(raw.begin() + 33, raw.end(), right.begin());
-    todo.push_back(left);
-    todo.push_back(right);
-  }
-  return out;
-}
-
 // Apply reports exactly the difference between the old and the new tree: the nodes only the
 // new one has, and the hashes of those only the old one has. Few values, so that values come
 // back (a leaf rebuilt as it was), and few keys, so that leaves are pushed down and pulled up.
@@ -145,7 +126,8 @@ TEST(SparseMerkleTree, NewAndRemovedNodesAreTheDifferenceOfTheTrees) {
       auto r = tree.Apply(root, ups, &nodes, &removed);
       ASSERT_TRUE(r.ok()) << r.status().ToString();
       store.Put(nodes);
-      std::set<Hash32> before = Reachable(store, root), after = Reachable(store, *r);
+      std::set<Hash32> before = testing::ReachableNodes(store, root),
+                       after = testing::ReachableNodes(store, *r);
       std::set<Hash32> want_new, want_removed, got_new, got_removed(removed.begin(), removed.end());
       std::set_difference(after.begin(), after.end(), before.begin(), before.end(),
                           std::inserter(want_new, want_new.end()));
@@ -162,7 +144,7 @@ TEST(SparseMerkleTree, NewAndRemovedNodesAreTheDifferenceOfTheTrees) {
     }
     EXPECT_GT(total_removed, 100u);  // the run did replace nodes
     // Every node of the last tree was new once and never removed since.
-    EXPECT_EQ(total_new - total_removed, Reachable(store, root).size());
+    EXPECT_EQ(total_new - total_removed, testing::ReachableNodes(store, root).size());
   }
 }
 
