@@ -1,8 +1,9 @@
 #include "ledger/smt.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <bit>
-#include <cstdlib>
 #include <new>
 #include <type_traits>
 
@@ -241,14 +242,31 @@ void MemoryNodeStore::Put(const NodeBatch& batch) {
   for (const auto& [h, b] : batch) nodes_.emplace(h, b);
 }
 
+namespace {
+
+// Zeroed memory that the kernel maps only once it is touched, in 2 MiB pages where it allows
+// them (transparent huge pages in `madvise` mode, Debian's default). With 4 KiB pages, the
+// first Get in a page maps the shared zero page and the Put after it copies that page, which
+// flushes the TLB of every core running the process: 4 % of a replay's CPU went there. A huge
+// page is faulted 512 times less often and spares the TLB misses of lookups spread at random
+// over a table of hundreds of megabytes.
+void* MapZeroed(size_t bytes) {
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  madvise(p, bytes, MADV_HUGEPAGE);  // advice: without it, 4 KiB pages
+  return p;
+}
+
+}  // namespace
+
 NodeCache::NodeCache(size_t capacity)
     : mask_(std::bit_ceil(std::max<size_t>(capacity / kWays, 1)) - 1),
-      // calloc: zeroed (empty) pages that the kernel maps only once they are touched.
-      sets_(static_cast<Set*>(std::calloc(mask_ + 1, sizeof(Set))),
-            [](Set* sets) { std::free(sets); }) {
+      sets_(static_cast<Set*>(MapZeroed((mask_ + 1) * sizeof(Set))),
+            Unmap{(mask_ + 1) * sizeof(Set)}) {
   static_assert(std::is_trivially_copyable_v<Set>);
-  if (sets_ == nullptr) throw std::bad_alloc();
 }
+
+void NodeCache::Unmap::operator()(Set* sets) const { munmap(sets, bytes); }
 
 void NodeCache::ToFront(Set& set, size_t i) {
   if (i == 0) return;

@@ -145,8 +145,13 @@ class NodeCache {
   // Moves way `i` of `set` to the front, shifting the ways before it back by one.
   static void ToFront(Set& set, size_t i);
 
+  struct Unmap {
+    size_t bytes;
+    void operator()(Set* sets) const;
+  };
+
   size_t mask_;
-  std::unique_ptr<Set[], void (*)(Set*)> sets_;
+  std::unique_ptr<Set[], Unmap> sets_;
   std::array<std::mutex, 1024> locks_;  // set i is guarded by locks_[i % 1024]
 };
 

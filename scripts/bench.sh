@@ -24,6 +24,7 @@ n=4
 base=$((20000 + RANDOM % 1200 * 10))  # below the ephemeral port range (32768+)
 cores=$(nproc)
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+fmt() { python3 -c "print(f'{float($1):.${2:-2}f}')"; }
 # Every node answers status within 60 s, or the run stops and shows their logs.
 wait_nodes() {
   for i in $(seq 0 $((n - 1))); do
@@ -124,7 +125,6 @@ mid=$(run --accounts 200 --txs $((half * 4 > lat_txs * 2 ? half * 4 : lat_txs * 
 echo "$mid"
 
 stop_nodes
-total_txs=$(python3 -c "print($committed_sat + $(echo "$low" | json '["committed"]') + $(echo "$mid" | json '["committed"]'))")
 echo "== g. VM call against one verification (tests/bench/vm_bench)"
 g=$("$root/build/tests/bench/vm_bench" --benchmark_format=json --benchmark_filter='TokenTransferCall|Bip340Verify' \
   --benchmark_repetitions=5 --benchmark_report_aggregates_only=true 2>/dev/null |
@@ -132,12 +132,27 @@ g=$("$root/build/tests/bench/vm_bench" --benchmark_format=json --benchmark_filte
   g=nan
 echo "g = $g"
 
-echo "== d. auditor replay of node0's chain ($total_txs transfers plus funding)"
-t0=$(date +%s.%N)
-"$civitasd" replay --home "$dir/node0" >"$dir/replay.log" 2>&1
-t1=$(date +%s.%N)
+echo "== d. auditor replay of node0's chain, each run between two measurements of V1"
+# This machine's speed drifts by a third within a minute when shared, so each replay is set
+# against the mean of the V1 measured just before and just after it, and d is the median run.
+v1_now() { "$loadgen" --measure-cpu -o json | json '["v1_verifications_per_s"]'; }
+replay_runs=$([ $smoke = 1 ] && echo 1 || echo 5)
+d_all=()
+v1_prev=$(v1_now)
+for _ in $(seq 1 "$replay_runs"); do
+  t0=$(date +%s.%N)
+  "$civitasd" replay --home "$dir/node0" >"$dir/replay.log" 2>&1
+  t1=$(date +%s.%N)
+  v1_next=$(v1_now)
+  # "replay OK: <blocks> blocks, <transactions> transactions in ..."
+  replayed_txs=$(awk '/^replay OK:/ {print $5}' "$dir/replay.log")
+  d_all+=("$(python3 -c "print($replayed_txs / ($t1 - $t0) / (($v1_prev + $v1_next) / 2))")")
+  v1_prev=$v1_next
+done
+echo "d per run: ${d_all[*]}"
+d=$(printf '%s\n' "${d_all[@]}" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
+d_list=$(for x in "${d_all[@]}"; do fmt "$x" 2; done | paste -sd/ | sed 's|/| / |g')
 height=$("$civitasd" status --home "$dir/node0" | json '["height"]')
-replay_tps=$(python3 -c "print($total_txs / ($t1 - $t0))")
 echo "== f. disk bytes per committed transaction, once RocksDB has compacted (civitasd compact)"
 disk_before=$(du -sb "$dir/node0/data" | cut -f1)
 disk_pruned_before=$(du -sb "$dir/node1/data" | cut -f1)
@@ -161,6 +176,9 @@ done
 wait_nodes "$dir-e"
 run_e() { "$loadgen" --nodes "$nodes" --key "$dir-e/keys/operator.json" --chain-id civitas-bench -o json "$@"; }
 e_txs=$((txs / 2))
+# A fresh council's first run is slower (its caches and memtables start empty): one run first,
+# not counted, so that the two measured runs differ only by the registered DIDs.
+run_e --accounts 400 --txs $e_txs --rate 0 --threads 16 --batch 100 >/dev/null
 empty=$(run_e --accounts 400 --txs $e_txs --rate 0 --threads 16 --batch 100)
 echo "$empty"
 populate=$(run_e --kind did --txs "$dids" --rate 0 --threads "$cores" --batch 500)
@@ -187,14 +205,12 @@ e=$(python3 -c "print($(echo "$full" | json '["committed_tx_per_s"]') / $(echo "
 registered=$(echo "$populate" | json '["committed"]')
 
 E=$(python3 -c "print($tps * $n / ($cores * $v1))")
-d=$(python3 -c "print($replay_tps / $v1)")
-f=$(python3 -c "print($disk / max(1, $total_txs) / $raw)")
-f_pruned=$(python3 -c "print($disk_pruned / max(1, $total_txs) / $raw)")
-f_before=$(python3 -c "print($disk_before / max(1, $total_txs) / $raw)")
-f_pruned_before=$(python3 -c "print($disk_pruned_before / max(1, $total_txs) / $raw)")
+f=$(python3 -c "print($disk / max(1, $replayed_txs) / $raw)")
+f_pruned=$(python3 -c "print($disk_pruned / max(1, $replayed_txs) / $raw)")
+f_before=$(python3 -c "print($disk_before / max(1, $replayed_txs) / $raw)")
+f_pruned_before=$(python3 -c "print($disk_pruned_before / max(1, $replayed_txs) / $raw)")
 p50=$(echo "$low" | json '["latency_ms_p50"]')
 p99=$(echo "$mid" | json '["latency_ms_p99"]')
-fmt() { python3 -c "print(f'{float($1):.${2:-2}f}')"; }
 
 mkdir -p "$(dirname "$report")"
 cat >"$report" <<EOF
@@ -216,7 +232,7 @@ commits observed from node0's blocks (\`tools/loadgen\`).
 | b | signature verifications per transaction per validator | $(fmt "$b" 2) | ≤ 1.05 |
 | c | submit-to-commit p50 at 100 tx/s (ms) | $(fmt "$p50" 1) | ≤ 20 |
 | c | submit-to-commit p99 at half the maximum, $half tx/s (ms) | $(fmt "$p99" 1) | ≤ 100 |
-| d | auditor replay tx/s / V1 ($height blocks) | $(fmt "$d" 3) | ≥ 1.4 |
+| d | auditor replay tx/s / V1 ($replayed_txs transactions, $height blocks; median of $replay_runs runs: $d_list) | $(fmt "$d" 3) | ≥ 1.4 |
 | e | transfer throughput with $registered DIDs registered / on an empty state | $(fmt "$e" 2) | ≥ 0.8 |
 | f | disk bytes per committed transaction / raw size ($raw B), archive node (node0), compacted | $(fmt "$f" 2) | ≤ 2 |
 | f | the same on a pruning node (node1, \`state_history = $history\`), compacted | $(fmt "$f_pruned" 2) | ≤ 2 |
