@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "ledger/chain.h"
+#include "node/config.h"
 
 namespace civitas::node {
 namespace {
@@ -214,7 +215,10 @@ ReplayReport Replay(const std::string& data_dir, const std::string& scratch_dir,
                   std::max(1u, std::thread::hardware_concurrency()));
   std::error_code ec;
   std::filesystem::remove_all(scratch_dir, ec);
-  auto scratch = Store::Open(scratch_dir, genesis);
+  // The scratch store prunes (docs/STORAGE.md, "Pruning"): execution reads only the latest
+  // state, so an auditor's disk holds a window of states rather than a copy of every height's.
+  auto scratch = Store::Open(scratch_dir, genesis, Store::Mode::kReadWrite,
+                             StoreOptions{.state_history = kMinStateHistory});
   if (!scratch.ok()) return fail(0, "scratch store: " + scratch.status().ToString());
   (*scratch)->set_sync(false);
 

@@ -9,6 +9,7 @@
 
 #include "certify.h"
 #include "ledger/chain.h"
+#include "node/config.h"
 #include "node/export.h"
 #include "node/replay.h"
 #include "test_chain.h"
@@ -92,6 +93,16 @@ TEST_F(ReplayTest, FaithfulChainReplays) {
   EXPECT_EQ(r.blocks, 6u);
   EXPECT_EQ(r.txs, 12u);
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/scratch"));
+}
+
+// The scratch store prunes: past kMinStateHistory blocks it deletes the tree nodes of old
+// states while execution goes on reading the latest one, and every state root still matches.
+TEST_F(ReplayTest, ChainLongerThanTheScratchStoresWindowReplays) {
+  const int blocks = static_cast<int>(kMinStateHistory) + 30;
+  BuildChain(blocks);
+  auto r = ReplayChain();
+  EXPECT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.blocks, static_cast<uint64_t>(blocks));
 }
 
 TEST_F(ReplayTest, ForgedStateRootIsFoundAtItsHeight) {
