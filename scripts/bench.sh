@@ -4,7 +4,8 @@
 #   scripts/bench.sh --smoke    a small run that only checks the harness works (CI); writes
 #                               its report to build/bench-smoke.md, never the docs
 # Environment: BENCH_TXS (saturation load, default 20000), BENCH_DIDS (DIDs registered for
-# figure e, default 1000000), BENCH_DIR (default build/bench).
+# figure e, default 1000000: 1.5 to 2 h on 2 cores, most of it registering them; 300000 takes
+# about 20 min in all), BENCH_DIR (default build/bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
