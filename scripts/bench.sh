@@ -180,7 +180,11 @@ e_txs=$((txs / 2))
 # A fresh council's first run is slower (its caches and memtables start empty): one run first,
 # not counted, so that the two measured runs differ only by the registered DIDs.
 run_e --accounts 400 --txs $e_txs --rate 0 --threads 16 --batch 100 >/dev/null
+# Each of the two runs is set against the V1 measured around it (E of that run): they are far
+# apart in time, and this machine's speed drifts.
+v1_empty=$(v1_now)
 empty=$(run_e --accounts 400 --txs $e_txs --rate 0 --threads 16 --batch 100)
+v1_empty=$(python3 -c "print(($v1_empty + $(v1_now)) / 2)")
 echo "$empty"
 populate=$(run_e --kind did --txs "$dids" --rate 0 --threads "$cores" --batch 500)
 echo "$populate"
@@ -199,10 +203,13 @@ while [ $settled -lt 300 ]; do
   settled=$((settled + 1))
 done
 echo "compaction settled after ${settled} s"
+v1_full=$(v1_now)
 full=$(run_e --accounts 400 --txs $e_txs --rate 0 --threads 16 --batch 100)
+v1_full=$(python3 -c "print(($v1_full + $(v1_now)) / 2)")
 echo "$full"
 stop_nodes
-e=$(python3 -c "print($(echo "$full" | json '["committed_tx_per_s"]') / $(echo "$empty" | json '["committed_tx_per_s"]'))")
+e_raw=$(python3 -c "print($(echo "$full" | json '["committed_tx_per_s"]') / $(echo "$empty" | json '["committed_tx_per_s"]'))")
+e=$(python3 -c "print($e_raw * $v1_empty / $v1_full)")
 registered=$(echo "$populate" | json '["committed"]')
 
 E=$(python3 -c "print($tps * $n / ($cores * $v1))")
@@ -234,7 +241,7 @@ commits observed from node0's blocks (\`tools/loadgen\`).
 | c | submit-to-commit p50 at 100 tx/s (ms) | $(fmt "$p50" 1) | ≤ 20 |
 | c | submit-to-commit p99 at half the maximum, $half tx/s (ms) | $(fmt "$p99" 1) | ≤ 100 |
 | d | auditor replay tx/s / V1 ($replayed_txs transactions, $height blocks; median of $replay_runs runs: $d_list) | $(fmt "$d" 3) | ≥ 1.4 |
-| e | transfer throughput with $registered DIDs registered / on an empty state | $(fmt "$e" 2) | ≥ 0.8 |
+| e | E with $registered DIDs registered / E on an empty state (each run against the V1 measured around it: $(fmt "$v1_full" 0), $(fmt "$v1_empty" 0); throughputs alone: $(fmt "$e_raw" 2)) | $(fmt "$e" 2) | ≥ 0.8 |
 | f | disk bytes per committed transaction / raw size ($raw B), archive node (node0), compacted | $(fmt "$f" 2) | ≤ 2 |
 | f | the same on a pruning node (node1, \`state_history = $history\`), compacted | $(fmt "$f_pruned" 2) | ≤ 2 |
 | f | before the compaction: archive, pruning | $(fmt "$f_before" 2), $(fmt "$f_pruned_before" 2) | |
