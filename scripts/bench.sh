@@ -177,11 +177,11 @@ done
 wait_nodes "$dir-e"
 run_e() { "$loadgen" --nodes "$nodes" --key "$dir-e/keys/operator.json" --chain-id civitas-bench -o json "$@"; }
 e_txs=$((txs / 2))
-# A fresh council's first run is slower (its caches and memtables start empty): one run first,
-# not counted, so that the two measured runs differ only by the registered DIDs.
+# A fresh council's caches and memtables start empty: one run first, not counted, so that the
+# two measured runs differ by the registered DIDs rather than by a cold start.
 run_e --accounts 400 --txs $e_txs --rate 0 --threads 16 --batch 100 >/dev/null
-# Each of the two runs is set against the V1 measured around it (E of that run): they are far
-# apart in time, and this machine's speed drifts.
+# The two measured runs are far apart in time and this machine's speed drifts: each is set
+# against the V1 measured around it, so e is the ratio of the two runs' E.
 v1_empty=$(v1_now)
 empty=$(run_e --accounts 400 --txs $e_txs --rate 0 --threads 16 --batch 100)
 v1_empty=$(python3 -c "print(($v1_empty + $(v1_now)) / 2)")
