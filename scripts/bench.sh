@@ -26,6 +26,8 @@ base=$((20000 + RANDOM % 1200 * 10))  # below the ephemeral port range (32768+)
 cores=$(nproc)
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 fmt() { python3 -c "print(f'{float($1):.${2:-2}f}')"; }
+# V1 now: BIP-340 verifications per second on one core (tools/loadgen --measure-cpu).
+v1_now() { "$loadgen" --measure-cpu -o json | json '["v1_verifications_per_s"]'; }
 # Every node answers status within 60 s, or the run stops and shows their logs.
 wait_nodes() {
   for i in $(seq 0 $((n - 1))); do
@@ -102,9 +104,9 @@ fsyncs_after=$(for i in $(seq 0 $((n - 1))); do metric civitas_store_synced_writ
 heights_after=$(for i in $(seq 0 $((n - 1))); do metric civitas_height $i; done)
 # V1 again after the load: a shared machine's speed drifts, and E divides by V1, so the faster
 # of the two measurements is used (the lower E).
-cpu_after=$("$loadgen" --measure-cpu -o json)
-echo "$cpu_after"
-v1=$(python3 -c "print(max($v1_before, $(echo "$cpu_after" | json '["v1_verifications_per_s"]')))")
+v1_after=$(v1_now)
+echo "V1 after the load: $v1_after"
+v1=$(python3 -c "print(max($v1_before, $v1_after))")
 # Every transaction committed meanwhile (the load and the funding of its accounts).
 txs_during=$(python3 -c "print($(all_txs) - $txs_before)")
 # Synced writes (fsyncs) per committed block, averaged over the validators.
@@ -136,7 +138,6 @@ echo "g = $g"
 echo "== d. auditor replay of node0's chain, each run between two measurements of V1"
 # This machine's speed drifts by a third within a minute when shared, so each replay is set
 # against the mean of the V1 measured just before and just after it, and d is the median run.
-v1_now() { "$loadgen" --measure-cpu -o json | json '["v1_verifications_per_s"]'; }
 replay_runs=$([ $smoke = 1 ] && echo 1 || echo 5)
 d_all=()
 v1_prev=$(v1_now)
