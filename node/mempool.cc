@@ -115,23 +115,22 @@ bool Mempool::Verified(const Hash32& id, std::string_view signature) const {
   return it != noted_.end() && it->second == signature;
 }
 
-void Mempool::NoteVerified(const std::vector<DecodedTx>& txs) {
+void Mempool::NoteVerified(const DecodedTx& tx) {
   std::lock_guard lock(mu_);
-  for (const DecodedTx& tx : txs) {
-    if (!noted_.insert_or_assign(tx.id, tx.envelope.signature()).second) continue;
-    noted_order_.push_back(tx.id);
-    if (noted_order_.size() > kNotedVerified) {
-      noted_.erase(noted_order_.front());
-      noted_order_.pop_front();
-    }
+  if (!noted_.insert_or_assign(tx.id, tx.envelope.signature()).second) return;
+  noted_order_.push_back(tx.id);
+  if (noted_order_.size() > kNotedVerified) {
+    noted_.erase(noted_order_.front());
+    noted_order_.pop_front();
   }
 }
 
 Result<DecodedTx> Mempool::Check(const v1::Transaction& envelope, std::string_view chain_id,
-                                 const ChainParams& params) const {
+                                 const ChainParams& params) {
   auto tx = DecodeAndCheckTx(envelope, chain_id, params, /*verify_signature=*/false);
   if (!tx.ok() || Verified(tx->id, envelope.signature())) return tx;
   if (Status s = CheckTxSignature(*tx); !s.ok()) return s;
+  NoteVerified(*tx);
   return tx;
 }
 

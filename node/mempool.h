@@ -45,13 +45,15 @@ class Mempool {
   // True when `id` with exactly this signature is known verified: the pool holds it (checked at
   // admission) or NoteVerified remembers it. A block carrying it need not verify it again.
   bool Verified(const Hash32& id, std::string_view signature) const;
-  // Remembers the last kNotedVerified transactions verified outside the pool (those of a block
-  // this validator voted on), so their gossip arriving after the block costs no second
-  // verification.
-  void NoteVerified(const std::vector<DecodedTx>& txs);
-  // DecodeAndCheckTx, verifying the signature unless it is known verified (Verified).
+  // Remembers the last kNotedVerified transactions verified outside the pool: those Check
+  // verified (their gossip frame may still be on its way to admission) and those of a block
+  // this validator checked. A block and the gossip of its transactions often arrive together;
+  // whichever verifies a transaction first spares the other.
+  void NoteVerified(const DecodedTx& tx);
+  // DecodeAndCheckTx, verifying the signature unless it is known verified (Verified); a
+  // verified signature is noted at once (NoteVerified).
   Result<DecodedTx> Check(const v1::Transaction& envelope, std::string_view chain_id,
-                          const ChainParams& params) const;
+                          const ChainParams& params);
   size_t size() const;
   size_t bytes() const;
   // Admission refuses `envelope_bytes` more with mempool_full: checked before any signature
