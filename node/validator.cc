@@ -1,5 +1,6 @@
 #include "node/validator.h"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <chrono>
 
@@ -405,7 +406,7 @@ void Validator::Run(Actions& out) {
   // synced write that makes them durable. Tick's own Run clears nudged_ first, so it syncs
   // them if it proposes nothing.
   if (nudged_ && replica_->AwaitingProposal()) return;
-  if (Status s = AcknowledgeCommits(/*synced=*/false); !s.ok()) FailWith(s);
+  if (Status s = AcknowledgeCommitsSoon(); !s.ok()) FailWith(s);
 }
 
 bool Validator::Persist(const consensus::PersistAction& a) {
@@ -450,9 +451,9 @@ void Validator::Tick() {
     allow_propose_ = false;
     Run(out);
   }
-  // No commit waits for a proposal longer than a tick.
+  // No commit of transactions waits for a proposal longer than a tick.
   if (!failed_ && !nudged_) {
-    if (Status s = AcknowledgeCommits(/*synced=*/false); !s.ok()) FailWith(s);
+    if (Status s = AcknowledgeCommitsSoon(); !s.ok()) FailWith(s);
   }
   if (now - last_progress_ms_ > 2ull * config_.timeout_base_ms &&
       (sync_in_flight_ms_ == 0 || now - sync_in_flight_ms_ > config_.timeout_base_ms)) {
@@ -777,6 +778,7 @@ Status Validator::Commit(const consensus::Block& b, const consensus::QuorumCert&
   recent_commits_[b.height] = b.Id();
   while (recent_commits_.size() > 64) recent_commits_.erase(recent_commits_.begin());
   const bool ends_epoch = prepared->next_epoch.has_value();
+  if (unacknowledged_.empty()) unacknowledged_since_ms_ = SteadyMs();
   unacknowledged_.push_back(std::move(*prepared));
   if (ends_epoch) {
     s = AcknowledgeCommits(/*synced=*/false);
@@ -816,6 +818,15 @@ Status Validator::AcknowledgeCommits(bool synced) {
   done.swap(unacknowledged_);
   for (const PreparedBlock& p : done) AfterCommit(p);
   return Status::Ok();
+}
+
+Status Validator::AcknowledgeCommitsSoon() {
+  const bool no_txs = std::all_of(unacknowledged_.begin(), unacknowledged_.end(),
+                                  [](const PreparedBlock& p) { return p.txs.empty(); });
+  if (no_txs && SteadyMs() - unacknowledged_since_ms_ < 2ull * config_.block_interval_ms) {
+    return Status::Ok();
+  }
+  return AcknowledgeCommits(/*synced=*/false);
 }
 
 void Validator::AfterCommit(const PreparedBlock& p) {

@@ -119,6 +119,11 @@ class Validator final : public consensus::App {
   // Acknowledges the commits written so far, after syncing them unless `synced` says a synced
   // write has just done so.
   Status AcknowledgeCommits(bool synced);
+  // AcknowledgeCommits(false), unless every commit waiting is of a block without transactions
+  // (no client waits for it) written less than two block intervals ago: the next vote's synced
+  // write, due within one interval while the council makes progress, then makes them durable
+  // and a round still costs one fsync when the leader has nothing to propose at once.
+  Status AcknowledgeCommitsSoon();
   // Executes what the replica has committed but the store has not yet (commits come out of a
   // batch of actions after the replica decided them).
   Status CatchUpExecution();
@@ -179,9 +184,10 @@ class Validator final : public consensus::App {
   std::map<Hash32, std::shared_ptr<Payload>> payloads_;  // by consensus block id
   // The payload MakePayload last built, by its SHA-256, until Decode meets it.
   std::pair<Hash32, std::shared_ptr<Payload>> own_payload_;
-  std::vector<std::string> stale_block_keys_;         // persisted blocks now committed
-  std::vector<PreparedBlock> unacknowledged_;         // committed, not yet known to be durable
-  std::map<uint64_t, Hash32> recent_commits_;         // height -> consensus block id, last 64
+  std::vector<std::string> stale_block_keys_;  // persisted blocks now committed
+  uint64_t unacknowledged_since_ms_ = 0;       // when the oldest of unacknowledged_ was written
+  std::vector<PreparedBlock> unacknowledged_;  // committed, not yet known to be durable
+  std::map<uint64_t, Hash32> recent_commits_;  // height -> consensus block id, last 64
   std::map<std::string, uint64_t> persisted_blocks_;  // key -> height
   uint64_t last_block_ms_ = 0;                        // steady clock: last proposal seen or made
   uint64_t last_progress_ms_ = 0;                     // steady clock: last commit or sync
