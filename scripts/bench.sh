@@ -121,7 +121,11 @@ print(sum(a-b for a,b in zip(after,before))/len(after)/max(1,$txs_during))")
 echo "== c. latency at 100 tx/s and at half the maximum"
 low=$(run --accounts 100 --txs $lat_txs --rate 100)
 echo "$low"
-half=$(python3 -c "print(max(10, round($tps / 2)))")
+# Half the maximum as this host can take it now: its speed drifts by a third within minutes,
+# so the saturation rate is scaled by V1 now over V1 around the saturation runs (either way).
+v1_mid=$(v1_now)
+speed=$(python3 -c "print($v1_mid / (($v1_before + $v1_after) / 2))")
+half=$(python3 -c "print(max(10, round($tps / 2 * $speed)))")
 # Paced batches of 10 (each transaction's latency counts from its own due time), about 4 s.
 mid=$(run --accounts 200 --txs $((half * 4 > lat_txs * 2 ? half * 4 : lat_txs * 2)) --rate "$half" \
   --batch 10 --threads 8)
@@ -240,7 +244,7 @@ commits observed from node0's blocks (\`tools/loadgen\`).
 | a | **throughput / ceiling: E = tx/s × n / (C × V1)** | **$(fmt "$E" 3)** | ≥ 0.5 |
 | b | signature verifications per transaction per validator | $(fmt "$b" 2) | ≤ 1.05 |
 | c | submit-to-commit p50 at 100 tx/s (ms) | $(fmt "$p50" 1) | ≤ 20 |
-| c | submit-to-commit p99 at half the maximum, $half tx/s (ms) | $(fmt "$p99" 1) | ≤ 100 |
+| c | submit-to-commit p99 at half the maximum, $half tx/s (half of $(fmt "$tps" 0) × $(fmt "$speed" 2), V1 now / V1 at saturation) (ms) | $(fmt "$p99" 1) | ≤ 100 |
 | d | auditor replay tx/s / V1 ($replayed_txs transactions, $height blocks; median of $replay_runs runs: $d_list) | $(fmt "$d" 3) | ≥ 1.4 |
 | e | E with $registered DIDs registered / E on an empty state (each run against the V1 measured around it: $(fmt "$v1_full" 0), $(fmt "$v1_empty" 0); throughputs alone: $(fmt "$e_raw" 2)) | $(fmt "$e" 2) | ≥ 0.8 |
 | f | disk bytes per committed transaction / raw size ($raw B), archive node (node0), compacted | $(fmt "$f" 2) | ≤ 2 |
