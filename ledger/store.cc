@@ -139,12 +139,14 @@ rocksdb::DBOptions DbOptions(bool create) {
   // The MANIFEST records the WALs, so a deleted WAL is detected rather than its writes lost.
   o.track_and_verify_wals_in_manifest = true;
   o.max_background_jobs = 2;
-  // Flushes and compactions run at the lowest CPU priority (nice 19): they take what the
-  // consensus path leaves, and still progress while it saturates the CPU.
+  // Compactions run at the lowest CPU priority (nice 19): they take what the consensus path
+  // leaves, and still progress while it saturates the CPU. Flushes (the HIGH pool) do not: a
+  // memtable waiting for its flush stalls, then stops, every write of its family, the commit's
+  // included; at nice 19 under a sustained load they starved, and RocksDB's write stalls (3 or
+  // 4 `nodes` memtables waiting) were most of what slowed registering DIDs.
   static const bool lowered = [] {
-    rocksdb::Env* env = rocksdb::Env::Default();
-    env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::HIGH, rocksdb::CpuPriority::kLow);
-    env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW, rocksdb::CpuPriority::kLow);
+    rocksdb::Env::Default()->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW,
+                                                        rocksdb::CpuPriority::kLow);
     return true;
   }();
   (void)lowered;
