@@ -684,16 +684,18 @@ Status Validator::VerifyPayload(const consensus::Block& block, const consensus::
   // Signatures last, and from the back: the gossip of the block's newest transactions often
   // arrives with it and is verified on the pool threads from the front, each side noting what
   // it verified, so the two meet rather than verify the same transactions.
-  for (size_t i = p.txs.size(); i-- > 0 && !p.signatures_verified;) {
-    const DecodedTx& tx = p.txs[i];
-    if (mempool_.Verified(tx.id, tx.envelope.signature())) continue;
-    if (!VerifyTxSignature(tx)) {
-      return Status::Invalid("bad_signature",
-                             "transaction " + std::to_string(i) + ": signature does not verify");
+  if (!p.signatures_verified) {
+    for (size_t i = p.txs.size(); i-- > 0;) {
+      const DecodedTx& tx = p.txs[i];
+      if (mempool_.Verified(tx.id, tx.envelope.signature())) continue;
+      if (!VerifyTxSignature(tx)) {
+        return Status::Invalid("bad_signature",
+                               "transaction " + std::to_string(i) + ": signature does not verify");
+      }
+      mempool_.NoteVerified(tx);
     }
-    mempool_.NoteVerified(tx);
+    p.signatures_verified = true;
   }
-  p.signatures_verified = true;
   return Status::Ok();
 }
 

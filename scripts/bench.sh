@@ -235,7 +235,7 @@ over gRPC to all $n validators of a local council (\`civitasd testnet\`, block i
 commits observed from node0's blocks (\`tools/loadgen\`).
 
 - machine: $(uname -m), $cores cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(. /etc/os-release; echo "$PRETTY_NAME")
-- date: $(date -u +%Y-%m-%d) · command: \`scripts/bench.sh$([ $smoke = 1 ] && echo ' --smoke')\` · commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')
+- date: $(date -u +%Y-%m-%d) · command: \`$(for v in BENCH_TXS BENCH_DIDS; do if [ -n "${!v:-}" ]; then printf '%s=%s ' "$v" "${!v}"; fi; done)scripts/bench.sh$([ $smoke = 1 ] && echo ' --smoke')\` · commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')
 
 | | figure | value | target |
 |---|---|---|---|
