@@ -12,35 +12,6 @@ Status BadBlock(uint64_t height, const std::string& msg) {
 
 std::string Str(const Hash32& h) { return std::string(AsStringView(h)); }
 
-// The header fields a new block must carry on top of the store's tip.
-struct Tip {
-  uint64_t height = 0;
-  Hash32 id{};
-  uint64_t time_ms = 0;
-  Hash32 state_root{};
-  uint64_t state_height = 0;  // the height the tip's header certifies (0 below height 1)
-};
-
-Result<Tip> ReadTip(const Store& store, const Genesis& genesis) {
-  Tip tip;
-  tip.height = store.height();
-  tip.time_ms = genesis.genesis_time_ms;
-  if (tip.height > 0) {
-    auto parent = store.GetBlock(tip.height);
-    if (!parent.ok()) return parent.status();
-    auto id = BlockId(parent->block().header());
-    if (!id.ok())
-      return Status::Corruption("stored block " + std::to_string(tip.height) + " is damaged");
-    tip.id = *id;
-    tip.time_ms = parent->block().header().time_ms();
-    tip.state_height = parent->block().header().state_height();
-  }
-  auto root = store.StateRoot(tip.height);
-  if (!root.ok()) return root.status();
-  tip.state_root = *root;
-  return tip;
-}
-
 // True when a transaction of the block changed the council.
 bool CouncilChanged(const BlockExecution& exec) {
   const std::string citizenship(AsStringView(nation::CitizenshipAddress()));
@@ -150,19 +121,18 @@ namespace {
 // header fields, and the certified state.
 Status CheckOnTip(const Store& store, const Genesis& genesis, const v1::Block& block) {
   const auto& h = block.header();
-  auto tip = ReadTip(store, genesis);
-  if (!tip.ok()) return tip.status();
-  const uint64_t height = tip->height + 1;
+  const StoreTip tip = store.tip();
+  const uint64_t height = tip.height + 1;
   if (h.height() != height)
     return BadBlock(h.height(), "expected height " + std::to_string(height));
-  if (h.parent_id() != Str(tip->id)) return BadBlock(height, "parent id is not the tip's id");
-  Status s = CheckHeader(genesis, store.CurrentEpoch(), block, tip->time_ms);
+  if (h.parent_id() != Str(tip.id)) return BadBlock(height, "parent id is not the tip's id");
+  Status s = CheckHeader(genesis, store.CurrentEpoch(), block, tip.time_ms);
   if (!s.ok()) return s;
   // The certified state is one this store executed, never older than the parent's.
-  if (h.state_height() > tip->height || h.state_height() < tip->state_height) {
+  if (h.state_height() > tip.height || h.state_height() < tip.state_height) {
     return BadBlock(height, "certified state height " + std::to_string(h.state_height()) +
-                                " is outside [" + std::to_string(tip->state_height) + ", " +
-                                std::to_string(tip->height) + "]");
+                                " is outside [" + std::to_string(tip.state_height) + ", " +
+                                std::to_string(tip.height) + "]");
   }
   auto root = store.StateRoot(h.state_height());
   if (!root.ok()) return root.status();
@@ -238,27 +208,24 @@ v1::Block AssembleBlock(const Genesis& genesis, const BlockTemplate& t,
   return block;
 }
 
-Result<BlockTemplate> NextOnTip(const Store& store, const Genesis& genesis) {
-  auto tip = ReadTip(store, genesis);
-  if (!tip.ok()) return tip.status();
+BlockTemplate NextOnTip(const Store& store) {
+  const StoreTip tip = store.tip();
   BlockTemplate t;
-  t.height = tip->height + 1;
-  t.parent_id = tip->id;
-  t.parent_time_ms = tip->time_ms;
-  t.state_height = tip->height;
-  t.state_root = tip->state_root;
+  t.height = tip.height + 1;
+  t.parent_id = tip.id;
+  t.parent_time_ms = tip.time_ms;
+  t.state_height = tip.height;
+  t.state_root = tip.state_root;
   t.epoch = store.CurrentEpoch().number;
-  t.round = tip->height + 1;
+  t.round = tip.height + 1;
   return t;
 }
 
 Result<PreparedBlock> BuildBlock(const Store& store, const Genesis& genesis,
                                  const crypto::PublicKey& proposer, uint64_t time_ms,
                                  std::vector<DecodedTx> txs) {
-  auto t = NextOnTip(store, genesis);
-  if (!t.ok()) return t.status();
   PreparedBlock p;
-  p.block = AssembleBlock(genesis, *t, proposer, time_ms, txs);
+  p.block = AssembleBlock(genesis, NextOnTip(store), proposer, time_ms, txs);
   for (const auto& tx : txs) p.tx_ids.push_back(tx.id);
   p.txs = std::move(txs);
   auto id = BlockId(p.block.header());

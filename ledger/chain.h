@@ -72,7 +72,7 @@ v1::Block AssembleBlock(const Genesis& genesis, const BlockTemplate& t,
                         const std::vector<DecodedTx>& txs);
 
 // The template of the block after the store's tip, certifying the tip's state.
-Result<BlockTemplate> NextOnTip(const Store& store, const Genesis& genesis);
+BlockTemplate NextOnTip(const Store& store);
 
 // Assembles the block after the store's tip (NextOnTip) and executes it. For tools and tests
 // that extend a chain one block at a time; the validator proposes through AssembleBlock.

@@ -232,6 +232,11 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Genesi
                          path + " is not empty and holds no Civitas ledger");
   }
 
+  if (options.execution_only && !fresh) {
+    return Status::Error(Status::Code::kFailedPrecondition, "not_empty",
+                         "an execution-only store is made new: " + path + " already holds one");
+  }
+  store->execution_only_ = options.execution_only;
   if (fresh) {
     std::filesystem::create_directories(path, ec);
     if (ec) return Status::IOError("cannot create " + path + ": " + ec.message());
@@ -308,7 +313,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Genesi
                              genesis.chain_id + "'");
   }
   store->chain_id_ = genesis.chain_id;
-  Status st = store->CheckConsistency();
+  Status st = store->CheckConsistency(genesis);
   if (!st.ok()) return st;
   st = store->LoadEpochs();
   if (!st.ok()) return st;
@@ -488,7 +493,7 @@ Status Store::Init(const Genesis& genesis) {
   return FromRocks(db_->Write(wo, &batch), "cannot write the genesis state");
 }
 
-Status Store::CheckConsistency() {
+Status Store::CheckConsistency(const Genesis& genesis) {
   auto h = RawGet(meta_, kMetaHeight);
   if (!h.ok()) return h.status();
   if (!h->has_value() || (*h)->size() != 8) return Status::Corruption("commit height is missing");
@@ -499,6 +504,10 @@ Status Store::CheckConsistency() {
     return Status::Corruption("state root of the commit height " + std::to_string(height) +
                               " is missing");
   }
+  StoreTip tip;
+  tip.height = height;
+  tip.time_ms = genesis.genesis_time_ms;
+  std::copy((*root)->begin(), (*root)->end(), tip.state_root.begin());
   if (height > 0) {
     auto block = RawGet(blocks_, U64Key(height));
     if (!block.ok()) return block.status();
@@ -514,6 +523,13 @@ Status Store::CheckConsistency() {
     if (!indexed->has_value() || **indexed != U64Key(height)) {
       return Status::Corruption("block index disagrees with block " + std::to_string(height));
     }
+    tip.id = *id;
+    tip.time_ms = cb.block().header().time_ms();
+    tip.state_height = cb.block().header().state_height();
+  }
+  {
+    std::lock_guard lock(tip_mu_);
+    tip_ = tip;
   }
   height_.store(height, std::memory_order_release);
   return Status::Ok();
@@ -572,6 +588,11 @@ Result<Hash32> Store::StateRoot(uint64_t height) const {
   auto root = FixedFromBytes<32>(**v);
   if (!root) return Status::Corruption("state root record is not 32 bytes");
   return *root;
+}
+
+StoreTip Store::tip() const {
+  std::lock_guard lock(tip_mu_);
+  return tip_;
 }
 
 Result<v1::CommittedBlock> Store::GetBlock(uint64_t height) const {
@@ -726,26 +747,28 @@ Status Store::CommitBlock(const v1::CommittedBlock& committed, const Hash32& blo
   }
   rocksdb::WriteBatch batch;
   const std::string hkey = U64Key(height);
-  batch.Put(blocks_, hkey, committed.SerializeAsString());
-  batch.Put(block_ids_, Sl(block_id), hkey);
   // Within each column family the keys go in ascending order: a memtable insert then starts
   // where the previous one ended instead of descending the skip list from the top (random
   // hashes inserted in arrival order cost most of a block's commit in a large state).
   auto by_key = [](const auto& a, const auto& b) { return a.first < b.first; };
-  std::vector<std::pair<Hash32, uint32_t>> ids;  // tx id, index
-  ids.reserve(tx_ids.size());
-  v1::Receipt stored;
-  for (size_t i = 0; i < tx_ids.size(); ++i) {
-    ids.emplace_back(tx_ids[i], static_cast<uint32_t>(i));
-    // Without what the key and the block say (GetReceipt puts it back).
-    stored = exec.receipts[i];
-    stored.clear_tx_id();
-    stored.clear_height();
-    stored.clear_index();
-    batch.Put(receipts_, LocKey(height, static_cast<uint32_t>(i)), stored.SerializeAsString());
+  if (!execution_only_) {
+    batch.Put(blocks_, hkey, committed.SerializeAsString());
+    batch.Put(block_ids_, Sl(block_id), hkey);
+    std::vector<std::pair<Hash32, uint32_t>> ids;  // tx id, index
+    ids.reserve(tx_ids.size());
+    v1::Receipt stored;
+    for (size_t i = 0; i < tx_ids.size(); ++i) {
+      ids.emplace_back(tx_ids[i], static_cast<uint32_t>(i));
+      // Without what the key and the block say (GetReceipt puts it back).
+      stored = exec.receipts[i];
+      stored.clear_tx_id();
+      stored.clear_height();
+      stored.clear_index();
+      batch.Put(receipts_, LocKey(height, static_cast<uint32_t>(i)), stored.SerializeAsString());
+    }
+    std::sort(ids.begin(), ids.end(), by_key);
+    for (const auto& [id, i] : ids) batch.Put(txs_, Sl(id), LocKey(height, i));
   }
-  std::sort(ids.begin(), ids.end(), by_key);
-  for (const auto& [id, i] : ids) batch.Put(txs_, Sl(id), LocKey(height, i));
   std::vector<std::pair<Hash32, const std::string*>> values;
   for (const auto& [k, v] : exec.writes) {
     if (v) {
@@ -809,6 +832,11 @@ Status Store::CommitBlock(const v1::CommittedBlock& committed, const Hash32& blo
     for (uint64_t prefix : settled) pending_.erase(prefix);
     for (const auto& hash : removed_nodes) pending_[HashPrefix(hash.data())] = height;
     if (!pruned.empty()) next_prune_ = pruned.back() + 1;
+  }
+  {
+    std::lock_guard lock(tip_mu_);
+    tip_ = StoreTip{height, block_id, committed.block().header().time_ms(),
+                    committed.block().header().state_height(), new_root};
   }
   height_.store(height, std::memory_order_release);
   return Status::Ok();

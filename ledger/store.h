@@ -54,11 +54,25 @@ struct EpochEnd {
   v1::EpochChange change;
 };
 
+// The committed tip: what a block of the next height is checked against.
+struct StoreTip {
+  uint64_t height = 0;
+  Hash32 id{};                // the tip block's id (zero at height 0)
+  uint64_t time_ms = 0;       // its time (the genesis time at height 0)
+  uint64_t state_height = 0;  // the height its header certifies (0 below height 1)
+  Hash32 state_root{};        // the state root after it
+};
+
 struct StoreOptions {
   // Pruning: the state of the last `state_history` heights below the tip stays readable
   // (GetProven); the state-tree nodes only older states used are deleted. 0 keeps the state of
   // every height (an archive node). docs/STORAGE.md, "Pruning".
   uint64_t state_history = 0;
+  // Keeps only what executing the next block reads: the state, its tree, the state roots and
+  // the epochs; no blocks, receipts or transaction index (GetBlock finds nothing). For a
+  // scratch store that re-executes a chain (replay); it must be new, as it cannot be checked
+  // on reopening without its tip block.
+  bool execution_only = false;
 };
 
 class Store : public StateReader, public smt::NodeReader {
@@ -74,6 +88,8 @@ class Store : public StateReader, public smt::NodeReader {
   ~Store() override;
 
   uint64_t height() const { return height_.load(std::memory_order_acquire); }
+  // The committed tip, kept in memory (a block of the next height is checked against it).
+  StoreTip tip() const;
   const std::string& chain_id() const { return chain_id_; }
 
   // The state root after executing block `height` (0 = genesis state).
@@ -148,7 +164,7 @@ class Store : public StateReader, public smt::NodeReader {
  private:
   Store() = default;
   Status Init(const Genesis& genesis);
-  Status CheckConsistency();
+  Status CheckConsistency(const Genesis& genesis);
   Status LoadEpochs();
   Status LoadPruning();
   Status Pruned(uint64_t height) const;
@@ -184,11 +200,14 @@ class Store : public StateReader, public smt::NodeReader {
       state_cache_{1 << 17};
   std::string chain_id_;
   std::atomic<uint64_t> height_{0};
+  mutable std::mutex tip_mu_;
+  StoreTip tip_;  // guarded by tip_mu_; its height is height_ once Open returns
   std::atomic<uint64_t> synced_writes_{0};
   mutable std::mutex epochs_mu_;
   std::vector<Epoch> epochs_;  // guarded by epochs_mu_
   bool read_only_ = false;
   bool sync_ = true;
+  bool execution_only_ = false;
 
   // Pruning (docs/STORAGE.md): the first 8 bytes of each node hash removed by a height not yet
   // pruned, and that height; heights from next_prune_ on may still have nodes to delete. Only

@@ -215,10 +215,12 @@ ReplayReport Replay(const std::string& data_dir, const std::string& scratch_dir,
                   std::max(1u, std::thread::hardware_concurrency()));
   std::error_code ec;
   std::filesystem::remove_all(scratch_dir, ec);
-  // The scratch store prunes (docs/STORAGE.md, "Pruning"): execution reads only the latest
-  // state, so an auditor's disk holds a window of states rather than a copy of every height's.
-  auto scratch = Store::Open(scratch_dir, genesis, Store::Mode::kReadWrite,
-                             StoreOptions{.state_history = kMinStateHistory});
+  // The scratch store prunes (docs/STORAGE.md, "Pruning") and holds no blocks, receipts or
+  // transaction index: execution reads only the latest state, so an auditor's disk holds a
+  // window of states rather than a second copy of the ledger.
+  auto scratch =
+      Store::Open(scratch_dir, genesis, Store::Mode::kReadWrite,
+                  StoreOptions{.state_history = kMinStateHistory, .execution_only = true});
   if (!scratch.ok()) return fail(0, "scratch store: " + scratch.status().ToString());
   (*scratch)->set_sync(false);
 

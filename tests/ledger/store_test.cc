@@ -99,6 +99,68 @@ TEST_F(StoreTest, CommitIndexesAndReopens) {
   EXPECT_EQ(DecodeAccount(*old->value)->nonce, 3u);
 }
 
+// The tip a new block is checked against is kept in memory; reopening reads it back from the
+// tip block.
+TEST_F(StoreTest, TipFollowsCommitsAndSurvivesReopening) {
+  uint64_t nonce = 0;
+  PreparedBlock last;
+  {
+    auto store = Open();
+    ASSERT_TRUE(store);
+    StoreTip genesis_tip = store->tip();
+    EXPECT_EQ(genesis_tip.height, 0u);
+    EXPECT_EQ(genesis_tip.id, Hash32{});
+    EXPECT_EQ(genesis_tip.time_ms, chain_.genesis.genesis_time_ms);
+    EXPECT_EQ(genesis_tip.state_root, *store->StateRoot(0));
+    CommitTransfers(*store, 1, nonce);
+    last = CommitTransfers(*store, 2, nonce);
+    StoreTip tip = store->tip();
+    EXPECT_EQ(tip.height, 2u);
+    EXPECT_EQ(tip.id, last.id);
+    EXPECT_EQ(tip.time_ms, last.block.header().time_ms());
+    EXPECT_EQ(tip.state_height, 1u);
+    EXPECT_EQ(tip.state_root, last.new_root);
+  }
+  auto store = Open();
+  ASSERT_TRUE(store);
+  StoreTip tip = store->tip();
+  EXPECT_EQ(tip.height, 2u);
+  EXPECT_EQ(tip.id, last.id);
+  EXPECT_EQ(tip.time_ms, last.block.header().time_ms());
+  EXPECT_EQ(tip.state_height, 1u);
+  EXPECT_EQ(tip.state_root, last.new_root);
+  // The next block builds on it.
+  CommitTransfers(*store, 1, nonce);
+  EXPECT_EQ(store->GetBlock(3)->block().header().parent_id(), std::string(AsStringView(last.id)));
+}
+
+// An execution-only store (replay's scratch) executes and proves state like any other, keeps
+// no blocks, receipts or transaction index, and is never reopened.
+TEST_F(StoreTest, ExecutionOnlyStoreKeepsStateWithoutBlocks) {
+  uint64_t nonce = 0;
+  PreparedBlock last;
+  {
+    auto store = Store::Open(dir_.string(), chain_.genesis, Store::Mode::kReadWrite,
+                             StoreOptions{.execution_only = true});
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    for (int b = 0; b < 3; ++b) last = CommitTransfers(**store, 2, nonce);
+    EXPECT_EQ((*store)->height(), 3u);
+    EXPECT_EQ((*store)->tip().id, last.id);
+    EXPECT_EQ(*(*store)->StateRoot(3), last.new_root);
+    Address a = AddressOf(chain_.users[0].public_key());
+    auto proven = (*store)->GetProven(AccountKey(a), 3);
+    ASSERT_TRUE(proven.ok()) << proven.status().ToString();
+    EXPECT_EQ(DecodeAccount(*proven->value)->nonce, 6u);
+    EXPECT_EQ((*store)->GetBlock(3).status().code(), Status::Code::kNotFound);
+    EXPECT_EQ((*store)->GetTxLocation(last.tx_ids[0]).status().code(), Status::Code::kNotFound);
+    EXPECT_EQ((*store)->GetBlockHeight(last.id).status().code(), Status::Code::kNotFound);
+  }
+  auto again = Store::Open(dir_.string(), chain_.genesis, Store::Mode::kReadWrite,
+                           StoreOptions{.execution_only = true});
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().reason(), "not_empty");
+}
+
 // A deferred commit is readable at once and costs no fsync of its own; the next synced write
 // (a consensus record) or SyncWal covers it.
 TEST_F(StoreTest, DeferredCommitsShareTheNextSyncedWrite) {
