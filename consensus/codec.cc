@@ -273,6 +273,9 @@ Bytes EncodeMessage(const Message& msg) {
     PutU8(out, static_cast<uint8_t>(MessageKind::kBlockResponse));
     PutU32(out, static_cast<uint32_t>(s->blocks.size()));
     for (const auto& b : s->blocks) EncodeBlock(out, b);
+  } else if (const auto* c = std::get_if<QcMsg>(&msg)) {
+    PutU8(out, static_cast<uint8_t>(MessageKind::kQc));
+    EncodeQc(out, c->qc);
   }
   return out;
 }
@@ -323,6 +326,8 @@ Result<Message> DecodeMessage(std::string_view data) {
       for (uint32_t i = 0; i < n && r.ok(); ++i) s.blocks.push_back(ReadBlock(r));
       return Finish<Message>(r, std::move(s));
     }
+    case MessageKind::kQc:
+      return Finish<Message>(r, QcMsg{ReadQc(r)});
   }
   return BadEncoding("unknown message kind");
 }

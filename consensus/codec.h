@@ -21,6 +21,7 @@ enum class MessageKind : uint8_t {
   kTimeout = 3,
   kBlockRequest = 4,
   kBlockResponse = 5,
+  kQc = 6,
 };
 
 void EncodeQc(Bytes& out, const QuorumCert& qc);

@@ -72,6 +72,7 @@ Status Replica::OnMessage(ReplicaId from, const Message& msg, Actions& out) {
   if (const auto* v = std::get_if<Vote>(&msg)) return OnVote(from, *v, out);
   if (const auto* t = std::get_if<TimeoutMsg>(&msg)) return OnTimeoutMsg(from, *t, out);
   if (const auto* q = std::get_if<BlockRequest>(&msg)) return OnBlockRequest(from, *q, out);
+  if (const auto* c = std::get_if<QcMsg>(&msg)) return OnQc(from, *c, out);
   return OnFetchedBlocks(from, std::get<BlockResponse>(msg), out);
 }
 
@@ -255,6 +256,21 @@ Status Replica::AddVote(const Vote& v, Actions& out) {
   certified_.insert(key);
   votes_.erase(key);
   return ProcessQc(qc, config_.self, out);
+}
+
+void Replica::AnnounceQc(Actions& out) {
+  if (!AwaitingProposal() || announced_round_ >= round_ || high_qc_.round + 1 != round_) return;
+  announced_round_ = round_;
+  out.push_back(BroadcastAction{QcMsg{high_qc_}});
+}
+
+Status Replica::OnQc(ReplicaId from, const QcMsg& m, Actions& out) {
+  const QuorumCert& qc = m.qc;
+  if (qc.round <= high_qc_.round) return Stale("qc not above the highest known");
+  if (qc.round > round_ + config_.max_future_rounds) return Stale("qc far ahead");
+  Status st = cv_.VerifyQc(qc);
+  if (!st.ok()) return st;
+  return ProcessQc(qc, from, out);
 }
 
 // ---- timeouts ----

@@ -124,12 +124,18 @@ class Replica {
   [[nodiscard]] Status OnTimeoutMsg(ReplicaId from, const TimeoutMsg& t, Actions& out);
   [[nodiscard]] Status OnBlockRequest(ReplicaId from, const BlockRequest& req, Actions& out);
   [[nodiscard]] Status OnFetchedBlocks(ReplicaId from, const BlockResponse& resp, Actions& out);
+  [[nodiscard]] Status OnQc(ReplicaId from, const QcMsg& m, Actions& out);
   // The timer scheduled for `round` fired.
   void OnLocalTimeout(Round round, Actions& out);
   // Proposes now if this replica leads the current round, has not proposed in it, and
   // App::MakePayload gives a payload. The node calls it when transactions arrive or an empty
   // block falls due.
   void ProposeIfReady(Actions& out) { TryPropose(out); }
+  // When this replica leads the current round, entered it by the QC of the round before, and
+  // has not proposed: broadcasts that QC (a QcMsg), once per round. The node calls it when it
+  // has nothing to propose at once, so that what the QC commits is committed everywhere now
+  // rather than with the next block (which would otherwise have to be proposed empty at once).
+  void AnnounceQc(Actions& out);
   // True when this replica leads the current round and has not proposed in it yet.
   bool AwaitingProposal() const {
     return vs_.Leader(round_) == config_.self && proposed_round_ < round_;
@@ -170,6 +176,7 @@ class Replica {
   Round preferred_round_ = 0;
   Round timed_out_round_ = 0;
   Round proposed_round_ = 0;
+  Round announced_round_ = 0;
   QuorumCert high_qc_;
   std::optional<TimeoutCert> last_tc_;
   Block committed_;

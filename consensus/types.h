@@ -134,6 +134,14 @@ struct BlockResponse {
   bool operator==(const BlockResponse&) const = default;
 };
 
-using Message = std::variant<Proposal, Vote, TimeoutMsg, BlockRequest, BlockResponse>;
+// A QC announced by the leader of the round after it, which formed it and has nothing to
+// propose yet: the others enter that round and commit what the QC commits without waiting for
+// a block to carry it. The QC authenticates itself; the message has no signature of its own.
+struct QcMsg {
+  QuorumCert qc;
+  bool operator==(const QcMsg&) const = default;
+};
+
+using Message = std::variant<Proposal, Vote, TimeoutMsg, BlockRequest, BlockResponse, QcMsg>;
 
 }  // namespace civitas::consensus

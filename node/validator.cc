@@ -449,6 +449,9 @@ void Validator::Tick() {
     allow_propose_ = true;
     replica_->ProposeIfReady(out);
     allow_propose_ = false;
+    // Nothing to propose now: the QC this leader entered the round with commits its parent's
+    // parent everywhere at once, without an empty block to carry it.
+    replica_->AnnounceQc(out);
     Run(out);
   }
   // No commit of transactions waits for a proposal longer than a tick.
@@ -569,16 +572,15 @@ std::optional<Bytes> Validator::MakePayload(const consensus::Block& parent) {
         gas += tx.body.gas_limit();
         return true;
       });
-  // Transactions in the parent or grandparent commit everywhere only once this block (and the
-  // next) is proposed: do not make them wait for the empty-block interval.
-  bool recent_txs = false;
-  const consensus::Block* b = &parent;
-  for (int depth = 0; depth < 2 && b && b->round > 0 && !recent_txs; ++depth) {
-    auto p = Decode(*b);
-    recent_txs = p.ok() && !(*p)->txs.empty();
-    b = replica_->FindBlock(b->parent_id);
+  // Transactions in the parent commit only once this block is certified (the 2-chain): do not
+  // make them wait for the empty-block interval. The QC of this block, which commits them, the
+  // next leader announces by itself when it has nothing to propose (Tick).
+  bool parent_txs = false;
+  if (parent.round > 0) {
+    auto p = Decode(parent);
+    parent_txs = p.ok() && !(*p)->txs.empty();
   }
-  if (txs.empty() && !recent_txs && SteadyMs() - last_block_ms_ < config_.block_interval_ms) {
+  if (txs.empty() && !parent_txs && SteadyMs() - last_block_ms_ < config_.block_interval_ms) {
     return std::nullopt;
   }
   auto root = store_.StateRoot(store_.height());

@@ -36,6 +36,13 @@ TEST(CodecTest, DocumentedVoteVector) {
   EXPECT_TRUE(crypto::VerifyTagged(vs.keys[0], kVoteTag, AsStringView(signing), v.sig));
   EXPECT_EQ(ToHex(TimeoutSigningBytes(kChain, 1, 7, 5)),
             "0000000c636976697461732d74657374000000000000000100000000000000070000000000000005");
+  // A QC message carrying a QC (round 7, the genesis id) with that vote's signature alone.
+  QcMsg q{QuorumCert{1, 7, g.Id(), {SignerSig{0, v.sig}}}};
+  EXPECT_EQ(ToHex(EncodeMessage(q)),
+            "0600000000000000010000000000000007"
+            "9dacf8c3f304e567b0bab3a0a895e4d845183e839dad1101760ca375a8f7ace1"
+            "0000000100000000" +
+                ToHex(v.sig));
 }
 
 std::vector<Message> Samples() {
@@ -52,6 +59,7 @@ std::vector<Message> Samples() {
       TimeoutMsg{1, 3, qc, std::nullopt, 1, {}},
       BlockRequest{b.Id(), 10, 0},
       BlockResponse{{b, g}},
+      QcMsg{qc},
   };
 }
 

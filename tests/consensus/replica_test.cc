@@ -206,6 +206,57 @@ TEST(ReplicaDeferTest, ALeaderWithoutAPayloadWaitsUntilToldItIsReady) {
   EXPECT_EQ(IndexOf<BroadcastAction>(out), -1);
 }
 
+// Rounds 1 and 2 get blocks; the leader of round 3 forms the QC of block 2, which commits
+// block 1, and has nothing to propose. Announcing that QC commits block 1 everywhere and moves
+// everyone to round 3, without a third block.
+TEST(ClusterTest, ALeaderWithNothingToProposeAnnouncesItsQcAndBlockOneCommitsEverywhere) {
+  Cluster c(4);
+  for (ReplicaId i : {0u, 3u}) c.apps_[i]->ready = false;  // 3 leads round 3, 0 leads round 4
+  c.Start();
+  c.Run();
+  EXPECT_EQ(c.commits_[3].size(), 1u);  // it formed the QC: block 1 commits for it alone
+  for (ReplicaId i : {0u, 1u, 2u}) {
+    EXPECT_TRUE(c.commits_[i].empty()) << i;
+    EXPECT_EQ(c.replicas_[i]->round(), 2u) << i;
+  }
+  ASSERT_TRUE(c.replicas_[3]->AwaitingProposal());
+  Actions none;
+  c.replicas_[1]->AnnounceQc(none);  // not the leader of its round
+  EXPECT_TRUE(none.empty());
+  Actions out;
+  c.replicas_[3]->AnnounceQc(out);
+  ASSERT_EQ(out.size(), 1u);
+  const auto& qc = std::get<QcMsg>(std::get<BroadcastAction>(out[0]).msg).qc;
+  EXPECT_EQ(qc.round, 2u);
+  c.Handle(3, out);
+  c.Run();
+  for (ReplicaId i = 0; i < 4; ++i) {
+    ASSERT_EQ(c.commits_[i].size(), 1u) << i;
+    EXPECT_EQ(c.commits_[i][0].Id(), c.commits_[3][0].Id());
+    EXPECT_EQ(c.replicas_[i]->round(), 3u) << i;
+    EXPECT_EQ(c.replicas_[i]->high_qc(), qc) << i;
+  }
+  Actions again;
+  c.replicas_[3]->AnnounceQc(again);  // once per round
+  EXPECT_TRUE(again.empty());
+  // The leader still proposes in round 3 once it has something, on top of the announced QC.
+  c.apps_[3]->ready = true;
+  Actions proposal;
+  c.replicas_[3]->ProposeIfReady(proposal);
+  c.Handle(3, proposal);
+  c.Run();
+  EXPECT_EQ(c.replicas_[0]->round(), 4u);  // it formed the QC of block 3: block 2 commits
+  EXPECT_EQ(c.commits_[0].size(), 2u);
+  // Stale and forged QC messages change nothing.
+  Actions ignored;
+  EXPECT_EQ(c.replicas_[1]->OnQc(3, QcMsg{qc}, ignored).reason(), "stale");
+  QuorumCert forged = c.replicas_[1]->high_qc();
+  forged.round += 1;
+  EXPECT_EQ(c.replicas_[1]->OnQc(3, QcMsg{forged}, ignored).reason(), "bad_signature");
+  EXPECT_TRUE(ignored.empty());
+  EXPECT_EQ(c.replicas_[1]->round(), 3u);
+}
+
 TEST(ClusterTest, HappyPathCommitsTheSameChainEverywhere) {
   Cluster c(4);
   c.Start();

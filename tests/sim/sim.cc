@@ -1,12 +1,14 @@
 #include "tests/sim/sim.h"
 
 #include <cstdio>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
 #include <queue>
 #include <random>
 #include <set>
+#include <variant>
 #include <vector>
 
 #include "consensus/codec.h"
@@ -21,6 +23,7 @@ constexpr Epoch kEpoch = 1;
 constexpr uint64_t kBaseTimeoutMs = 200;
 constexpr uint64_t kMaxTimeoutMs = 3200;
 constexpr uint64_t kCalmDelayMs = 20;
+constexpr uint64_t kIdleMs = 50;  // how long a leader without a payload waits to propose
 constexpr uint64_t kMaxSimMs = 30 * 60 * 1000;
 constexpr uint64_t kMaxSteps = 20'000'000;
 
@@ -75,6 +78,7 @@ class SimApp final : public App {
   static constexpr size_t kPayloadSize = 8 + 32 + 8;
 
   std::optional<Bytes> MakePayload(const Block&) override {
+    if (declining) return std::nullopt;
     Bytes p;
     PutU64(p, roots_.size() - 1);
     Append(p, roots_.back());
@@ -97,6 +101,7 @@ class SimApp final : public App {
     roots_.push_back(crypto::TaggedHash("civitas/sim-root", m));
   }
   const Hash32& root(Height h) const { return roots_[h]; }
+  bool declining = false;  // no payload now (nothing to order yet)
 
  private:
   ReplicaId self_;
@@ -110,6 +115,7 @@ struct Node {
   bool up = true;
   uint64_t incarnation = 0;
   uint64_t timer_gen = 0;
+  bool propose_pending = false;  // a kPropose event is queued for this incarnation
   std::unique_ptr<Signer> signer;
   std::unique_ptr<Replica> replica;
   // "Disk": survives a crash.
@@ -126,7 +132,7 @@ struct Node {
   std::map<Hash32, Block> byz_blocks;
 };
 
-enum class EventKind { kDeliver, kTimer, kFault, kRestart, kCalm };
+enum class EventKind { kDeliver, kTimer, kFault, kRestart, kCalm, kPropose };
 
 struct Event {
   uint64_t time = 0;
@@ -140,7 +146,9 @@ struct Event {
 };
 
 const char* KindName(const Message& m) {
-  static const char* kNames[] = {"proposal", "vote", "timeout", "block_request", "block_response"};
+  static const char* kNames[] = {"proposal",      "vote",           "timeout",
+                                 "block_request", "block_response", "qc"};
+  static_assert(std::size(kNames) == std::variant_size_v<Message>);
   return kNames[m.index()];
 }
 
@@ -265,12 +273,31 @@ class Simulator {
       if (!st.ok()) Fail("restore failed: " + st.ToString());
     }
     Actions out;
+    Decide(n);
     n.replica->Start(out);
     Handle(n, out);
+    AfterStep(n);
+  }
+
+  // Whether the node's app has a payload during the next step.
+  void Decide(Node& n) { n.app->declining = o_.idle_permille > 0 && rng_.Chance(o_.idle_permille); }
+
+  // A leader left without a proposal announces its QC and proposes a little later.
+  void AfterStep(Node& n) {
+    if (!n.up || !result_.ok || !n.replica->AwaitingProposal()) return;
+    Actions out;
+    n.replica->AnnounceQc(out);
+    Handle(n, out);
+    if (!n.propose_pending) {
+      n.propose_pending = true;
+      Push({now_ + 1 + rng_.Below(kIdleMs), 0, EventKind::kPropose, n.id, n.id, nullptr, 0,
+            n.incarnation});
+    }
   }
 
   void Crash(Node& n) {
     n.up = false;
+    n.propose_pending = false;
     n.replica.reset();
     ++n.incarnation;
     if (!o_.persist_safety) n.safety.reset();  // negative control: nothing reached the disk
@@ -305,8 +332,21 @@ class Simulator {
         if (!n.up || e.gen != n.timer_gen) return;
         Trace(n.id, "timer", e.round);
         Actions out;
+        Decide(n);
         n.replica->OnLocalTimeout(e.round, out);
-        return Handle(n, out);
+        Handle(n, out);
+        return AfterStep(n);
+      }
+      case EventKind::kPropose: {
+        Node& n = nodes_[e.to];
+        if (!n.up || e.gen != n.incarnation) return;
+        Trace(n.id, "propose", n.replica->round());
+        n.propose_pending = false;
+        n.app->declining = false;
+        Actions out;
+        n.replica->ProposeIfReady(out);
+        Handle(n, out);
+        return AfterStep(n);
       }
       case EventKind::kFault:
         return Fault();
@@ -408,10 +448,12 @@ class Simulator {
       return;
     }
     if (n.byzantine) ByzantineObserve(n, e.from, m);
+    Decide(n);
     Status st = n.replica->OnMessage(e.from, m, out);
     if (o_.trace && !st.ok()) std::fprintf(stderr, "    dropped: %s\n", st.ToString().c_str());
     CheckStatus(n, st);
     Handle(n, out);
+    AfterStep(n);
   }
 
   // The node answers block requests from its consensus store and its committed blocks.
@@ -628,6 +670,7 @@ std::string ReplayFlags(const SimOptions& o) {
   if (o.quorum) s += " --quorum " + std::to_string(o.quorum);
   if (!o.persist_safety) s += " --no-persist";
   if (o.real_crypto) s += " --real-crypto";
+  s += " --idle " + std::to_string(o.idle_permille);
   return s;
 }
 

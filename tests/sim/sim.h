@@ -25,6 +25,10 @@ struct SimOptions {
   uint32_t quorum = 0;         // 0: 2f+1; f+1 breaks quorum intersection
   bool persist_safety = true;  // false: a crash loses the safety data
   bool real_crypto = false;    // BIP-340 instead of the fast keyed-hash stand-in
+  // Leaders with nothing to propose: in this many per mille of the steps a replica takes, its
+  // app has no payload. A leader left waiting announces its QC (Replica::AnnounceQc) and
+  // proposes a little later, as the node does with its empty-block interval.
+  uint32_t idle_permille = 300;
   // Liveness: once faults stop, every honest replica commits `calm_commits` new heights
   // before the highest honest round grows by more than `liveness_rounds`.
   uint64_t liveness_rounds = 60;

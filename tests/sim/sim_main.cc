@@ -2,7 +2,7 @@
 //
 //   civitas_sim --seeds 1000 [--start 1] [--n 4|7] [--byz 1] [--fault-ms 4000]
 //               [--no-partitions] [--no-crashes] [--quorum Q] [--no-persist]
-//               [--real-crypto] [--trace] [--seed S]
+//               [--real-crypto] [--idle PERMILLE] [--trace] [--seed S]
 //
 // --seed S runs one seed (what a failure report prints). Exit status 1 if any seed fails.
 
@@ -53,6 +53,8 @@ int main(int argc, char** argv) {
       o.crashes = false;
     else if (a == "--real-crypto")
       o.real_crypto = true;
+    else if (a == "--idle")
+      o.idle_permille = static_cast<uint32_t>(next());
     else if (a == "--trace")
       o.trace = true;
     else {
