@@ -35,7 +35,9 @@ void PutU32(Bytes& out, uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(v >> shift));
 }
 void PutU64(Bytes& out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(v >> shift));
+  const size_t at = out.size();
+  out.resize(at + 8);
+  for (int i = 7; i >= 0; --i, v >>= 8) out[at + i] = static_cast<uint8_t>(v);
 }
 uint32_t GetU32(const uint8_t* p) {
   uint32_t v = 0;

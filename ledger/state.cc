@@ -19,10 +19,12 @@ std::string StorageKey(const Address& contract, std::string_view key) {
 }
 
 std::string EncodeAccount(const AccountState& a) {
-  Bytes b;
-  PutU64(b, a.balance);
-  PutU64(b, a.nonce);
-  return std::string(AsStringView(b));
+  std::string b(16, '\0');
+  for (int i = 0; i < 8; ++i) {
+    b[i] = static_cast<char>(a.balance >> (56 - 8 * i));
+    b[8 + i] = static_cast<char>(a.nonce >> (56 - 8 * i));
+  }
+  return b;
 }
 
 Result<AccountState> DecodeAccount(std::string_view bytes) {
