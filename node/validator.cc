@@ -449,8 +449,9 @@ void Validator::Tick() {
     allow_propose_ = true;
     replica_->ProposeIfReady(out);
     allow_propose_ = false;
-    // Nothing to propose now: the QC this leader entered the round with commits its parent's
-    // parent everywhere at once, without an empty block to carry it.
+    // Nothing to propose now: announce the QC this leader entered the round with, so that the
+    // block it commits (the certified block's parent) commits everywhere at once, without an
+    // empty block to carry the QC.
     replica_->AnnounceQc(out);
     Run(out);
   }
