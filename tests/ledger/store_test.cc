@@ -104,6 +104,14 @@ TEST_F(StoreTest, CommitIndexesAndReopens) {
 TEST_F(StoreTest, TipFollowsCommitsAndSurvivesReopening) {
   uint64_t nonce = 0;
   PreparedBlock last;
+  // The tip after `last`, committed at height 2 on top of height 1.
+  auto expect_tip_at_last = [&](const StoreTip& tip) {
+    EXPECT_EQ(tip.height, 2u);
+    EXPECT_EQ(tip.id, last.id);
+    EXPECT_EQ(tip.time_ms, last.block.header().time_ms());
+    EXPECT_EQ(tip.state_height, 1u);
+    EXPECT_EQ(tip.state_root, last.new_root);
+  };
   {
     auto store = Open();
     ASSERT_TRUE(store);
@@ -114,21 +122,11 @@ TEST_F(StoreTest, TipFollowsCommitsAndSurvivesReopening) {
     EXPECT_EQ(genesis_tip.state_root, *store->StateRoot(0));
     CommitTransfers(*store, 1, nonce);
     last = CommitTransfers(*store, 2, nonce);
-    StoreTip tip = store->tip();
-    EXPECT_EQ(tip.height, 2u);
-    EXPECT_EQ(tip.id, last.id);
-    EXPECT_EQ(tip.time_ms, last.block.header().time_ms());
-    EXPECT_EQ(tip.state_height, 1u);
-    EXPECT_EQ(tip.state_root, last.new_root);
+    expect_tip_at_last(store->tip());
   }
   auto store = Open();
   ASSERT_TRUE(store);
-  StoreTip tip = store->tip();
-  EXPECT_EQ(tip.height, 2u);
-  EXPECT_EQ(tip.id, last.id);
-  EXPECT_EQ(tip.time_ms, last.block.header().time_ms());
-  EXPECT_EQ(tip.state_height, 1u);
-  EXPECT_EQ(tip.state_root, last.new_root);
+  expect_tip_at_last(store->tip());
   // The next block builds on it.
   CommitTransfers(*store, 1, nonce);
   EXPECT_EQ(store->GetBlock(3)->block().header().parent_id(), std::string(AsStringView(last.id)));
