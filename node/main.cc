@@ -206,9 +206,12 @@ int CmdReplay(const std::string& home) {
               << "\n";
     return 2;
   }
-  std::printf("replay OK: %lu blocks, %lu transactions in %.2f s (%.0f blocks/s, %.0f tx/s)\n",
-              static_cast<unsigned long>(report.blocks), static_cast<unsigned long>(report.txs),
-              report.seconds, report.blocks / secs, report.txs / secs);
+  std::printf(
+      "replay OK: %lu blocks, %lu transactions in %.2f s (%.0f blocks/s, %.0f tx/s), %lu "
+      "signatures verified\n",
+      static_cast<unsigned long>(report.blocks), static_cast<unsigned long>(report.txs),
+      report.seconds, report.blocks / secs, report.txs / secs,
+      static_cast<unsigned long>(report.signatures));
   return 0;
 }
 

@@ -260,6 +260,8 @@ ReplayReport Replay(const std::string& data_dir, const std::string& scratch_dir,
     if (prepared->next_epoch) checker.EnterEpoch(*prepared->next_epoch);
     report.blocks += 1;
     report.txs += prepared->txs.size();
+    report.signatures +=
+        prepared->txs.size() + static_cast<uint64_t>(committed.commit_qc().signers_size());
     if (progress && elapsed() - last_progress >= 1.0) {
       last_progress = elapsed();
       progress(h, total, last_progress);

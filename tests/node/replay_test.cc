@@ -9,6 +9,7 @@
 
 #include "certify.h"
 #include "ledger/chain.h"
+#include "ledger/crypto.h"
 #include "node/config.h"
 #include "node/export.h"
 #include "node/replay.h"
@@ -87,11 +88,15 @@ class ReplayTest : public ::testing::Test {
 TEST_F(ReplayTest, FaithfulChainReplays) {
   BuildChain(6);
   int progress_calls = 0;
+  const uint64_t verified_before = crypto::VerifyCount();
   auto r = Replay(dir_ + "/data", dir_ + "/scratch", chain_.genesis,
                   [&](uint64_t, uint64_t, double) { ++progress_calls; });
   EXPECT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.blocks, 6u);
   EXPECT_EQ(r.txs, 12u);
+  // Each transaction's signature and every validator's vote in each certificate, each verified.
+  EXPECT_EQ(r.signatures, 12u + 6u * chain_.validators.size());
+  EXPECT_EQ(crypto::VerifyCount() - verified_before, r.signatures);
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/scratch"));
 }
 
