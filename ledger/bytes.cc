@@ -34,10 +34,13 @@ std::optional<Bytes> FromHex(std::string_view hex) {
 void PutU32(Bytes& out, uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(v >> shift));
 }
+void SetU64(uint8_t* p, uint64_t v) {
+  for (int i = 7; i >= 0; --i, v >>= 8) p[i] = static_cast<uint8_t>(v);
+}
 void PutU64(Bytes& out, uint64_t v) {
   const size_t at = out.size();
   out.resize(at + 8);
-  for (int i = 7; i >= 0; --i, v >>= 8) out[at + i] = static_cast<uint8_t>(v);
+  SetU64(out.data() + at, v);
 }
 uint32_t GetU32(const uint8_t* p) {
   uint32_t v = 0;

@@ -63,6 +63,7 @@ void PutU32(Bytes& out, uint32_t v);
 void PutU64(Bytes& out, uint64_t v);
 uint32_t GetU32(const uint8_t* p);
 uint64_t GetU64(const uint8_t* p);
+void SetU64(uint8_t* p, uint64_t v);  // writes p[0..8), GetU64's inverse
 inline void Append(Bytes& out, std::string_view s) { out.insert(out.end(), s.begin(), s.end()); }
 inline void Append(Bytes& out, const Bytes& b) { out.insert(out.end(), b.begin(), b.end()); }
 template <size_t N>

@@ -20,10 +20,9 @@ std::string StorageKey(const Address& contract, std::string_view key) {
 
 std::string EncodeAccount(const AccountState& a) {
   std::string b(16, '\0');
-  for (int i = 0; i < 8; ++i) {
-    b[i] = static_cast<char>(a.balance >> (56 - 8 * i));
-    b[8 + i] = static_cast<char>(a.nonce >> (56 - 8 * i));
-  }
+  auto* p = reinterpret_cast<uint8_t*>(b.data());
+  SetU64(p, a.balance);
+  SetU64(p + 8, a.nonce);
   return b;
 }
 
