@@ -1,5 +1,7 @@
 #include "node/p2p/connection.h"
+
 #include "node/log.h"
+#include "node/p2p/tls.h"
 
 #include <algorithm>
 #include <boost/asio/read.hpp>
@@ -26,16 +28,32 @@ std::string RemoteString(const tcp::socket& socket) {
 
 void Connection::Start() {
   error_code ec;
-  socket_.set_option(tcp::no_delay(true), ec);
-  remote_ = RemoteString(socket_);
-  crypto::RandomBytes(my_challenge_.data(), my_challenge_.size());
+  stream_.next_layer().set_option(tcp::no_delay(true), ec);
+  remote_ = RemoteString(stream_.next_layer());
+  last_read_ = Clock::now();
+  ArmTimer(host_->options().handshake_timeout);
+  stream_.async_handshake(
+      outbound_ ? asio::ssl::stream_base::client : asio::ssl::stream_base::server,
+      [self = shared_from_this()](const error_code& e) { self->OnTlsHandshake(e); });
+}
+
+void Connection::OnTlsHandshake(const error_code& ec) {
+  if (state_ == State::kClosed) return;
+  if (ec) {
+    Refuse("tls_failed", ec.message());
+    return;
+  }
+  Result<SessionBinding> binding = ExportBinding(stream_.native_handle());
+  if (!binding.ok()) {
+    Refuse("tls_failed", binding.status().message());
+    return;
+  }
+  binding_ = *binding;
+  state_ = State::kHello;
   Hello hello;
   hello.chain_id = host_->options().chain_id;
   hello.key = host_->self().public_key();
-  hello.challenge = my_challenge_;
   control_.push_back(std::make_shared<const Bytes>(Frame(EncodeHello(hello))));
-  last_read_ = Clock::now();
-  ArmTimer(host_->options().handshake_timeout);
   WriteNext();
   ReadHeader();
 }
@@ -76,7 +94,7 @@ void Connection::OnTimer() {
 
 void Connection::ReadHeader() {
   asio::async_read(
-      socket_, asio::buffer(header_), [self = shared_from_this()](const error_code& ec, size_t) {
+      stream_, asio::buffer(header_), [self = shared_from_this()](const error_code& ec, size_t) {
         if (self->state_ == State::kClosed) return;
         if (ec) {
           self->Close(ec == asio::error::eof ? "eof" : "read_error");
@@ -107,7 +125,7 @@ void Connection::ReadHeader() {
 
 void Connection::ReadBody(size_t size) {
   body_.resize(size);
-  asio::async_read(socket_, asio::buffer(body_),
+  asio::async_read(stream_, asio::buffer(body_),
                    [self = shared_from_this()](const error_code& ec, size_t) {
                      if (self->state_ == State::kClosed) return;
                      if (ec) {
@@ -157,6 +175,7 @@ void Connection::OnFrame() {
         return;
       }
       break;
+    case State::kTls:
     case State::kClosed:
       return;
   }
@@ -185,21 +204,16 @@ void Connection::OnHello(const Hello& hello) {
            "dialed " + ShortKey(*expected_) + ", answered by " + ShortKey(hello.key));
     return;
   }
-  if (hello.challenge == my_challenge_) {
-    Refuse("reflected_challenge", "peer echoed our challenge");
-    return;
-  }
-  their_challenge_ = hello.challenge;
   Auth auth;
-  auth.signature = SignAuth(host_->self(), o.chain_id, hello.key, their_challenge_, my_challenge_);
+  auth.signature = SignAuth(host_->self(), o.chain_id, hello.key, binding_);
   control_.push_back(std::make_shared<const Bytes>(Frame(EncodeAuth(auth))));
   state_ = State::kAuth;
   WriteNext();
 }
 
 void Connection::OnAuth(const Auth& auth) {
-  if (!VerifyAuth(*peer_key_, host_->options().chain_id, host_->self().public_key(), my_challenge_,
-                  their_challenge_, auth.signature)) {
+  if (!VerifyAuth(*peer_key_, host_->options().chain_id, host_->self().public_key(), binding_,
+                  auth.signature)) {
     Refuse("bad_signature", "handshake signature of " + ShortKey(*peer_key_) + " does not verify");
     return;
   }
@@ -211,9 +225,8 @@ void Connection::OnAuth(const Auth& auth) {
 }
 
 void Connection::Refuse(const std::string& reason, const std::string& detail) {
-  Log(Module::kP2p)
-      .warn("p2p: refused {} connection {} ({}): {}", outbound_ ? "outbound" : "inbound", remote_,
-            reason, detail);
+  host_->LogRefusal(fmt::format("p2p: refused {} connection {} ({}): {}",
+                                outbound_ ? "outbound" : "inbound", remote_, reason, detail));
   Close(reason);
 }
 
@@ -224,8 +237,8 @@ void Connection::Close(const std::string& reason, bool penalize) {
   ++timer_gen_;
   timer_.cancel();
   error_code ec;
-  socket_.shutdown(tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  stream_.next_layer().shutdown(tcp::socket::shutdown_both, ec);
+  stream_.next_layer().close(ec);
   if (was_open) {
     Log(Module::kP2p)
         .info("p2p: closed connection to {} ({}): {}", ShortKey(*peer_key_), remote_, reason);
@@ -246,7 +259,7 @@ void Connection::WriteNext() {
   }
   writing_ = true;
   write_started_ = Clock::now();
-  asio::async_write(socket_, asio::buffer(*inflight_),
+  asio::async_write(stream_, asio::buffer(*inflight_),
                     [self = shared_from_this()](const error_code& ec, size_t) {
                       self->writing_ = false;
                       self->inflight_.reset();

@@ -4,6 +4,8 @@
 
 #include <array>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
@@ -26,6 +28,10 @@ class ConnectionHost {
   virtual ~ConnectionHost() = default;
   virtual const Options& options() const = 0;
   virtual const crypto::SecretKey& self() const = 0;
+  // The TLS context every connection's session is made from.
+  virtual boost::asio::ssl::context& tls() = 0;
+  // Logs a refused connection's warning unless too many were logged lately.
+  virtual void LogRefusal(const std::string& line) = 0;
   // Why a HELLO claiming `key` must be refused (self_key, unknown_key, banned); empty if not.
   virtual std::string HelloRefusal(const crypto::PublicKey& key) = 0;
   // The peer proved its key. The host may close `conn` (or another one) before returning.
@@ -44,20 +50,20 @@ inline std::string ShortKey(const crypto::PublicKey& key) { return ToHex(key).su
 // "ip:port" of the socket's peer ("[ip]:port" for IPv6), "?" if unknown.
 std::string RemoteString(const boost::asio::ip::tcp::socket& socket);
 
-// One TCP connection, from accept or connect to close: the handshake, then framed reads and
-// writes. Lives on the io thread; owned by the host's connection set and by its own pending
-// handlers.
+// One TCP connection, from accept or connect to close: the TLS handshake (the dialer is the
+// client), the council handshake inside it, then framed reads and writes. Lives on the io
+// thread; owned by the host's connection set and by its own pending handlers.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(std::shared_ptr<ConnectionHost> host, boost::asio::ip::tcp::socket socket,
              bool outbound, std::optional<crypto::PublicKey> expected)
       : host_(std::move(host)),
-        socket_(std::move(socket)),
-        timer_(socket_.get_executor()),
+        stream_(std::move(socket), host_->tls()),
+        timer_(stream_.get_executor()),
         outbound_(outbound),
         expected_(expected) {}
 
-  // Sends HELLO, starts reading and arms the handshake deadline.
+  // Arms the handshake deadline and starts the TLS handshake; HELLO follows once it is done.
   void Start();
   // Closes the socket once and tells the host. `penalize`: the authenticated peer broke the
   // protocol.
@@ -72,12 +78,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::string& remote() const { return remote_; }
 
   // Guarded by the host's mutex.
-  bool pending_inbound = false;  // counted in the host's pending-inbound cap
+  bool pending_inbound = false;  // counted in the host's pending-inbound caps
+  std::string source;            // the remote IP, for the per-address pending cap
+  uint64_t accepted_seq = 0;     // order of acceptance, to evict the oldest pending first
   bool owns_dial = false;        // this is the outcome of the peer's dial loop
 
  private:
-  enum class State { kHello, kAuth, kOpen, kClosed };
+  enum class State { kTls, kHello, kAuth, kOpen, kClosed };
 
+  void OnTlsHandshake(const boost::system::error_code& ec);
   void ReadHeader();
   void ReadBody(size_t size);
   void OnFrame();
@@ -88,16 +97,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnTimer();
 
   std::shared_ptr<ConnectionHost> host_;
-  boost::asio::ip::tcp::socket socket_;
+  boost::asio::ssl::stream<boost::asio::ip::tcp::socket> stream_;
   boost::asio::steady_timer timer_;
   uint64_t timer_gen_ = 0;
   const bool outbound_;
   const std::optional<crypto::PublicKey> expected_;
   std::string remote_;
-  State state_ = State::kHello;
+  State state_ = State::kTls;
 
-  Challenge my_challenge_{};
-  Challenge their_challenge_{};
+  SessionBinding binding_{};                   // the TLS exporter value, once kHello
   std::optional<crypto::PublicKey> peer_key_;  // claimed in HELLO; proven once kOpen
 
   std::array<uint8_t, kFrameHeaderBytes> header_{};

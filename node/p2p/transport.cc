@@ -13,7 +13,9 @@
 #include "node/log.h"
 #include "node/p2p/backoff.h"
 #include "node/p2p/connection.h"
+#include "node/p2p/log_throttle.h"
 #include "node/p2p/send_queue.h"
+#include "node/p2p/tls.h"
 #include "node/p2p/wire.h"
 
 namespace civitas::p2p {
@@ -78,6 +80,8 @@ class Transport::Impl : public ConnectionHost,
   // ConnectionHost.
   const Options& options() const override { return options_; }
   const crypto::SecretKey& self() const override { return self_; }
+  asio::ssl::context& tls() override { return *tls_; }
+  void LogRefusal(const std::string& line) override;
   std::string HelloRefusal(const crypto::PublicKey& key) override;
   void OnAuthenticated(const std::shared_ptr<Connection>& conn) override;
   void OnClosed(const std::shared_ptr<Connection>& conn, const std::string& reason, bool was_open,
@@ -113,6 +117,11 @@ class Transport::Impl : public ConnectionHost,
   PeerState& StateFor(const crypto::PublicKey& key);  // mu_ held
   Status AddPeerLocked(const Peer& peer);
   void Accept();
+  // Admits an accepted socket into the pending-inbound caps: the connection to close to make
+  // room (null if none), or a refusal reason. mu_ held.
+  std::string AdmitPendingLocked(const std::string& source, std::shared_ptr<Connection>* evict);
+  void ReleasePendingLocked(Connection& conn);
+  size_t PendingCapFor(const std::string& source) const;
   void MaybeDialLocked(const crypto::PublicKey& key);
   void Dial(const crypto::PublicKey& key);
   void Connect(const crypto::PublicKey& key, const tcp::resolver::results_type& endpoints);
@@ -131,6 +140,12 @@ class Transport::Impl : public ConnectionHost,
   std::map<crypto::PublicKey, PeerState> peers_;
   std::set<std::shared_ptr<Connection>> connections_;
   size_t pending_inbound_ = 0;
+  std::map<std::string, size_t> pending_by_address_;
+  uint64_t accept_seq_ = 0;
+  // IP addresses of configured peers (literal, or as last resolved when dialing).
+  std::map<std::string, std::set<crypto::PublicKey>> peer_addresses_;
+  LogThrottle refusal_log_{20, std::chrono::seconds(10)};
+  std::unique_ptr<asio::ssl::context> tls_;
   std::unique_ptr<tcp::acceptor> acceptor_;
   std::unique_ptr<asio::steady_timer> accept_retry_;
   uint16_t port_ = 0;
@@ -168,6 +183,9 @@ Status Transport::Impl::Start() {
   }
   seed_ = o.rng_seed;
   if (seed_ == 0) crypto::RandomBytes(reinterpret_cast<uint8_t*>(&seed_), sizeof(seed_));
+  auto tls = MakeTlsContext();
+  if (!tls.ok()) return tls.status();
+  tls_ = std::move(*tls);
 
   std::unique_lock lock(mu_);
   if (started_) return Status::Error(Status::Code::kFailedPrecondition, "started", "started");
@@ -240,6 +258,9 @@ Status Transport::Impl::AddPeerLocked(const Peer& peer) {
   if (ps.address)
     return Status::Invalid("bad_peer", "peer " + ShortKey(peer.key) + " listed twice");
   ps.address = peer.address;
+  error_code literal;
+  auto ip = asio::ip::make_address(hp->first, literal);
+  if (!literal) peer_addresses_[ip.to_string()].insert(peer.key);
   ps.backoff = std::make_unique<Backoff>(options_.backoff_initial, options_.backoff_max,
                                          seed_ ^ std::hash<std::string>()(ToHex(peer.key)));
   ps.dial_timer = std::make_unique<asio::steady_timer>(io_);
@@ -285,13 +306,15 @@ void Transport::Impl::Accept() {
       });
       return;
     }
-    if (self->pending_inbound_ >= self->options_.max_pending_inbound) {
-      PeerEvent ev{PeerEvent::Kind::kRefused, std::nullopt, RemoteString(socket),
-                   "too_many_pending"};
+    error_code ep_ec;
+    auto remote_ep = socket.remote_endpoint(ep_ec);
+    std::string source = ep_ec ? "?" : remote_ep.address().to_string();
+    std::shared_ptr<Connection> evict;
+    std::string refusal = self->AdmitPendingLocked(source, &evict);
+    if (!refusal.empty()) {
+      PeerEvent ev{PeerEvent::Kind::kRefused, std::nullopt, RemoteString(socket), refusal};
       lock.unlock();
-      Log(Module::kP2p)
-          .warn("p2p: refused inbound connection {}: {} handshakes pending", ev.remote,
-                self->options_.max_pending_inbound);
+      self->LogRefusal(fmt::format("p2p: refused inbound connection {} ({})", ev.remote, refusal));
       error_code ignored;
       socket.close(ignored);
       self->Emit(ev);
@@ -300,12 +323,77 @@ void Transport::Impl::Accept() {
     }
     auto conn = std::make_shared<Connection>(self, std::move(socket), false, std::nullopt);
     conn->pending_inbound = true;
+    conn->source = source;
+    conn->accepted_seq = ++self->accept_seq_;
     ++self->pending_inbound_;
+    ++self->pending_by_address_[source];
     self->connections_.insert(conn);
     lock.unlock();
+    if (evict) evict->Close("evicted");
     conn->Start();
     self->Accept();
   });
+}
+
+size_t Transport::Impl::PendingCapFor(const std::string& source) const {
+  auto it = peer_addresses_.find(source);
+  return options_.max_pending_per_address +
+         (it == peer_addresses_.end() ? 0 : 2 * it->second.size());
+}
+
+std::string Transport::Impl::AdmitPendingLocked(const std::string& source,
+                                                std::shared_ptr<Connection>* evict) {
+  auto count = [&](const std::string& addr) {
+    auto it = pending_by_address_.find(addr);
+    return it == pending_by_address_.end() ? size_t{0} : it->second;
+  };
+  if (count(source) >= PendingCapFor(source)) return "too_many_pending_from_address";
+  if (pending_inbound_ < options_.max_pending_inbound) return "";
+  // Full: make room by closing the oldest pending connection of the address that holds the most
+  // slots, if that is fairer than refusing this one. An address of a configured peer may evict
+  // any other address; other addresses never evict a configured peer's.
+  auto known = [&](const std::string& addr) { return peer_addresses_.count(addr) > 0; };
+  std::shared_ptr<Connection> victim;
+  for (const auto& c : connections_) {
+    if (!c->pending_inbound || c->open()) continue;
+    if (known(c->source) && !known(source)) continue;
+    if (!victim) {
+      victim = c;
+      continue;
+    }
+    auto rank = [&](const Connection& x) {
+      return std::make_tuple(!known(x.source), count(x.source), ~x.accepted_seq);
+    };
+    if (rank(*c) > rank(*victim)) victim = c;
+  }
+  if (victim &&
+      ((!known(victim->source) && known(source)) || count(victim->source) > count(source))) {
+    ReleasePendingLocked(*victim);
+    *evict = victim;
+    return "";
+  }
+  return "too_many_pending";
+}
+
+void Transport::Impl::ReleasePendingLocked(Connection& conn) {
+  if (!conn.pending_inbound) return;
+  conn.pending_inbound = false;
+  --pending_inbound_;
+  auto it = pending_by_address_.find(conn.source);
+  if (it != pending_by_address_.end() && --it->second == 0) pending_by_address_.erase(it);
+}
+
+void Transport::Impl::LogRefusal(const std::string& line) {
+  uint64_t suppressed = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (!refusal_log_.Allow(Clock::now(), &suppressed)) return;
+  }
+  if (suppressed > 0) {
+    Log(Module::kP2p).warn("{} ({} similar lines suppressed)", line, suppressed);
+  } else {
+    Log(Module::kP2p).warn("{}", line);
+  }
 }
 
 void Transport::Impl::MaybeDialLocked(const crypto::PublicKey& key) {
@@ -368,7 +456,7 @@ void Transport::Impl::Connect(const crypto::PublicKey& key,
   }
   asio::async_connect(
       *socket, endpoints,
-      [self = shared_from_this(), key, socket](const error_code& ec, const tcp::endpoint&) {
+      [self = shared_from_this(), key, socket](const error_code& ec, const tcp::endpoint& ep) {
         std::unique_lock lock(self->mu_);
         if (self->stopped_) return;
         PeerState& ps = self->peers_.at(key);
@@ -378,6 +466,8 @@ void Transport::Impl::Connect(const crypto::PublicKey& key,
           self->DialFailed(key, ec.message());
           return;
         }
+        // The peer's address as resolved now, so its inbound connections get its reserved room.
+        self->peer_addresses_[ep.address().to_string()].insert(key);
         ps.connecting = false;
         if (ps.active) {
           // The peer dialed us meanwhile; a second connection would only be closed by the
@@ -420,10 +510,7 @@ void Transport::Impl::OnAuthenticated(const std::shared_ptr<Connection>& conn) {
   bool connected = false;
   {
     std::lock_guard lock(mu_);
-    if (conn->pending_inbound) {
-      conn->pending_inbound = false;
-      --pending_inbound_;
-    }
+    ReleasePendingLocked(*conn);
     auto it = peers_.find(key);
     if (stopped_) {
       to_close = conn;
@@ -474,10 +561,7 @@ void Transport::Impl::OnClosed(const std::shared_ptr<Connection>& conn, const st
   {
     std::lock_guard lock(mu_);
     connections_.erase(conn);
-    if (conn->pending_inbound) {
-      conn->pending_inbound = false;
-      --pending_inbound_;
-    }
+    ReleasePendingLocked(*conn);
     if (!was_open && reason != "stopped") {
       event = PeerEvent{PeerEvent::Kind::kRefused, conn->peer_key(), conn->remote(), reason};
     }

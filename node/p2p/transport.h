@@ -1,10 +1,12 @@
 #pragma once
 
-// Authenticated validator-to-validator transport over TCP (Boost.Asio). docs/P2P.md specifies
-// the wire format, the handshake, the limits and the reconnect and queue policies.
+// Authenticated, encrypted validator-to-validator transport over TLS 1.3 (Boost.Asio and
+// OpenSSL). docs/P2P.md specifies the wire format, the handshake, the limits and the reconnect
+// and queue policies.
 //
-// Every connection starts with a handshake in which each side proves that it holds the secret
-// key of a council member (BIP-340 signature over both fresh challenges, see wire.h). Afterwards
+// Every connection is a TLS 1.3 session in which each side then proves that it holds the secret
+// key of a council member (BIP-340 signature over the session's TLS exporter value, see
+// wire.h), so a relayed or intercepted session fails the handshake. Afterwards
 // the transport carries opaque application payloads, each tagged with a channel byte so the node
 // can route them (consensus, mempool gossip, block sync). One connection per peer key is kept.
 // Delivery is in order per peer while a connection lasts and best effort across reconnects: the
@@ -63,8 +65,11 @@ struct Options {
   size_t max_queue_bytes = 16 << 20;
   // Frames on these channels are never evicted from a send queue to make room.
   std::vector<uint8_t> critical_channels = {kChannelConsensus};
-  // Inbound connections that have not finished the handshake; more are closed at once.
+  // Inbound connections that have not finished the handshake, in all and per remote IP address
+  // (docs/P2P.md, "Pending inbound connections"). The per-address cap grows by 2 for each
+  // configured peer at that address, so a council sharing one host is not starved by it.
   size_t max_pending_inbound = 32;
+  size_t max_pending_per_address = 4;
 
   std::chrono::milliseconds handshake_timeout{5000};
   std::chrono::milliseconds backoff_initial{100};
@@ -94,10 +99,10 @@ struct PeerEvent {
   Kind kind = Kind::kConnected;
   std::optional<crypto::PublicKey> key;  // for kRefused: the key the peer claimed, if any
   std::string remote;                    // "ip:port" of the other end
-  // A short word: unknown_key, wrong_chain, bad_signature, self_key, unexpected_key,
-  // bad_version, reflected_challenge, banned, malformed, frame_too_large, handshake_timeout,
-  // too_many_pending, eof, read_error, write_error, idle_timeout, write_stalled,
-  // removed_from_council, duplicate, replaced.
+  // A short word: tls_failed, unknown_key, wrong_chain, bad_signature, self_key, unexpected_key,
+  // bad_version, banned, malformed, frame_too_large, handshake_timeout, too_many_pending,
+  // too_many_pending_from_address, evicted, eof, read_error, write_error, idle_timeout,
+  // write_stalled, removed_from_council, duplicate, replaced.
   std::string reason;
 };
 using EventHandler = std::function<void(const PeerEvent&)>;

@@ -11,12 +11,11 @@ Status Malformed(std::string message) { return Status::Invalid("malformed", std:
 
 Bytes EncodeHello(const Hello& hello) {
   Bytes out;
-  out.reserve(2 + 4 + hello.chain_id.size() + 64);
+  out.reserve(2 + 4 + hello.chain_id.size() + hello.key.size());
   out.push_back(static_cast<uint8_t>(MessageType::kHello));
   out.push_back(hello.version);
   PutLengthPrefixed(out, hello.chain_id);
   Append(out, hello.key);
-  Append(out, hello.challenge);
   return out;
 }
 
@@ -43,12 +42,10 @@ Result<Message> DecodeMessage(const uint8_t* data, size_t size) {
       p += 5;
       rest -= 5;
       if (len > kMaxChainIdBytes) return Malformed("chain id too long");
-      if (rest != len + h.key.size() + h.challenge.size()) return Malformed("hello size");
+      if (rest != len + h.key.size()) return Malformed("hello size");
       h.chain_id.assign(reinterpret_cast<const char*>(p), len);
       p += len;
       std::copy(p, p + h.key.size(), h.key.begin());
-      p += h.key.size();
-      std::copy(p, p + h.challenge.size(), h.challenge.begin());
       return Message(std::move(h));
     }
     case MessageType::kAuth: {
@@ -90,30 +87,28 @@ Bytes EncodeDataFrame(uint8_t channel, const Bytes& payload) {
 }
 
 Bytes AuthSigningBytes(std::string_view chain_id, const crypto::PublicKey& signer,
-                       const crypto::PublicKey& verifier, const Challenge& verifier_challenge,
-                       const Challenge& signer_challenge) {
+                       const crypto::PublicKey& verifier, const SessionBinding& binding) {
   Bytes out;
-  out.reserve(4 + chain_id.size() + 4 * 32);
+  out.reserve(1 + 4 + chain_id.size() + 3 * 32);
+  out.push_back(kProtocolVersion);
   PutLengthPrefixed(out, chain_id);
   Append(out, signer);
   Append(out, verifier);
-  Append(out, verifier_challenge);
-  Append(out, signer_challenge);
+  Append(out, binding);
   return out;
 }
 
 crypto::Signature SignAuth(const crypto::SecretKey& signer, std::string_view chain_id,
-                           const crypto::PublicKey& verifier, const Challenge& verifier_challenge,
-                           const Challenge& signer_challenge, const Hash32* aux_rand) {
-  Bytes msg = AuthSigningBytes(chain_id, signer.public_key(), verifier, verifier_challenge,
-                               signer_challenge);
+                           const crypto::PublicKey& verifier, const SessionBinding& binding,
+                           const Hash32* aux_rand) {
+  Bytes msg = AuthSigningBytes(chain_id, signer.public_key(), verifier, binding);
   return signer.Sign(crypto::TaggedHash(kAuthTag, msg), aux_rand);
 }
 
 bool VerifyAuth(const crypto::PublicKey& signer, std::string_view chain_id,
-                const crypto::PublicKey& verifier, const Challenge& verifier_challenge,
-                const Challenge& signer_challenge, const crypto::Signature& signature) {
-  Bytes msg = AuthSigningBytes(chain_id, signer, verifier, verifier_challenge, signer_challenge);
+                const crypto::PublicKey& verifier, const SessionBinding& binding,
+                const crypto::Signature& signature) {
+  Bytes msg = AuthSigningBytes(chain_id, signer, verifier, binding);
   return crypto::VerifyTagged(signer, kAuthTag, AsStringView(msg), signature);
 }
 

@@ -28,6 +28,7 @@
 #include "node/keyfile.h"
 #include "node/p2p/wire.h"
 #include "node_client.h"
+#include "p2p_test_util.h"
 #include "process.h"
 
 namespace civitas::e2e {
@@ -67,27 +68,6 @@ bool ReadUntilClosed(int fd, Clock::time_point deadline, Bytes* got = nullptr) {
     if (n <= 0) return true;
     if (got) got->insert(got->end(), buf, buf + n);
   }
-}
-
-// One whole frame's payload, or nullopt on close or timeout.
-std::optional<Bytes> ReadFrame(int fd, Clock::time_point deadline) {
-  Bytes data;
-  auto read_exact = [&](size_t n) {
-    while (data.size() < n) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      pollfd p{fd, POLLIN, 0};
-      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-      uint8_t b[4096];
-      ssize_t got = ::recv(fd, b, std::min(sizeof(b), n - data.size()), 0);
-      if (got <= 0) return false;
-      data.insert(data.end(), b, b + got);
-    }
-    return true;
-  };
-  if (!read_exact(4)) return std::nullopt;
-  const uint32_t len = p2p::FrameLength(data.data());
-  if (len > (8u << 20) || !read_exact(4 + len)) return std::nullopt;
-  return Bytes(data.begin() + 4, data.end());
 }
 
 void SendAll(int fd, const Bytes& b) { (void)!::send(fd, b.data(), b.size(), MSG_NOSIGNAL); }
@@ -410,23 +390,20 @@ TEST_F(AbuseTest, IdleConnectionsOnEveryPortLeaveTheNodeServing) {
 }
 
 TEST_F(AbuseTest, P2pHandshakeWithAKeyOutsideTheCouncilIsRefused) {
-  int fd = Dial(p2p_port_);
-  ASSERT_GE(fd, 0);
-  auto deadline = Clock::now() + std::chrono::seconds(10);
-  auto first = ReadFrame(fd, deadline);
+  p2p::testing::RawClient client(static_cast<uint16_t>(p2p_port_));
+  ASSERT_TRUE(client.StartTls()) << "no TLS session with the node";
+  auto first = client.ReadFrame(std::chrono::seconds(10));
   ASSERT_TRUE(first.has_value()) << "no HELLO from the node";
   auto hello = p2p::DecodeMessage(*first);
   ASSERT_TRUE(hello.ok() && std::holds_alternative<p2p::Hello>(*hello));
   p2p::Hello mine;
   mine.chain_id = kChain;
   mine.key = crypto::SecretKey::Generate().public_key();
-  mine.challenge.fill(7);
-  SendAll(fd, p2p::Frame(p2p::EncodeHello(mine)));
+  client.WriteFrame(p2p::EncodeHello(mine));
   // Refused after our HELLO: the connection closes and the node never signs for a stranger.
-  Bytes rest;
-  EXPECT_TRUE(ReadUntilClosed(fd, deadline, &rest)) << "connection left open";
-  EXPECT_TRUE(rest.empty()) << "the node answered a stranger with " << rest.size() << " bytes";
-  ::close(fd);
+  EXPECT_FALSE(client.ReadFrame(std::chrono::seconds(10)).has_value())
+      << "the node answered a stranger";
+  EXPECT_TRUE(client.WaitClosed()) << "connection left open";
 }
 
 TEST_F(AbuseTest, GarbageAndOversizedP2pFramesAreDropped) {

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -22,6 +23,7 @@
 #include "node/home.h"
 #include "node/keyfile.h"
 #include "node_client.h"
+#include "p2p_test_util.h"
 #include "process.h"
 
 namespace civitas::e2e {
@@ -252,6 +254,70 @@ TEST_F(NetworkTest, ALoneTransferTakesTwoBlocksAndThreeSyncedWritesPerValidator)
         << after.synced - before[i].synced << " synced writes";
     EXPECT_LE(after.synced - before[i].synced, 3 * 24 + 2) << "node " << i;
   }
+}
+
+// The relay attack of issue 22 against a running council. Someone with no key opens a P2P
+// session to each of two members and passes each one's HELLO and AUTH to the other, for every
+// pair, over and over, while citizens keep transacting. Against protocol version 1 the relay was
+// accepted as the other member, replaced the real link and got it banned with an oversized
+// frame, which halted the council. Now every relayed proof fails (it signs another TLS
+// session), nobody is penalised, and the council keeps committing.
+TEST_F(NetworkTest, RelayAttackerCannotJoinOrHaltTheCouncil) {
+  for (int i = 0; i < kNodes; ++i) Start(i);
+  std::atomic<bool> stop{false};
+  std::atomic<int> relays{0}, accepted{0};
+  std::thread attacker([&] {
+    while (!stop) {
+      for (int i = 0; i < kNodes && !stop; ++i) {
+        for (int j = 0; j < kNodes && !stop; ++j) {
+          if (i == j) continue;
+          p2p::testing::RawClient a(static_cast<uint16_t>(base_port_ + 10 * i));
+          p2p::testing::RawClient b(static_cast<uint16_t>(base_port_ + 10 * j));
+          if (!a.StartTls() || !b.StartTls()) continue;
+          auto hello_a = a.ReadFrame();
+          auto hello_b = b.ReadFrame();
+          if (!hello_a || !hello_b) continue;
+          a.WriteFrame(*hello_b);
+          b.WriteFrame(*hello_a);
+          auto auth_a = a.ReadFrame();
+          auto auth_b = b.ReadFrame();
+          if (!auth_a || !auth_b) continue;
+          a.WriteFrame(*auth_b);
+          b.WriteFrame(*auth_a);
+          // Then the oversized frame that got the real member banned.
+          Bytes huge;
+          PutU32(huge, 0xffffffffu);
+          a.WriteRaw(huge);
+          b.WriteRaw(huge);
+          ++relays;
+          // An accepted relay would be sent pings or consensus traffic before being closed.
+          if (a.ReadFrame(std::chrono::milliseconds(500)) ||
+              b.ReadFrame(std::chrono::milliseconds(500))) {
+            ++accepted;
+          }
+        }
+      }
+    }
+  });
+  uint64_t nonce = 0;
+  for (int k = 0; k < 12; ++k) Transfer(k % kNodes, nonce++);
+  // Keep the attack on until every pair was relayed at least twice.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (relays < 2 * kNodes * (kNodes - 1) && std::chrono::steady_clock::now() < deadline) {
+    Transfer(nonce % kNodes, nonce);
+    ++nonce;
+  }
+  stop = true;
+  attacker.join();
+  EXPECT_GE(relays, 2 * kNodes * (kNodes - 1));
+  EXPECT_EQ(accepted, 0);
+  for (int i = 0; i < kNodes; ++i) {
+    const int http = base_port_ + 10 * i + 2;
+    using civitas::testing::MetricValue;
+    EXPECT_EQ(MetricValue(http, "civitas_p2p_peers"), kNodes - 1) << "node " << i;
+  }
+  Transfer(0, nonce++);
+  ExpectSameChain({0, 1, 2, 3}, nonce);
 }
 
 class EpochNetworkTest : public NetworkTest {

@@ -2,7 +2,7 @@
 
 // Helpers for the transport tests: an io_context on its own thread, a recorder of deliveries and
 // events that tests wait on with deadlines, and a raw Asio client that speaks the wire format by
-// hand (correctly or not).
+// hand (correctly or not), inside TLS or, to test what happens before it, without.
 
 #include <gtest/gtest.h>
 
@@ -11,6 +11,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -20,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "node/p2p/tls.h"
 #include "node/p2p/transport.h"
 #include "node/p2p/wire.h"
 
@@ -132,14 +134,43 @@ inline Options TestOptions(std::vector<crypto::PublicKey> council) {
   return o;
 }
 
-// A hand-driven client with its own io_context; every blocking step has a deadline.
+// A hand-driven client with its own io_context; every blocking step has a deadline. It speaks
+// plain TCP until StartTls, and through its TLS session afterwards.
 class RawClient {
  public:
-  explicit RawClient(uint16_t port) : socket_(io_) {
-    socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  // Connects to 127.0.0.1:port from `source` (any loopback address; empty: the default).
+  explicit RawClient(uint16_t port, const std::string& source = "")
+      : ctx_(std::move(MakeTlsContext().value())), stream_(io_, *ctx_) {
+    tcp::socket& socket = stream_.next_layer();
+    if (!source.empty()) {
+      socket.open(tcp::v4());
+      socket.bind(tcp::endpoint(asio::ip::make_address(source), 0));
+    }
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   }
 
-  void WriteRaw(const Bytes& bytes) { asio::write(socket_, asio::buffer(bytes)); }
+  // The TLS handshake as the client; false if the server refuses or does not answer.
+  bool StartTls(std::chrono::milliseconds timeout = 5s) {
+    bool done = false;
+    boost::system::error_code err;
+    stream_.async_handshake(asio::ssl::stream_base::client,
+                            [&](const boost::system::error_code& ec) {
+                              done = true;
+                              err = ec;
+                            });
+    tls_ = RunUntil(done, std::chrono::steady_clock::now() + timeout) && !err;
+    return tls_;
+  }
+  // The session's exporter value (after StartTls).
+  SessionBinding Binding() { return ExportBinding(stream_.native_handle()).value(); }
+
+  void WriteRaw(const Bytes& bytes) {
+    if (tls_) {
+      asio::write(stream_, asio::buffer(bytes));
+    } else {
+      asio::write(stream_.next_layer(), asio::buffer(bytes));
+    }
+  }
   void WriteFrame(const Bytes& payload) { WriteRaw(Frame(payload)); }
 
   // The next frame's payload, or nullopt on EOF, error or timeout.
@@ -159,10 +190,15 @@ class RawClient {
     while (std::chrono::steady_clock::now() < deadline) {
       bool done = false;
       bool closed = false;
-      socket_.async_read_some(asio::buffer(buf), [&](const boost::system::error_code& ec, size_t) {
+      auto on_read = [&](const boost::system::error_code& ec, size_t) {
         done = true;
         closed = static_cast<bool>(ec);
-      });
+      };
+      if (tls_) {
+        stream_.async_read_some(asio::buffer(buf), on_read);
+      } else {
+        stream_.next_layer().async_read_some(asio::buffer(buf), on_read);
+      }
       if (!RunUntil(done, deadline)) return false;
       if (closed) return true;
     }
@@ -178,34 +214,35 @@ class RawClient {
     return std::get<Hello>(*msg);
   }
 
-  // Completes a correct handshake as `key`; returns false if the server does not answer.
+  // Completes a correct handshake as `key` (TLS first if not done); returns false if the server
+  // does not answer or its proof does not verify.
   bool Handshake(const crypto::SecretKey& key, const crypto::PublicKey& server) {
-    Hello mine;
-    mine.chain_id = kChain;
-    mine.key = key.public_key();
-    crypto::RandomBytes(mine.challenge.data(), mine.challenge.size());
-    WriteFrame(EncodeHello(mine));
+    if (!tls_ && !StartTls()) return false;
+    WriteFrame(EncodeHello(Hello{kProtocolVersion, kChain, key.public_key()}));
     auto theirs = ReadHello();
     if (!theirs || theirs->key != server) return false;
-    Auth auth{SignAuth(key, kChain, server, theirs->challenge, mine.challenge)};
-    WriteFrame(EncodeAuth(auth));
+    SessionBinding binding = Binding();
+    WriteFrame(EncodeAuth(Auth{SignAuth(key, kChain, server, binding)}));
     auto frame = ReadFrame();  // the server's AUTH
     if (!frame) return false;
     auto msg = DecodeMessage(*frame);
     return msg.ok() && std::holds_alternative<Auth>(*msg) &&
-           VerifyAuth(server, kChain, key.public_key(), mine.challenge, theirs->challenge,
-                      std::get<Auth>(*msg).signature);
+           VerifyAuth(server, kChain, key.public_key(), binding, std::get<Auth>(*msg).signature);
   }
 
  private:
   bool ReadExactly(uint8_t* out, size_t size, std::chrono::milliseconds timeout) {
     bool done = false;
     boost::system::error_code err;
-    asio::async_read(socket_, asio::buffer(out, size),
-                     [&](const boost::system::error_code& ec, size_t) {
-                       done = true;
-                       err = ec;
-                     });
+    auto on_read = [&](const boost::system::error_code& ec, size_t) {
+      done = true;
+      err = ec;
+    };
+    if (tls_) {
+      asio::async_read(stream_, asio::buffer(out, size), on_read);
+    } else {
+      asio::async_read(stream_.next_layer(), asio::buffer(out, size), on_read);
+    }
     return RunUntil(done, std::chrono::steady_clock::now() + timeout) && !err;
   }
   // Runs the client's io_context until `done` or the deadline; on timeout cancels the pending
@@ -217,14 +254,16 @@ class RawClient {
     }
     if (done) return true;
     boost::system::error_code ignored;
-    socket_.cancel(ignored);
+    stream_.next_layer().cancel(ignored);
     io_.restart();
     io_.run();
     return false;
   }
 
   asio::io_context io_;
-  tcp::socket socket_;
+  std::unique_ptr<asio::ssl::context> ctx_;
+  asio::ssl::stream<tcp::socket> stream_;
+  bool tls_ = false;
 };
 
 }  // namespace civitas::p2p::testing
