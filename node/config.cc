@@ -26,9 +26,30 @@ bool ValidHostPort(const std::string& a) {
 
 }  // namespace
 
+bool IsLoopbackListen(const std::string& host_port) {
+  std::string host = host_port.substr(0, host_port.rfind(':'));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
 Status ValidateConfig(const Config& c) {
   for (const auto* a : {&c.grpc_listen, &c.http_listen, &c.p2p_listen}) {
     if (!ValidHostPort(*a)) return Bad("listen address '" + *a + "' is not host:port");
+  }
+  if (c.grpc_tls_cert.empty() != c.grpc_tls_key.empty()) {
+    return Bad("grpc.tls_cert and grpc.tls_key must be set together");
+  }
+  if (c.grpc_tls_cert.empty() && !c.grpc_insecure && !IsLoopbackListen(c.grpc_listen)) {
+    return Bad("gRPC on " + c.grpc_listen +
+               " would serve citizens in plaintext: set grpc.tls_cert and grpc.tls_key, or "
+               "grpc.insecure = true to accept that");
+  }
+  if (!c.http_insecure && !IsLoopbackListen(c.http_listen)) {
+    return Bad("HTTP on " + c.http_listen +
+               " has no TLS: listen on loopback behind a TLS proxy, or set http.insecure = true "
+               "to accept that");
   }
   if (c.block_interval_ms < 10 || c.block_interval_ms > 60'000) {
     return Bad("block_interval_ms must be in [10, 60000]");
@@ -87,6 +108,10 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& home,
   // Every known key; anything else is a typo the operator should hear about.
   static const std::set<std::string> known{"moniker",
                                            "grpc.listen",
+                                           "grpc.tls_cert",
+                                           "grpc.tls_key",
+                                           "grpc.insecure",
+                                           "http.insecure",
                                            "grpc.max_receive_bytes",
                                            "grpc.max_wait_ms",
                                            "grpc.default_wait_ms",
@@ -135,8 +160,20 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& home,
     else
       wrong = path;
   };
+  auto flag = [&](const char* path, bool& out) {
+    auto node = t.at_path(path);
+    if (!node) return;
+    if (auto v = node.value<bool>())
+      out = *v;
+    else
+      wrong = path;
+  };
   str("moniker", c.moniker);
   str("grpc.listen", c.grpc_listen);
+  str("grpc.tls_cert", c.grpc_tls_cert);
+  str("grpc.tls_key", c.grpc_tls_key);
+  flag("grpc.insecure", c.grpc_insecure);
+  flag("http.insecure", c.http_insecure);
   num("grpc.max_receive_bytes", c.grpc_max_receive_bytes);
   num("grpc.max_wait_ms", c.grpc_max_wait_ms);
   num("grpc.default_wait_ms", c.grpc_default_wait_ms);
@@ -179,14 +216,21 @@ std::string ConfigToToml(const Config& c) {
     << "[grpc]\n"
     << "# The public API (civitas.v1.Node, reflection, grpc.health.v1).\n"
     << "listen = \"" << c.grpc_listen << "\"\n"
+    << "# TLS: PEM certificate chain and private key (absolute, or relative to this folder).\n"
+    << "# Without them gRPC is plaintext, which is refused off loopback unless insecure = true.\n"
+    << "tls_cert = \"" << c.grpc_tls_cert << "\"\n"
+    << "tls_key = \"" << c.grpc_tls_key << "\"\n"
+    << "insecure = " << (c.grpc_insecure ? "true" : "false") << "\n"
     << "# Largest request accepted, in bytes.\n"
     << "max_receive_bytes = " << c.grpc_max_receive_bytes << "\n"
     << "# Longest a SubmitTransaction may wait for its commit, and the wait when none is asked.\n"
     << "max_wait_ms = " << c.grpc_max_wait_ms << "\n"
     << "default_wait_ms = " << c.grpc_default_wait_ms << "\n\n"
     << "[http]\n"
-    << "# Metrics, health and the explorer.\n"
-    << "listen = \"" << c.http_listen << "\"\n\n"
+    << "# Metrics, health and the explorer. No TLS: off loopback it is refused unless\n"
+    << "# insecure = true (serve it through a TLS proxy instead).\n"
+    << "listen = \"" << c.http_listen << "\"\n"
+    << "insecure = " << (c.http_insecure ? "true" : "false") << "\n\n"
     << "[p2p]\n"
     << "# Validator-to-validator connections (authenticated with the validator key).\n"
     << "listen = \"" << c.p2p_listen << "\"\n"

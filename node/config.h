@@ -22,6 +22,14 @@ struct Config {
   std::string p2p_listen = "127.0.0.1:26656";
   // The other validators to dial: "<public key hex>@host:port".
   std::vector<std::string> p2p_peers;
+  // gRPC TLS: PEM files of the server's certificate chain and private key (absolute, or
+  // relative to HOME/config). Both or neither; neither serves plaintext.
+  std::string grpc_tls_cert;
+  std::string grpc_tls_key;
+  // Serving gRPC without TLS, or HTTP at all (it has no TLS: put a TLS proxy in front), on an
+  // address other than loopback is refused unless the operator says so here.
+  bool grpc_insecure = false;
+  bool http_insecure = false;
   // gRPC limits.
   size_t grpc_max_receive_bytes = 1 << 20;
   uint32_t grpc_max_wait_ms = 30'000;  // longest wait_for_commit a client may ask
@@ -54,7 +62,15 @@ struct Config {
   std::string ValidatorKeyPath() const { return home + "/config/validator_key.json"; }
   std::string DataPath() const { return home + "/data"; }
   std::string ConfigPath() const { return home + "/config/config.toml"; }
+  // A path from the config: absolute as written, else relative to HOME/config.
+  std::string ConfigRelative(const std::string& path) const {
+    return path.empty() || path[0] == '/' ? path : home + "/config/" + path;
+  }
 };
+
+// True if the host of "host:port" is a loopback address (127.0.0.0/8, ::1, localhost). Any
+// other host, 0.0.0.0 included, may be reached from outside the machine.
+bool IsLoopbackListen(const std::string& host_port);
 
 // Reads HOME/config/config.toml. Unknown keys and values of the wrong type are errors.
 Result<Config> LoadConfig(const std::string& home);

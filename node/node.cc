@@ -6,12 +6,41 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
 
 #include "node/civic_queries.h"
 #include "node/explorer.h"
 #include "node/grpc_service.h"
 
 namespace civitas::node {
+namespace {
+
+// The gRPC server's credentials from the config: TLS with the configured PEM files, or
+// plaintext (ValidateConfig allows that on loopback, or off it with grpc.insecure).
+Result<std::shared_ptr<grpc::ServerCredentials>> GrpcServerCredentials(const Config& c) {
+  if (c.grpc_tls_cert.empty()) return grpc::InsecureServerCredentials();
+  auto read = [&](const std::string& setting, const std::string& path) -> Result<std::string> {
+    std::ifstream in(c.ConfigRelative(path), std::ios::binary);
+    std::stringstream text;
+    if (in) text << in.rdbuf();
+    if (!in || text.str().empty()) {
+      return Status::Invalid("bad_config",
+                             "cannot read " + setting + " '" + c.ConfigRelative(path) + "'");
+    }
+    return text.str();
+  };
+  auto cert = read("grpc.tls_cert", c.grpc_tls_cert);
+  if (!cert.ok()) return cert.status();
+  auto key = read("grpc.tls_key", c.grpc_tls_key);
+  if (!key.ok()) return key.status();
+  grpc::SslServerCredentialsOptions options;
+  options.pem_key_cert_pairs.push_back({*key, *cert});
+  return grpc::SslServerCredentials(options);
+}
+
+}  // namespace
+
 Node::Node(Config config, Genesis genesis, crypto::SecretKey key)
     : config_(std::move(config)),
       genesis_(std::move(genesis)),
@@ -48,7 +77,9 @@ Status Node::Start() {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(config_.grpc_listen, grpc::InsecureServerCredentials(), &port);
+  auto credentials = GrpcServerCredentials(config_);
+  if (!credentials.ok()) return credentials.status();
+  builder.AddListeningPort(config_.grpc_listen, *credentials, &port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(config_.grpc_max_receive_bytes));
   // Bounds against idle or slow clients: a connection must finish its handshake within 10 s,
   // is closed after 5 idle minutes, carries at most 100 concurrent calls, and all of them
@@ -63,10 +94,18 @@ Status Node::Start() {
   builder.RegisterService(service_.get());
   grpc_server_ = builder.BuildAndStart();
   if (!grpc_server_ || port == 0) {
-    return Status::IOError("cannot listen for gRPC on " + config_.grpc_listen);
+    return Status::IOError("cannot listen for gRPC on " + config_.grpc_listen +
+                           (config_.grpc_tls_cert.empty()
+                                ? std::string()
+                                : " (are grpc.tls_cert and grpc.tls_key a matching PEM pair?)"));
   }
   grpc_port_ = port;
-  spdlog::info("gRPC API listening on {} (port {})", config_.grpc_listen, port);
+  spdlog::info("gRPC API listening on {} (port {}, {})", config_.grpc_listen, port,
+               config_.grpc_tls_cert.empty() ? "plaintext" : "TLS");
+  if (config_.grpc_tls_cert.empty() && !IsLoopbackListen(config_.grpc_listen)) {
+    spdlog::warn("gRPC serves plaintext beyond this machine on {} (grpc.insecure = true)",
+                 config_.grpc_listen);
+  }
   http_ = std::make_unique<HttpServer>(HttpHandlers{
       [this] { return MetricsText(); },
       [this] {
@@ -83,6 +122,10 @@ Status Node::Start() {
   if (!hs.ok()) return hs;
   spdlog::info("HTTP (metrics, health, DID resolver, explorer) listening on {} (port {})",
                config_.http_listen, http_->port());
+  if (!IsLoopbackListen(config_.http_listen)) {
+    spdlog::warn("HTTP serves plaintext beyond this machine on {} (http.insecure = true)",
+                 config_.http_listen);
+  }
   return Status::Ok();
 }
 

@@ -10,7 +10,7 @@ build="$root/build-fuzz"
 san="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer"
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCIVITAS_FUZZ=ON -DCIVITAS_BENCH=OFF -DCMAKE_C_FLAGS="$san" -DCMAKE_CXX_FLAGS="$san" >/dev/null
-ninja -C "$build" -j1 vm_fuzz civitas-asm
+ninja -C "$build" vm_fuzz civitas-asm
 mkdir -p "$build/vm-corpus" "$build/vm-artifacts"
 for p in "$root"/tests/vm/programs/*.casm; do
   ASAN_OPTIONS=detect_leaks=0 "$build/tools/asm/civitas-asm" assemble "$p" \

@@ -212,11 +212,12 @@ TEST_F(NetworkTest, FourValidatorsSurviveAKilledMemberWhichThenCatchesUp) {
   ExpectSameChain({0, 1, 2, 3}, last);
 }
 
-// A round costs each validator one synced write: the commit a vote's proposal completes is
-// written unsynced and made durable by the vote's safety record, and the commit of a block
-// without transactions waits for the next vote even when no proposal follows it at once
-// (docs/STORAGE.md).
-TEST_F(NetworkTest, ALoneTransferTakesTwoBlocksAndThreeSyncedWritesPerValidator) {
+// Each committed block costs a validator at most one synced write beyond its votes and timeouts:
+// the commit a vote's proposal completes is made durable by that vote's safety record, and a
+// commit no vote follows is synced on its own (docs/STORAGE.md). This holds however the rounds
+// fall; how many blocks and writes a transfer takes depends on scheduling and is measured by
+// scripts/bench.sh ("synced writes per block"), not here.
+TEST_F(NetworkTest, ACommittedBlockCostsAtMostOneSyncedWriteBeyondVotesAndTimeouts) {
   for (int i = 0; i < kNodes; ++i) Start(i);
   uint64_t nonce = 0;
   Transfer(0, nonce++);
@@ -241,18 +242,12 @@ TEST_F(NetworkTest, ALoneTransferTakesTwoBlocksAndThreeSyncedWritesPerValidator)
     ASSERT_GE(before[i].synced, 0) << "node " << i << " has no synced-write metric";
     const double blocks = after.height - before[i].height;
     const double persists = (after.votes - before[i].votes) + (after.timeouts - before[i].timeouts);
-    // Each transfer arrives alone: its block, and the block certifying it, whose QC the next
-    // leader announces (no third block). Every vote and timeout is one synced write; the
-    // commit of a transfer's block, which no vote follows, is one more; the commits of the
-    // empty blocks add none (they share the next vote's), but a sync the council's stalling
-    // for two block intervals forced. Three per transfer, as when a third block carried the
-    // QC and its votes synced the commit.
+    const double synced = after.synced - before[i].synced;
     ASSERT_GE(blocks, 24) << "node " << i;
-    EXPECT_LE(blocks, 2 * 24 + 2) << "node " << i;
-    EXPECT_LE(after.synced - before[i].synced - persists, 24 + 2)
+    // A block read between the two metrics may be counted on one side only: allow one.
+    EXPECT_LE(synced, persists + blocks + 1)
         << "node " << i << ": " << blocks << " blocks, " << persists << " votes and timeouts, "
-        << after.synced - before[i].synced << " synced writes";
-    EXPECT_LE(after.synced - before[i].synced, 3 * 24 + 2) << "node " << i;
+        << synced << " synced writes";
   }
 }
 

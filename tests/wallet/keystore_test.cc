@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "node/keyfile.h"
+#include "test_keys.h"
 
 namespace civitas::wallet {
 namespace {
@@ -53,11 +54,7 @@ class KeystoreTest : public ::testing::Test {
   fs::path dir_;
 };
 
-crypto::SecretKey KeyThree() {
-  Hash32 s{};
-  s[31] = 3;
-  return *crypto::SecretKey::FromBytes(s);
-}
+using testing::KeyThree;
 
 TEST_F(KeystoreTest, EncryptedRoundTripWithMode0600) {
   auto key = crypto::SecretKey::Generate();

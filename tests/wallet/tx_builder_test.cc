@@ -8,15 +8,12 @@
 
 #include "ledger/params.h"
 #include "ledger/tx.h"
+#include "test_keys.h"
 
 namespace civitas::wallet {
 namespace {
 
-crypto::SecretKey KeyThree() {
-  Hash32 s{};
-  s[31] = 3;
-  return *crypto::SecretKey::FromBytes(s);
-}
+using testing::KeyThree;
 
 std::string Recipient() {
   Bytes to;

@@ -23,6 +23,9 @@ using nlohmann::json;
 
 struct Globals {
   std::string node = "127.0.0.1:26657";
+  bool tls = false;    // --tls: reach the node over TLS (the system's roots unless --ca)
+  std::string ca;      // --ca FILE: PEM roots that sign the node's certificate
+  std::string ca_pem;  // their text, read after parsing
   std::string output = "text";
   std::string passphrase_file;  // --passphrase-file
   std::string keyring;          // --keyring; empty: $CIVITAS_KEYRING, else ~/.civitas/keys

@@ -123,7 +123,12 @@ Result<std::string> LoadCode(const std::string& path) {
 }
 
 std::unique_ptr<v1::Node::Stub> Connect(const Globals& g) {
-  return v1::Node::NewStub(grpc::CreateChannel(g.node, grpc::InsecureChannelCredentials()));
+  if (!g.tls) {
+    return v1::Node::NewStub(grpc::CreateChannel(g.node, grpc::InsecureChannelCredentials()));
+  }
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = g.ca_pem;  // empty: the system's roots
+  return v1::Node::NewStub(grpc::CreateChannel(g.node, grpc::SslCredentials(options)));
 }
 
 void SetDeadline(grpc::ClientContext& ctx, int seconds) {

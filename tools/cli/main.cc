@@ -6,10 +6,13 @@
 //   civitas sign transfer|deploy|call --key FILE --chain-id ID --nonce N ...   offline
 //   civitas broadcast FILE|- [--wait]                            submit a signed envelope
 //   civitas account ADDRESS [--prove --genesis FILE] | tx TXID | block [HEIGHT] | status
-// Global: --node HOST:PORT (default 127.0.0.1:26657), --output/-o text|json,
+// Global: --node HOST:PORT (default 127.0.0.1:26657), --tls, --ca FILE, --output/-o text|json,
 //         --passphrase-file FILE (else $CIVITAS_PASSPHRASE, else the terminal),
 //         --keyring DIR (else $CIVITAS_KEYRING, else ~/.civitas/keys). --key takes a file or the
 //         name of a key in the keyring.
+
+#include <fstream>
+#include <sstream>
 
 #include "tools/cli/cli.h"
 
@@ -20,6 +23,8 @@ int main(int argc, char** argv) {
   app.fallthrough();  // global options may follow the subcommand
   Globals g;
   app.add_option("--node", g.node, "node gRPC address")->capture_default_str();
+  app.add_flag("--tls", g.tls, "reach the node over TLS (the node sets grpc.tls_cert)");
+  app.add_option("--ca", g.ca, "PEM roots that sign the node's certificate (implies --tls)");
   app.add_option("--output,-o", g.output, "text or json")->check(CLI::IsMember({"text", "json"}));
   app.add_option("--passphrase-file", g.passphrase_file,
                  "passphrase of encrypted key files (first line); default $CIVITAS_PASSPHRASE, "
@@ -31,6 +36,14 @@ int main(int argc, char** argv) {
                                           CivicCommands()};
   for (auto& f : families) f->Register(app);
   CLI11_PARSE(app, argc, argv);
+  if (!g.ca.empty()) {
+    std::ifstream in(g.ca, std::ios::binary);
+    std::stringstream pem;
+    if (in) pem << in.rdbuf();
+    if (!in || pem.str().empty()) return Fail("cannot read --ca " + g.ca, "bad_request");
+    g.ca_pem = pem.str();
+    g.tls = true;
+  }
   for (auto& f : families) {
     if (auto code = f->Run(g)) return *code;
   }
