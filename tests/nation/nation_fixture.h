@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "genesis/nation_state.h"
 #include "ledger/civic_calls.h"
 #include "ledger/did.h"
 #include "ledger/executor.h"
@@ -111,6 +112,25 @@ class NationTest : public ::testing::Test {
   }
   std::optional<std::string> Storage(const Address& contract, const std::string& key) const {
     return *state_.Get(StorageKey(contract, key));
+  }
+
+  // Rotates the DID that `holder` controls to `fresh` (key id `fragment`), with the consent of
+  // `fresh`: its signature of the rotation message over the DID's current version.
+  ContractCall Rotation(const crypto::SecretKey& holder, const crypto::SecretKey& fresh,
+                        std::string_view fragment) const {
+    auto id = DidOfAddress(state_, AddressOfKey(holder));
+    EXPECT_TRUE(id.ok() && id->has_value());
+    auto record = ReadDid(state_, **id);
+    EXPECT_TRUE(record.ok() && record->has_value());
+    return RotateDidKey(fragment, fresh.public_key(),
+                        SignDidRotation(fresh, **id, holder.public_key(), (*record)->version));
+  }
+
+  // Proposal `id` as the state holds it now.
+  Proposal ProposalNow(int64_t id) const {
+    auto p = ReadProposal(state_, static_cast<uint64_t>(id));
+    EXPECT_TRUE(p.ok() && p->has_value());
+    return p.ok() && p->has_value() ? **p : Proposal{};
   }
 
   // A person registers their DID, applies, and two council members approve.

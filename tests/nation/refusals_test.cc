@@ -142,7 +142,7 @@ TEST_F(NationTest, ARotatedKeyWorksAndTheOldKeyIsRefused) {
   MakeCitizen(kAlice);
   const crypto::SecretKey fresh = crypto::SecretKey::Generate();
   Block({SignTransfer(Person(kAlice), AddressOfKey(fresh), 10'000'000)});
-  auto r = Do(Person(kAlice), RotateDidKey("key-2", fresh.public_key()));
+  auto r = Do(Person(kAlice), Rotation(Person(kAlice), fresh, "key-2"));
   ASSERT_TRUE(Ok(r));
   EXPECT_TRUE(HasEvent(r, "did.key_rotated"));
   // The old key can no longer act for the DID, nor as a citizen.

@@ -323,9 +323,20 @@ TEST_F(CivicApiTest, RefusalsCarryReasons) {
     b.mutable_transfer()->set_amount(10'000'000);
   });
   ASSERT_TRUE(Ok(r));
+  // The new key consents: it signs the rotation message over the DID's current version.
+  v1::ResolveDidRequest dreq;
+  dreq.set_did(Did(kAlice));
+  v1::ResolveDidResponse dresp;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->ResolveDid(&ctx, dreq, &dresp).ok());
+  }
+  const crypto::Signature consent = nation::SignDidRotation(
+      rotated, *ParseDid(Did(kAlice)), people_[kAlice].public_key(), dresp.version_id());
   r = Do(people_[kAlice], [&](v1::TxBody& b) {
     b.mutable_rotate_did_key()->set_fragment("key-2");
     b.mutable_rotate_did_key()->set_public_key(std::string(AsStringView(rotated.public_key())));
+    b.mutable_rotate_did_key()->set_signature(std::string(AsStringView(consent)));
   });
   ASSERT_TRUE(Ok(r));
   auto text = [](v1::TxBody& b) {
