@@ -430,6 +430,7 @@ class Civic : public Commands {
     return {{"id", p.id()},
             {"kind", p.kind()},
             {"status", p.status()},
+            {"failure", p.failure()},
             {"proposer", Hex(p.proposer())},
             {"text", p.text()},
             {"start", p.start()},
