@@ -162,6 +162,34 @@ TEST_F(HardeningTest, ACouncilChangeIsCheckedAgainAtExecution) {
   EXPECT_EQ(keys->size(), 4u);
 }
 
+// A council of a validator and a member without a key (a genesis nation.council may name such
+// an address): removing the validator would leave no validator key at all.
+class KeylessMemberNation : public NationTest {
+ protected:
+  KeylessMemberNation()
+      : NationTest(0, [](Genesis& g) {
+          g.nation.council = {g.accounts[0].address, g.accounts[3 + kDave].address};
+          g.nation.council_approvals = 1;
+        }) {}
+};
+
+TEST_F(KeylessMemberNation, TheCouncilKeepsAMemberWithAValidatorKey) {
+  ASSERT_TRUE(Ok(Do(Person(kAlice), RegisterDid(Person(kAlice).public_key()))));
+  ASSERT_TRUE(Ok(Do(Person(kAlice), ApplyForCitizenship())));
+  ASSERT_TRUE(Ok(Do(council_[0], CouncilDecide(Did(Person(kAlice)), CouncilAction::kApprove))));
+  EXPECT_TRUE(
+      Refused(Do(Person(kAlice),
+                 ProposeCouncilChange(AsStringView(AddressOfKey(council_[0])), false, kDeposit)),
+              "the council must keep at least one member with a validator key"));
+  EXPECT_EQ(*ProposalCount(state_), 0u);
+  // The keyless member may leave: the validator stays.
+  ASSERT_TRUE(
+      Ok(Do(Person(kAlice), ProposeCouncilChange(AsStringView(Addr(kDave)), false, kDeposit))));
+  auto keys = ReadCouncilKeys(state_);
+  ASSERT_TRUE(keys.ok());
+  EXPECT_EQ(*keys, std::vector<crypto::PublicKey>{council_[0].public_key()});
+}
+
 // Attack 8: Alice rotated her DID (and with it her citizenship) to Bob's key without Bob.
 TEST_F(HardeningTest, ARotationNeedsTheNewKeysConsent) {
   const crypto::SecretKey& alice = Person(kAlice);

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -31,7 +32,9 @@ class NationTest : public ::testing::Test {
  protected:
   enum Person { kAlice, kBob, kCarol, kDave, kPeople };
 
-  explicit NationTest(uint64_t timelock = 0) {
+  // `adjust` may change the genesis before it is applied (accounts: the council's three, then
+  // the people's in Person order, then the treasury).
+  explicit NationTest(uint64_t timelock = 0, const std::function<void(Genesis&)>& adjust = {}) {
     for (int i = 0; i < 3; ++i) council_.push_back(crypto::SecretKey::Generate());
     for (int i = 0; i < kPeople; ++i) people_.push_back(crypto::SecretKey::Generate());
     Genesis g;
@@ -49,6 +52,7 @@ class NationTest : public ::testing::Test {
     g.nation.threshold = 50;
     g.nation.proposal_deposit = kDeposit;
     g.nation.timelock = timelock;
+    if (adjust) adjust(g);
     auto parsed = ParseGenesis(GenesisToJson(g));
     EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
     genesis_ = *parsed;
