@@ -274,6 +274,8 @@ std::string_view ProposalStatusName(ProposalStatus s) {
       return "passed";
     case ProposalStatus::kExecuted:
       return "executed";
+    case ProposalStatus::kFailed:
+      return "failed";
   }
   return "unknown";
 }
@@ -307,7 +309,7 @@ Result<std::optional<Proposal>> ReadProposal(const StateReader& state, uint64_t 
   out.id = id;
   ASSIGN_OR_RETURN(kind, GetInt(state, g, p + "/kind"));
   ASSIGN_OR_RETURN(status, GetInt(state, g, p + "/status"));
-  if (kind < 1 || kind > 5 || status < 1 || status > 4) {
+  if (kind < 1 || kind > 5 || status < 1 || status > 5) {
     return Status::Corruption("proposal kind or status out of range");
   }
   out.kind = static_cast<ProposalKind>(kind);
@@ -329,6 +331,8 @@ Result<std::optional<Proposal>> ReadProposal(const StateReader& state, uint64_t 
   ASSIGN_OR_RETURN(a, GetBytes(state, g, p + "/a"));
   ASSIGN_OR_RETURN(b, GetBytes(state, g, p + "/b"));
   ASSIGN_OR_RETURN(c, GetInt(state, g, p + "/c"));
+  ASSIGN_OR_RETURN(failure, GetBytes(state, g, p + "/failure"));
+  out.failure = failure;
   out.text = text;
   out.a = a;
   out.b = b;

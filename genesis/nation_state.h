@@ -107,7 +107,14 @@ Result<std::optional<int64_t>> ReadParam(const StateReader& state, const Address
 
 // ---- Governance. -----------------------------------------------------------------------------
 
-enum class ProposalStatus : int64_t { kVoting = 1, kRejected = 2, kPassed = 3, kExecuted = 4 };
+// kFailed: passed, but could not be carried out when it executed (Proposal::failure says why).
+enum class ProposalStatus : int64_t {
+  kVoting = 1,
+  kRejected = 2,
+  kPassed = 3,
+  kExecuted = 4,
+  kFailed = 5
+};
 std::string_view ProposalStatusName(ProposalStatus s);
 std::string_view ProposalKindName(ProposalKind k);
 
@@ -129,6 +136,7 @@ struct Proposal {
   std::string a, b;
   int64_t c = 0;
   uint64_t paid_until = 0;  // spends: height up to which payments were made
+  std::string failure;      // kFailed: why the decision could not be carried out
 };
 
 Result<uint64_t> ProposalCount(const StateReader& state);

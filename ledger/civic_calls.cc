@@ -72,7 +72,9 @@ Result<ContractCall> TypedCall(const v1::TxBody& body) {
       const auto& a = body.rotate_did_key();
       CIVIC_RETURN_IF_ERROR(Fragment(a.fragment(), "rotate_did_key.fragment"));
       CIVIC_ASSIGN_OR_RETURN(key, Key(a.public_key(), "rotate_did_key.public_key"));
-      return RotateDidKey(a.fragment(), key);
+      auto sig = FixedFromBytes<64>(a.signature());
+      if (!sig) return Malformed("rotate_did_key.signature must be a 64-byte BIP-340 signature");
+      return RotateDidKey(a.fragment(), key, *sig);
     }
     case B::kSetDidService: {
       const auto& a = body.set_did_service();
@@ -183,8 +185,23 @@ ContractCall AddDidKey(std::string_view fragment, const crypto::PublicKey& key) 
 ContractCall RevokeDidKey(std::string_view fragment) {
   return Make(DidRegistryAddress(), "revoke_key", {B(fragment)});
 }
-ContractCall RotateDidKey(std::string_view new_fragment, const crypto::PublicKey& new_key) {
-  return Make(DidRegistryAddress(), "rotate_key", {B(new_fragment), B(new_key)});
+ContractCall RotateDidKey(std::string_view new_fragment, const crypto::PublicKey& new_key,
+                          const crypto::Signature& signature) {
+  return Make(DidRegistryAddress(), "rotate_key", {B(new_fragment), B(new_key), B(signature)});
+}
+std::string DidRotationMessage(const DidId& did, const crypto::PublicKey& old_key,
+                               const crypto::PublicKey& new_key, uint64_t version) {
+  Bytes m;
+  Append(m, did);
+  Append(m, old_key);
+  Append(m, new_key);
+  PutU64(m, version);
+  return std::string(AsStringView(m));
+}
+crypto::Signature SignDidRotation(const crypto::SecretKey& new_key, const DidId& did,
+                                  const crypto::PublicKey& old_key, uint64_t version) {
+  return crypto::SignTagged(new_key, kDidRotateTag,
+                            DidRotationMessage(did, old_key, new_key.public_key(), version));
 }
 ContractCall SetDidService(std::string_view fragment, std::string_view type,
                            std::string_view endpoint) {

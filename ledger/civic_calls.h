@@ -46,11 +46,23 @@ void SetCall(const ContractCall& call, v1::TxBody* body);
 ContractCall RegisterDid(const crypto::PublicKey& first_key);  // must be signed by first_key
 ContractCall AddDidKey(std::string_view fragment, const crypto::PublicKey& key);
 ContractCall RevokeDidKey(std::string_view fragment);
-ContractCall RotateDidKey(std::string_view new_fragment, const crypto::PublicKey& new_key);
+// `signature`: the new key's consent, SignDidRotation below.
+ContractCall RotateDidKey(std::string_view new_fragment, const crypto::PublicKey& new_key,
+                          const crypto::Signature& signature);
 ContractCall SetDidService(std::string_view fragment, std::string_view type,
                            std::string_view endpoint);
 ContractCall RemoveDidService(std::string_view fragment);
 ContractCall DeactivateDid();
+
+// The rotation message the new controller key signs (docs/NATION.md, "Rotating the controller
+// key"): did(16) || old_key(32) || new_key(32) || u64 big-endian(version), where `version` is
+// the DID's versionId before the rotation; signed as BIP-340 over its tagged hash under
+// kDidRotateTag. It is good for one rotation of one DID from one key.
+inline constexpr std::string_view kDidRotateTag = "civitas/did-rotate/v1";
+std::string DidRotationMessage(const DidId& did, const crypto::PublicKey& old_key,
+                               const crypto::PublicKey& new_key, uint64_t version);
+crypto::Signature SignDidRotation(const crypto::SecretKey& new_key, const DidId& did,
+                                  const crypto::PublicKey& old_key, uint64_t version);
 
 // --- Citizenship. ------------------------------------------------------------------------------
 enum class CouncilAction : int64_t { kApprove = 1, kSuspend = 2, kReinstate = 3, kRevoke = 4 };

@@ -102,6 +102,10 @@ bool LedgerHost::VerifyBip340(const vm::Hash32& pk, vm::ByteView msg,
                         sig);
 }
 
+bool LedgerHost::IsValidPublicKey(const vm::Hash32& pubkey) {
+  return crypto::IsValidPublicKey(pubkey);
+}
+
 vm::CallResult LedgerHost::Call(const vm::Address& to, std::string_view function,
                                 const std::vector<vm::Value>& args, uint64_t gas, uint32_t depth) {
   vm::CallResult out;

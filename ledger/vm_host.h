@@ -53,6 +53,7 @@ class LedgerHost final : public vm::Host {
   vm::Hash32 Sha256(vm::ByteView data) override;
   bool VerifyBip340(const vm::Hash32& pk, vm::ByteView msg,
                     const std::array<uint8_t, 64>& sig) override;
+  bool IsValidPublicKey(const vm::Hash32& pubkey) override;
   vm::CallResult Call(const vm::Address& to, std::string_view function,
                       const std::vector<vm::Value>& args, uint64_t gas, uint32_t depth) override;
   // Accepted only from the governance contract (SystemAddress("governance")), for a target and a

@@ -128,6 +128,20 @@ Result<TreasuryMovements> ScanTreasuryMovements(const Store& store, uint64_t fro
   TreasuryMovements out;
   out.scanned_to = from > to ? to : std::min(to, from + std::max<uint64_t>(max_blocks, 1) - 1);
   const std::string treasury(AsStringView(TreasuryAddress()));
+  // Any contract may emit any topic with any data, and its events carry its own address. So a
+  // movement is believed only from those who cannot lie about it: a `transfer` event without a
+  // contract is the ledger's own (a native transfer); one from a system contract at its fixed
+  // address, moving that contract's own tokens, is the host's record of the contract's
+  // `transfer`; `treasury.spent` counts only from the treasury. Tokens a user contract sends to
+  // the treasury are therefore not listed (they cannot be told from a forgery by events alone).
+  const std::string governance(AsStringView(SystemAddress("governance")));
+  const std::string citizenship(AsStringView(SystemAddress("citizenship")));
+  const std::string did_registry(AsStringView(SystemAddress("did_registry")));
+  auto genuine_transfer = [&](const v1::Event& e, const std::string& src) {
+    if (e.contract().empty()) return true;
+    if (e.contract() != src) return false;
+    return src == treasury || src == governance || src == citizenship || src == did_registry;
+  };
   for (uint64_t h = from; h <= out.scanned_to; ++h) {
     auto block = store.GetBlock(h);
     if (!block.ok()) return block.status();
@@ -140,7 +154,9 @@ Result<TreasuryMovements> ScanTreasuryMovements(const Store& store, uint64_t fro
       // n(amount) ++ n(proposal)) in the same receipt.
       std::map<std::pair<std::string, uint64_t>, uint64_t> spent;
       for (const auto& e : r->events()) {
-        if (e.topic() != "treasury.spent" || e.data().size() != 36) continue;
+        if (e.topic() != "treasury.spent" || e.contract() != treasury || e.data().size() != 36) {
+          continue;
+        }
         const auto* d = reinterpret_cast<const uint8_t*>(e.data().data());
         spent[{e.data().substr(0, 20), GetU64(d + 20)}] = GetU64(d + 28);
       }
@@ -148,6 +164,7 @@ Result<TreasuryMovements> ScanTreasuryMovements(const Store& store, uint64_t fro
         if (e.topic() != "transfer" || e.data().size() != 48) continue;
         std::string src = e.data().substr(0, 20), dst = e.data().substr(20, 20);
         if (src != treasury && dst != treasury) continue;
+        if (!genuine_transfer(e, src)) continue;
         TreasuryMovement m;
         m.height = h;
         m.tx_id = r->tx_id();

@@ -294,6 +294,7 @@ Status FillProposal(const StateReader& state, const nation::Proposal& p, uint64_
   out->set_b(p.b);
   out->set_c(p.c);
   out->set_paid_until(p.paid_until);
+  out->set_failure(p.failure);
   out->set_in_force(nation::InForce(p, height));
   auto tally = nation::TallyOf(state, p);
   if (!tally.ok()) return tally.status();

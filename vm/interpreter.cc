@@ -564,6 +564,19 @@ op_Verify : {
   ++ip;
   DISPATCH();
 }
+op_IsKey : {
+  NEED_BYTES(sp[-1]);
+  bool ok = false;
+  if (sp[-1].byte_size() == 32) {
+    Hash32 pk;
+    std::copy(sp[-1].as_bytes().begin(), sp[-1].as_bytes().end(), pk.begin());
+    ok = host_.IsValidPublicKey(pk);
+  }
+  mem_ -= sp[-1].byte_size();
+  sp[-1].SetInt(ok ? 1 : 0);
+  ++ip;
+  DISPATCH();
+}
 op_XCall : {
   const size_t nargs = ip[1], nrets = ip[2];
   Value* first = sp - (nargs + 3);  // address, function name, arguments..., gas

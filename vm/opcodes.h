@@ -82,7 +82,8 @@ inline constexpr int kVariable = -1;  // stack effect depends on the immediate o
   X(Sha256, "sha256", kNone, 1, 1, 30)                 \
   X(Verify, "verify", kNone, 3, 1, 3000)               \
   X(XCall, "xcall", kArity, kVariable, kVariable, 700) \
-  X(SetCode, "setcode", kNone, 2, 1, 5000)
+  X(SetCode, "setcode", kNone, 2, 1, 5000)             \
+  X(IsKey, "iskey", kNone, 1, 1, 500)
 
 enum class Opcode : uint8_t {
 #define CIVITAS_VM_ENUM(name, mnemonic, imm, pops, pushes, gas) k##name,

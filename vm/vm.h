@@ -237,6 +237,8 @@ class Host {
   virtual Hash32 Sha256(ByteView data) = 0;
   virtual bool VerifyBip340(const Hash32& pubkey, ByteView msg,
                             const std::array<uint8_t, 64>& sig) = 0;
+  // Whether `pubkey` is a BIP-340 x-only public key: the x coordinate of a point on the curve.
+  virtual bool IsValidPublicKey(const Hash32& pubkey) = 0;
 
   // Runs `function` of the contract at `to` with at most `gas` gas, normally through
   // vm::Execute(..., depth). The callee's own Execute rolls back its changes on failure.

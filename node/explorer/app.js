@@ -343,6 +343,7 @@
         p.text ? el('p', {class: 'prose card', id: 'proposal-text'}, p.text) : null,
         fields([
           ['Status', badge(p.status), 'status'],
+          ['Failed because', p.failure || undefined, 'failure'],
           ['Proposer', p.proposer_did ? didLink(p.proposer_did) : hash(p.proposer)],
           ['Deposit', amount(p.deposit)],
           ['Voting', [blockLink(p.start), ' to ', blockLink(p.end), el('span', {class: 'muted'}, ' (' + votingState(p, p.height) + ')')]],

@@ -6,10 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "genesis/nation_state.h"
 #include "ledger/civic_calls.h"
 #include "ledger/did.h"
 #include "ledger/executor.h"
@@ -30,7 +32,9 @@ class NationTest : public ::testing::Test {
  protected:
   enum Person { kAlice, kBob, kCarol, kDave, kPeople };
 
-  explicit NationTest(uint64_t timelock = 0) {
+  // `adjust` may change the genesis before it is applied (accounts: the council's three, then
+  // the people's in Person order, then the treasury).
+  explicit NationTest(uint64_t timelock = 0, const std::function<void(Genesis&)>& adjust = {}) {
     for (int i = 0; i < 3; ++i) council_.push_back(crypto::SecretKey::Generate());
     for (int i = 0; i < kPeople; ++i) people_.push_back(crypto::SecretKey::Generate());
     Genesis g;
@@ -48,6 +52,7 @@ class NationTest : public ::testing::Test {
     g.nation.threshold = 50;
     g.nation.proposal_deposit = kDeposit;
     g.nation.timelock = timelock;
+    if (adjust) adjust(g);
     auto parsed = ParseGenesis(GenesisToJson(g));
     EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
     genesis_ = *parsed;
@@ -111,6 +116,25 @@ class NationTest : public ::testing::Test {
   }
   std::optional<std::string> Storage(const Address& contract, const std::string& key) const {
     return *state_.Get(StorageKey(contract, key));
+  }
+
+  // Rotates the DID that `holder` controls to `fresh` (key id `fragment`), with the consent of
+  // `fresh`: its signature of the rotation message over the DID's current version.
+  ContractCall Rotation(const crypto::SecretKey& holder, const crypto::SecretKey& fresh,
+                        std::string_view fragment) const {
+    auto id = DidOfAddress(state_, AddressOfKey(holder));
+    EXPECT_TRUE(id.ok() && id->has_value());
+    auto record = ReadDid(state_, **id);
+    EXPECT_TRUE(record.ok() && record->has_value());
+    return RotateDidKey(fragment, fresh.public_key(),
+                        SignDidRotation(fresh, **id, holder.public_key(), (*record)->version));
+  }
+
+  // Proposal `id` as the state holds it now.
+  Proposal ProposalNow(int64_t id) const {
+    auto p = ReadProposal(state_, static_cast<uint64_t>(id));
+    EXPECT_TRUE(p.ok() && p->has_value());
+    return p.ok() && p->has_value() ? **p : Proposal{};
   }
 
   // A person registers their DID, applies, and two council members approve.

@@ -52,7 +52,7 @@ TEST_F(NationTest, DidResolvesAsItWasAtEveryHeight) {
   ASSERT_TRUE(Ok(Do(alice, RevokeDidKey("signing"))));
   ASSERT_TRUE(Ok(Do(alice, RemoveDidService("inbox"))));
   Block({SignTransfer(alice, AddressOfKey(fresh), 10'000'000)});
-  ASSERT_TRUE(Ok(Do(alice, RotateDidKey("key-2", fresh.public_key()))));
+  ASSERT_TRUE(Ok(Do(alice, Rotation(alice, fresh, "key-2"))));
   at.push_back(state_);
   ASSERT_TRUE(Ok(Do(fresh, DeactivateDid())));
   at.push_back(state_);

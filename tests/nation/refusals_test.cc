@@ -142,7 +142,7 @@ TEST_F(NationTest, ARotatedKeyWorksAndTheOldKeyIsRefused) {
   MakeCitizen(kAlice);
   const crypto::SecretKey fresh = crypto::SecretKey::Generate();
   Block({SignTransfer(Person(kAlice), AddressOfKey(fresh), 10'000'000)});
-  auto r = Do(Person(kAlice), RotateDidKey("key-2", fresh.public_key()));
+  auto r = Do(Person(kAlice), Rotation(Person(kAlice), fresh, "key-2"));
   ASSERT_TRUE(Ok(r));
   EXPECT_TRUE(HasEvent(r, "did.key_rotated"));
   // The old key can no longer act for the DID, nor as a citizen.
@@ -201,6 +201,9 @@ TEST_F(NationTest, CouncilApprovalBelowMofNIssuesNothing) {
                       "unknown council action (1 approve, 2 suspend, 3 reinstate, 4 revoke)"));
 }
 
+// Issue 22: a passed decision that cannot be carried out used to revert its execution, so the
+// proposal stayed "voting" for ever with its deposit locked. It now ends as failed, with the
+// reason, and the deposit returns (quorum was reached).
 TEST_F(NationTest, ASpendLargerThanTheTreasuryFailsCleanly) {
   MakeCitizen(kAlice);
   const uint64_t too_much = Balance(TreasuryAddress()) * 2;
@@ -209,12 +212,24 @@ TEST_F(NationTest, ASpendLargerThanTheTreasuryFailsCleanly) {
   ASSERT_TRUE(Ok(Do(Person(kAlice), Vote(id, VoteChoice::kYes, 2000))));
   Wait(kVotingPeriod);
   const uint64_t treasury = Balance(TreasuryAddress());
+  const uint64_t alice = Balance(Addr(kAlice));
   auto r = Do(Person(kBob), ExecuteProposal(id));
-  EXPECT_TRUE(Refused(r, "the treasury holds less than the spend"));
-  EXPECT_TRUE(r.events().empty());
+  ASSERT_TRUE(Ok(r));
+  EXPECT_TRUE(HasEvent(r, "governance.passed"));
+  EXPECT_TRUE(HasEvent(r, "governance.failed"));
+  EXPECT_TRUE(HasEvent(r, "governance.deposit_returned"));
+  EXPECT_FALSE(HasEvent(r, "treasury.spent"));
+  EXPECT_FALSE(HasEvent(r, "governance.executed"));
+  const Proposal p = ProposalNow(id);
+  EXPECT_EQ(p.status, ProposalStatus::kFailed);
+  EXPECT_EQ(ProposalStatusName(p.status), "failed");
+  EXPECT_EQ(p.failure, "the treasury holds less than the spend");
   EXPECT_EQ(Balance(Addr(kCarol)), kFunds);
   EXPECT_EQ(Balance(TreasuryAddress()), treasury + r.fee());
-  // The decision stands and voters still get their tokens back.
+  EXPECT_EQ(Balance(Addr(kAlice)), alice + kDeposit);
+  // Settled for good; voters still get their tokens back.
+  EXPECT_TRUE(
+      Refused(Do(Person(kBob), ExecuteProposal(id)), "this proposal has already been settled"));
   EXPECT_TRUE(Ok(Do(Person(kAlice), WithdrawVote(id))));
 }
 

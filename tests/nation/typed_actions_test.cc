@@ -112,7 +112,7 @@ TEST_F(TypedActionsTest, EveryCivicActionRunsAsItsCall) {
     auto* s = b.mutable_propose_param();
     s->set_contract(std::string(AsStringView(GovernanceAddress())));
     s->set_name("quorum");
-    s->set_value(7);
+    s->set_value(2000);
     s->set_deposit(kDeposit);
   })));
   EXPECT_TRUE(Ok(Both(alice, [&](v1::TxBody& b) {
@@ -140,9 +140,15 @@ TEST_F(TypedActionsTest, EveryCivicActionRunsAsItsCall) {
   EXPECT_TRUE(
       Refused(Both(bob, [](v1::TxBody& b) { b.mutable_pay_recurring_spend()->set_proposal_id(1); }),
               "this spend was paid once and for all"));
+  const ContractCall rotation = Rotation(alice, third, "key-3");
+  auto rotation_args = vm::DecodeValues(
+      vm::ByteView(reinterpret_cast<const uint8_t*>(rotation.args.data()), rotation.args.size()));
+  ASSERT_TRUE(rotation_args.ok() && rotation_args->size() == 3);
+  const vm::Bytes& signature = (*rotation_args)[2].as_bytes();
   EXPECT_TRUE(Ok(Both(alice, [&](v1::TxBody& b) {
     b.mutable_rotate_did_key()->set_fragment("key-3");
     b.mutable_rotate_did_key()->set_public_key(Raw(third.public_key()));
+    b.mutable_rotate_did_key()->set_signature(std::string(signature.begin(), signature.end()));
   })));
   EXPECT_TRUE(Refused(Both(alice, [](v1::TxBody& b) { b.mutable_deactivate_did(); }),
                       "the signer controls no DID (sign with the DID's current controller key)"));
@@ -168,6 +174,13 @@ TEST_F(TypedActionsTest, MalformedActionsAreRefusedBeforeExecution) {
         "revoke_did_key.fragment");
   check([](v1::TxBody& b) { b.mutable_rotate_did_key()->set_fragment("key-2"); },
         "rotate_did_key.public_key");
+  check(
+      [&](v1::TxBody& b) {
+        b.mutable_rotate_did_key()->set_fragment("key-2");
+        b.mutable_rotate_did_key()->set_public_key(Raw(Person(kBob).public_key()));
+        b.mutable_rotate_did_key()->set_signature(std::string(63, '\1'));
+      },
+      "rotate_did_key.signature");
   check([](v1::TxBody& b) { b.mutable_set_did_service(); }, "set_did_service.fragment");
   check([](v1::TxBody& b) { b.mutable_remove_did_service(); }, "remove_did_service.fragment");
   check(

@@ -16,6 +16,7 @@
 #include "node/node.h"
 #include "node_client.h"
 #include "test_chain.h"
+#include "tools/asm/assembler.h"
 
 namespace civitas::node {
 namespace {
@@ -322,9 +323,20 @@ TEST_F(CivicApiTest, RefusalsCarryReasons) {
     b.mutable_transfer()->set_amount(10'000'000);
   });
   ASSERT_TRUE(Ok(r));
+  // The new key consents: it signs the rotation message over the DID's current version.
+  v1::ResolveDidRequest dreq;
+  dreq.set_did(Did(kAlice));
+  v1::ResolveDidResponse dresp;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->ResolveDid(&ctx, dreq, &dresp).ok());
+  }
+  const crypto::Signature consent = nation::SignDidRotation(
+      rotated, *ParseDid(Did(kAlice)), people_[kAlice].public_key(), dresp.version_id());
   r = Do(people_[kAlice], [&](v1::TxBody& b) {
     b.mutable_rotate_did_key()->set_fragment("key-2");
     b.mutable_rotate_did_key()->set_public_key(std::string(AsStringView(rotated.public_key())));
+    b.mutable_rotate_did_key()->set_signature(std::string(AsStringView(consent)));
   });
   ASSERT_TRUE(Ok(r));
   auto text = [](v1::TxBody& b) {
@@ -741,6 +753,89 @@ TEST_F(CivicApiTest, ServiceEndpointThatIsNotUtf8StillResolves) {
   // The node is still up and still commits.
   EXPECT_NE(HttpGet("/healthz").find("200 OK"), std::string::npos);
   EXPECT_TRUE(Ok(Apply(kAlice)));
+}
+
+// Issue 22, attack 7: a user contract emits events that look like the treasury's (a `transfer`
+// out of the treasury with a `treasury.spent` for proposal 1, and transfers into it). The
+// treasury's movements must not show them; a real transfer to the treasury still shows.
+TEST_F(CivicApiTest, ForgedTreasuryEventsAreNotMovements) {
+  const std::string treasury_hex = "0x" + ToHex(TreasuryAddress());
+  auto code = casm::Assemble(R"(
+export func forge(payee)
+  push "transfer"
+  push )" + treasury_hex + R"(
+  get payee
+  concat
+  push 777
+  itob
+  concat
+  emit
+  push "treasury.spent"
+  get payee
+  push 777
+  itob
+  concat
+  push 1
+  itob
+  concat
+  emit
+  push "transfer"
+  get payee
+  push )" + treasury_hex + R"(
+  concat
+  push 555
+  itob
+  concat
+  emit
+  push "transfer"
+  self
+  push )" + treasury_hex + R"(
+  concat
+  push 556
+  itob
+  concat
+  emit
+  ret
+end
+)");
+  ASSERT_TRUE(code.ok()) << code.reason() << " " << code.message();
+  auto deployed = Do(people_[kDave], [&](v1::TxBody& b) {
+    b.mutable_deploy()->set_code(std::string(code->begin(), code->end()));
+  });
+  ASSERT_TRUE(Ok(deployed));
+  const std::string contract = deployed.contract_address();
+  const std::string payee(AsStringView(Addr(kCarol)));
+  auto forged = Do(people_[kDave], [&](v1::TxBody& b) {
+    b.mutable_call()->set_contract(contract);
+    b.mutable_call()->set_function("forge");
+    vm::Bytes args = vm::EncodeValues(std::vector<vm::Value>{vm::Value::FromString(payee)});
+    b.mutable_call()->set_args(std::string(args.begin(), args.end()));
+  });
+  ASSERT_TRUE(Ok(forged));
+  ASSERT_TRUE(HasEvent(forged, "treasury.spent"));  // the lookalikes are in the receipt
+  auto real = Do(people_[kDave], [&](v1::TxBody& b) {
+    b.mutable_transfer()->set_to(std::string(AsStringView(TreasuryAddress())));
+    b.mutable_transfer()->set_amount(321);
+  });
+  ASSERT_TRUE(Ok(real));
+
+  v1::ListTreasuryMovementsResponse moves;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->ListTreasuryMovements(&ctx, {}, &moves).ok());
+  }
+  bool real_in = false;
+  for (const auto& m : moves.movements()) {
+    EXPECT_NE(m.tx_id(), forged.tx_id())
+        << m.kind() << " " << m.amount() << " proposal " << m.proposal_id();
+    EXPECT_EQ(m.proposal_id(), 0u);
+    if (m.kind() == "in" && m.tx_id() == real.tx_id()) {
+      real_in = true;
+      EXPECT_EQ(m.amount(), 321u);
+      EXPECT_EQ(m.counterparty(), std::string(AsStringView(Addr(kDave))));
+    }
+  }
+  EXPECT_TRUE(real_in);
 }
 
 }  // namespace

@@ -58,6 +58,11 @@ body = pb_bytes(1, b"civitas-test") + pb_varint(2, 7) + pb_varint(3, 5000) + pb_
 register_did = pb_bytes(1, pk)
 register_body = pb_bytes(1, b"civitas-test") + pb_varint(3, 100000) + pb_bytes(20, register_did)
 
+# A DID's controller key rotation (docs/NATION.md): the DID of pk, rotated from pk to the public
+# key of BIP-340 test vector 1 at version 1; the new key signs TaggedHash of this message.
+rotate_new_key = bytes.fromhex("DFF1D77F2A671C5F36183726DB2341BE58FEAE1DA2DECED843240F7B502BA659")
+rotate_message = sha(pk)[:16] + pk + rotate_new_key + u64(1)
+
 header = dict(chain_id="civitas-test", height=2, parent_id=bytes([1]) * 32, tx_root=bytes([2]) * 32,
               state_height=1, state_root=bytes([3]) * 32, proposer=pk, time_ms=1700000000000,
               tx_count=3, epoch=0, round=2)
@@ -97,6 +102,9 @@ vectors = {
     "register_did_tx_body": register_body.hex(),
     "register_did_tx_signing_hash": tagged("civitas/tx/v1", register_body).hex(),
     "register_did_tx_id": tagged("civitas/txid/v1", pk + register_body).hex(),
+    "did_rotate_new_key": rotate_new_key.hex(),
+    "did_rotate_message": rotate_message.hex(),
+    "did_rotate_signing_hash": tagged("civitas/did-rotate/v1", rotate_message).hex(),
     "address": address.hex(),
     "did": "did:civitas:" + b58(sha(pk)[:16]),
     "header_fields": {k: (v.hex() if isinstance(v, bytes) else v) for k, v in header.items()},

@@ -118,6 +118,11 @@ class MockHost : public Host {
     log.push_back("verify " + Hex(pk) + " " + Hex(msg) + " " + Hex(sig));
     return sig[0] == pk[0];
   }
+  // Accepts exactly the keys whose first byte is below 0xf0.
+  bool IsValidPublicKey(const Hash32& pk) override {
+    log.push_back("iskey " + Hex(pk));
+    return pk[0] < 0xf0;
+  }
   CallResult Call(const Address& to, std::string_view function, const std::vector<Value>& args,
                   uint64_t gas, uint32_t depth) override {
     std::string entry = "call " + Hex(to) + " " + std::string(function) +

@@ -28,7 +28,7 @@ void ExpectTrap(std::string_view body, std::string_view reason, int results = 1)
 std::string Ret(std::string_view body) { return std::string(body) + "\nret"; }
 
 TEST(OpcodeTest, TableIsConsistent) {
-  EXPECT_EQ(kNumOpcodes, 56u);
+  EXPECT_EQ(kNumOpcodes, 57u);
   for (size_t i = 0; i < kNumOpcodes; ++i) {
     EXPECT_FALSE(kOpTable[i].mnemonic.empty());
     EXPECT_GT(kOpTable[i].gas, 0u);
@@ -368,6 +368,29 @@ end)";
   r = RunAsm(src, "pay", {I(1), I(1)}, host);
   EXPECT_EQ(r.reason, "type_mismatch");
   ExpectTrap(Ret("push \"x\"\nbalance"), "bad_address");
+}
+
+TEST(OpcodeTest, IsKeyAsksTheHostOnlyAbout32ByteStrings) {
+  MockHost host;
+  const char* src = R"(
+export func k(key) -> 1
+  get key
+  iskey
+  ret
+end)";
+  ExecResult r = RunAsm(src, "k", {Value::FromBytes(Bytes(32, 0x11))}, host);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.returns[0], I(1));
+  EXPECT_EQ(r.gas_used, 1u + 500u + 2u + 4u);                       // get (4 words), iskey, ret
+  r = RunAsm(src, "k", {Value::FromBytes(Bytes(32, 0xf5))}, host);  // the mock's invalid keys
+  EXPECT_EQ(r.returns[0], I(0));
+  size_t calls = host.log.size();
+  r = RunAsm(src, "k", {Value::FromBytes(Bytes(33, 0x11))}, host);
+  EXPECT_EQ(r.returns[0], I(0));  // wrong length: false without asking the host
+  EXPECT_EQ(host.log.size(), calls);
+  r = RunAsm(src, "k", {I(7)}, host);
+  EXPECT_EQ(r.status, ExecStatus::kTrap);
+  EXPECT_EQ(r.reason, "type_mismatch");
 }
 
 TEST(OpcodeTest, HashAndVerify) {

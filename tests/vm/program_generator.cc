@@ -246,7 +246,7 @@ void Generator::Instruction() {
     }
     return h() >= n;
   };
-  switch (rng_.Below(26)) {
+  switch (rng_.Below(27)) {
     case 0:
       PushInt(RandomInt());
       return;
@@ -407,6 +407,11 @@ void Generator::Instruction() {
       Push(T::kInt);
       return;
     }
+    case 25:
+      PushConst(rng_.Chance(40)   ? Bytes(32, 0x11)
+                : rng_.Chance(50) ? Bytes(32, 0xf5)
+                                  : RandomBytes());
+      return Simple(Opcode::kIsKey, 1, T::kInt);
     default:
       PushRandomValue();
       return;

@@ -431,6 +431,17 @@ Outcome Machine::Run(const FunctionDef* entry, std::vector<Value> args,
         top(0) = Value::Int(ok ? 1 : 0);
         break;
       }
+      case Opcode::kIsKey: {
+        if (!top(0).is_bytes()) return trap("type_mismatch");
+        bool ok = false;
+        if (top(0).as_bytes().size() == 32) {
+          Hash32 pk;
+          std::copy(top(0).as_bytes().begin(), top(0).as_bytes().end(), pk.begin());
+          ok = host_.IsValidPublicKey(pk);
+        }
+        top(0) = Value::Int(ok ? 1 : 0);
+        break;
+      }
       case Opcode::kXCall: {
         const size_t nargs = imm[0], nrets = imm[1];
         if (st.size() < nargs + 3) return internal;

@@ -1,6 +1,7 @@
 // The nation's commands: typed civic transactions (signed with the node's chain id and the
 // sender's next nonce) and the nation's queries (docs/NATION.md).
 //   civitas did register|add-key|rotate-key|revoke-key|set-service|deactivate --key FILE ...
+//   civitas did sign-rotation --key NEWFILE --did DID --old-key HEX --version N
 //   civitas did resolve DID [--height H | --version N]
 //   civitas citizenship apply|renew --key FILE | approve|suspend|reinstate|revoke DID --key FILE
 //   civitas citizenship show DID | list [--page-size N --page-token T]
@@ -11,6 +12,8 @@
 
 #include <functional>
 
+#include "ledger/civic_calls.h"
+#include "ledger/did.h"
 #include "ledger/tx.h"
 #include "tools/cli/cli.h"
 
@@ -40,15 +43,38 @@ class Civic : public Commands {
     });
     KeyOptions(add);
     auto* rotate = Tx(did, "rotate-key", "make a new key the controller; the old one is revoked",
-                      [this](v1::TxBody& b, const Signer&) {
-                        auto k = FixedFromHex<32>(public_key_);
-                        if (!k)
-                          return Status::Invalid("bad_request", "--public-key: 64 hex digits");
-                        b.mutable_rotate_did_key()->set_fragment(fragment_);
-                        b.mutable_rotate_did_key()->set_public_key(std::string(AsStringView(*k)));
-                        return Status::Ok();
-                      });
-    KeyOptions(rotate);
+                      [this](v1::TxBody& b, const Signer& s) { return FillRotation(b, s); });
+    rotate->add_option("--fragment", fragment_, "key id of the new key, e.g. key-2")->required();
+    rotate->add_option("--did", did_, "the DID you control (did:civitas:...)")->required();
+    auto* new_key = rotate->add_option("--new-key", new_key_,
+                                       "the new key's file or keyring name: it signs its consent");
+    auto* given = rotate->add_option("--public-key", public_key_,
+                                     "the new key (64 hex digits), with --signature");
+    rotate
+        ->add_option("--signature", signature_,
+                     "the new key's consent (128 hex digits, from `did sign-rotation`)")
+        ->needs(given);
+    given->excludes(new_key);
+    rotate->add_option("--version", version_,
+                       "the DID's versionId before the rotation (default: ask the node)");
+    auto* consent = Offline(
+        did, "sign-rotation", "sign, with the new key, its consent to control a DID", [this]() {
+          auto key = LoadSigningKey(key_, *globals_);
+          if (!key.ok()) return Fail(key.status());
+          auto id = ParseDid(did_);
+          auto old_key = FixedFromHex<32>(old_key_);
+          if (!id) return Fail("--did must be a did:civitas: DID", "bad_request");
+          if (!old_key) return Fail("--old-key must be 64 hex digits", "bad_request");
+          const crypto::Signature sig = nation::SignDidRotation(*key, *id, *old_key, version_);
+          Print({{"public_key", Hex(Raw(key->public_key()))}, {"signature", Hex(Raw(sig))}},
+                globals_->json());
+          return 0;
+        });
+    consent->add_option("--key", key_, "the new key's file or keyring name")->required();
+    consent->add_option("--did", did_, "the DID it will control")->required();
+    consent->add_option("--old-key", old_key_, "the DID's controller key now (64 hex digits)")
+        ->required();
+    consent->add_option("--version", version_, "the DID's versionId now")->required();
     auto* revoke = Tx(did, "revoke-key", "revoke a key", [this](v1::TxBody& b, const Signer&) {
       b.mutable_revoke_did_key()->set_fragment(fragment_);
       return Status::Ok();
@@ -260,6 +286,50 @@ class Civic : public Commands {
     commands_.push_back({cmd, [this, run = std::move(run)] { return run(*Connect(*globals_)); }});
     return cmd;
   }
+  // A command that needs no node.
+  CLI::App* Offline(CLI::App* parent, const char* name, const char* help,
+                    std::function<int()> run) {
+    auto* cmd = parent->add_subcommand(name, help);
+    commands_.push_back({cmd, std::move(run)});
+    return cmd;
+  }
+  // rotate_did_key: the new key's consent is signed here with --new-key (over the DID's version,
+  // asked of the node unless --version gives it), or given with --public-key and --signature.
+  Status FillRotation(v1::TxBody& b, const Signer& signer) {
+    auto* r = b.mutable_rotate_did_key();
+    r->set_fragment(fragment_);
+    if (new_key_.empty()) {
+      auto k = FixedFromHex<32>(public_key_);
+      auto sig = FixedFromHex<64>(signature_);
+      if (!k || !sig) {
+        return Status::Invalid("bad_request",
+                               "give --new-key, or --public-key (64 hex digits) and --signature "
+                               "(128 hex digits)");
+      }
+      r->set_public_key(Raw(*k));
+      r->set_signature(Raw(*sig));
+      return Status::Ok();
+    }
+    auto id = ParseDid(did_);
+    if (!id) return Status::Invalid("bad_request", "--did must be a did:civitas: DID");
+    auto key = LoadSigningKey(new_key_, *globals_);
+    if (!key.ok()) return key.status();
+    uint64_t version = version_;
+    if (version == 0) {
+      v1::ResolveDidRequest req;
+      req.set_did(did_);
+      v1::ResolveDidResponse resp;
+      grpc::ClientContext ctx;
+      SetDeadline(ctx, 30);
+      auto st = Connect(*globals_)->ResolveDid(&ctx, req, &resp);
+      if (!st.ok())
+        return Status::Invalid("unavailable", "resolving " + did_ + ": " + st.error_message());
+      version = resp.version_id();
+    }
+    r->set_public_key(Raw(key->public_key()));
+    r->set_signature(Raw(nation::SignDidRotation(*key, *id, signer.public_key, version)));
+    return Status::Ok();
+  }
   void KeyOptions(CLI::App* cmd) {
     cmd->add_option("--fragment", fragment_, "key id, e.g. key-2")->required();
     cmd->add_option("--public-key", public_key_, "the key (64 hex digits)")->required();
@@ -360,6 +430,7 @@ class Civic : public Commands {
     return {{"id", p.id()},
             {"kind", p.kind()},
             {"status", p.status()},
+            {"failure", p.failure()},
             {"proposer", Hex(p.proposer())},
             {"text", p.text()},
             {"start", p.start()},
@@ -407,8 +478,8 @@ class Civic : public Commands {
 
   const Globals* globals_ = nullptr;
   std::vector<std::pair<CLI::App*, std::function<int()>>> commands_;
-  std::string key_, fragment_, public_key_, type_, endpoint_, did_, kind_, text_, address_, source_,
-      name_, choice_, page_token_;
+  std::string key_, new_key_, old_key_, signature_, fragment_, public_key_, type_, endpoint_, did_,
+      kind_, text_, address_, source_, name_, choice_, page_token_;
   int64_t nonce_ = -1, value_ = 0;
   uint64_t gas_limit_ = 3'000'000, height_ = 0, version_ = 0, deposit_ = 0, sunset_ = 0,
            amount_ = 0, every_ = 0, id_ = 0, weight_ = 0, from_ = 0, to_ = 0;
