@@ -1,7 +1,7 @@
 #pragma once
 
-// The node's TOML configuration (docs/CONFIG.md). `civitasd init` writes a commented file;
-// command-line flags override single values.
+// The node's TOML configuration (docs/OPERATIONS.md, "Configuration"). `civitasd init` writes a
+// commented file; command-line flags override single values.
 
 #include <string>
 #include <vector>

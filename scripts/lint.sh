@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks the module rules of docs/ARCHITECTURE (DESIGN.md) and formatting. Exits non-zero on a
+# Checks the module rules of docs/ARCHITECTURE.md, that named docs exist, and formatting. Exits non-zero on a
 # violation.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +22,10 @@ for d in consensus vm; do
   hits=$(grep -rEn '(system_clock|steady_clock|high_resolution_clock)::now|std::rand\(|random_device' "$d" --include='*.h' --include='*.cc' || true)
   if [ -n "$hits" ]; then echo "$d/ reads a clock or randomness:"; echo "$hits"; fail=1; fi
 done
+# Every docs/ file a tracked file names must exist.
+missing=$(git ls-files | grep -v '^docs/.*\.png$' | xargs grep -ohE 'docs/[A-Za-z0-9_-]+\.md' 2>/dev/null |
+  sort -u | while read -r f; do [ -f "$f" ] || echo "$f"; done)
+if [ -n "$missing" ]; then echo "named but missing:"; echo "$missing"; fail=1; fi
 if command -v clang-format >/dev/null; then
   files=$(git ls-files '*.h' '*.cc')
   bad=$(for f in $files; do clang-format --dry-run -Werror "$f" >/dev/null 2>&1 || echo "$f"; done)
