@@ -16,8 +16,8 @@ Node::Node(Config config, Genesis genesis, crypto::SecretKey key)
     : config_(std::move(config)),
       genesis_(std::move(genesis)),
       key_(std::move(key)),
-      mempool_(
-          {config_.mempool_max_txs, config_.mempool_max_bytes, config_.mempool_max_per_sender}) {}
+      mempool_({config_.mempool_max_txs, config_.mempool_max_bytes, config_.mempool_max_per_sender},
+               genesis_.params) {}
 
 Node::~Node() { Stop(); }
 
@@ -172,17 +172,11 @@ Result<Hash32> Node::AdmitChecked(DecodedTx tx) {
     return Status::Error(Status::Code::kAlreadyExists, "duplicate_tx",
                          "transaction is already committed");
   }
-  // The sender must be able to pay the largest fee it allowed for.
-  if (acct->balance < tx.body.gas_limit() * genesis_.params.gas_price) {
-    return Status::Error(
-        Status::Code::kFailedPrecondition, "insufficient_funds",
-        "balance " + std::to_string(acct->balance) + " cannot pay gas_limit x gas_price");
-  }
-  Status s = mempool_.Add(std::move(tx), [this](const Address& a) -> Result<uint64_t> {
+  // The sender must be able to pay the largest fees it allowed for, its pending transactions'
+  // included (Mempool::Add).
+  Status s = mempool_.Add(std::move(tx), [this](const Address& a) -> Result<AccountState> {
     StateOverlay v(*store_);
-    auto account = v.GetAccount(a);
-    if (!account.ok()) return account.status();
-    return account->nonce;
+    return v.GetAccount(a);
   });
   if (!s.ok()) return s;
   return id;

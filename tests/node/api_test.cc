@@ -188,6 +188,24 @@ TEST_F(ApiTest, BatchSubmitAnswersEachTransactionInOrder) {
   EXPECT_EQ(civitas::testing::ReasonOf(ctx), "too_many");
 }
 
+// Issue 22: admission checked each maximum fee alone against the committed balance, so a
+// sender holding 1,000 had 188 transactions admitted and committed.
+TEST_F(ApiTest, PendingMaximumFeesMustFitTheBalanceTogether) {
+  // A transfer of 900,000 pending, or committed: either way user 2 is sure to hold no more than
+  // about 100,000 when a next transaction runs, too little for a maximum fee of 200,000.
+  auto give = Submit(Transfer(chain_, chain_.users[2], Addr(1), 900'000, 0, 1'000), false);
+  ASSERT_TRUE(give.status.ok()) << give.status.error_message();
+  auto next = Submit(Transfer(chain_, chain_.users[2], Addr(1), 0, 1, 200'000), false);
+  EXPECT_EQ(next.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(next.reason, "insufficient_funds");
+  // What the balance does cover is admitted and commits after the transfer.
+  auto small = Submit(Transfer(chain_, chain_.users[2], Addr(1), 0, 1, 50'000), true);
+  ASSERT_TRUE(small.status.ok()) << small.status.error_message();
+  EXPECT_TRUE(small.resp.committed());
+  EXPECT_EQ(Account(2).nonce(), 2u);
+  EXPECT_LT(Account(2).balance(), 100'000u);
+}
+
 TEST_F(ApiTest, StatusReportsCertifiedRoot) {
   ASSERT_TRUE(Submit(Transfer(chain_, chain_.users[0], Addr(1), 1, 0)).resp.committed());
   v1::GetStatusResponse st;
