@@ -4,6 +4,7 @@
 #include "ledger/base58.h"
 #include "ledger/certified.h"
 #include "ledger/did.h"
+#include "ledger/quote.h"
 #include "node/civic_queries.h"
 #include "node/node.h"
 
@@ -34,10 +35,16 @@ grpc::StatusCode CodeOf(const Status& s) {
   return grpc::StatusCode::UNKNOWN;
 }
 
+// The status message travels in trailing metadata, which default clients cap at 8 KiB. Input is
+// quoted through QuoteInput (ledger/quote.h); this bounds whatever else a message holds.
+constexpr size_t kMaxErrorMessageBytes = 1024;
+
 grpc::Status ToGrpc(grpc::ServerContext* ctx, const Status& s) {
   if (s.ok()) return grpc::Status::OK;
-  ctx->AddTrailingMetadata("civitas-reason", s.reason());
-  return grpc::Status(CodeOf(s), s.message());
+  ctx->AddTrailingMetadata("civitas-reason", s.reason().substr(0, kMaxQuotedBytes));
+  if (s.message().size() <= kMaxErrorMessageBytes) return grpc::Status(CodeOf(s), s.message());
+  return grpc::Status(CodeOf(s), s.message().substr(0, kMaxErrorMessageBytes) + "... (" +
+                                     std::to_string(s.message().size()) + " bytes)");
 }
 
 grpc::Status Invalid(grpc::ServerContext* ctx, const std::string& reason, const std::string& msg) {
@@ -263,7 +270,7 @@ grpc::Status ToGrpcQuery(grpc::ServerContext* ctx, const Status& s) {
 
 Result<nation::DidId> ParseDidArg(const std::string& did) {
   auto id = ParseDid(did);
-  if (!id) return Status::Invalid("invalid_did", "'" + did + "' is not a did:civitas: DID");
+  if (!id) return Status::Invalid("invalid_did", QuoteInput(did) + " is not a did:civitas: DID");
   return *id;
 }
 
@@ -396,13 +403,14 @@ grpc::Status NodeService::ResolveDid(grpc::ServerContext* ctx, const v1::Resolve
   auto answer = ResolveDidAt(node_.store(), req->did(), query);
   if (!answer.ok()) return ToGrpcQuery(ctx, answer.status());
   if (answer->error == "invalidDid") {
-    return ToGrpc(ctx, Status::Invalid("invalid_did", "'" + req->did() + "' is not a valid DID"));
+    return ToGrpc(ctx,
+                  Status::Invalid("invalid_did", QuoteInput(req->did()) + " is not a valid DID"));
   }
   if (answer->error == "notFound") {
-    return ToGrpc(
-        ctx, Status::Error(
-                 Status::Code::kNotFound, req->version_id() ? "version_not_found" : "not_found",
-                 req->did() + " is not registered at height " + std::to_string(answer->height)));
+    return ToGrpc(ctx, Status::Error(Status::Code::kNotFound,
+                                     req->version_id() ? "version_not_found" : "not_found",
+                                     QuoteInput(req->did()) + " is not registered at height " +
+                                         std::to_string(answer->height)));
   }
   resp->set_result_json(answer->result_json);
   resp->set_height(answer->height);
