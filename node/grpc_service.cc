@@ -55,6 +55,11 @@ std::string Str(const Hash32& h) { return std::string(AsStringView(h)); }
 
 }  // namespace
 
+NodeService::NodeService(Node& node)
+    : node_(node),
+      streams_({node.config().grpc_max_streams, node.config().grpc_max_streams_per_client,
+                node.config().grpc_stream_write_timeout_ms}) {}
+
 grpc::Status NodeService::SubmitTransaction(grpc::ServerContext* ctx,
                                             const v1::SubmitTransactionRequest* req,
                                             v1::SubmitTransactionResponse* resp) {
@@ -243,6 +248,22 @@ bool AwaitBlock(Node& node, grpc::ServerContext* ctx, uint64_t height) {
 
 grpc::Status StreamEnded() { return grpc::Status(grpc::StatusCode::CANCELLED, "stream ended"); }
 
+// Writes one message of a stream under its slot's write deadline. The status to end the stream
+// with when the write failed (the client went away, or did not read in time).
+template <typename Msg>
+std::optional<grpc::Status> WriteTimed(StreamLimiter::Slot& slot, grpc::ServerWriter<Msg>* writer,
+                                       const Msg& msg) {
+  slot.BeginWrite();
+  const bool ok = writer->Write(msg);
+  slot.EndWrite();
+  if (ok) return std::nullopt;
+  if (slot.timed_out()) {
+    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                        "the client did not read the stream in time");
+  }
+  return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+}
+
 uint32_t PageSize(uint32_t asked, uint32_t def, uint32_t cap) {
   return asked == 0 ? def : std::min(asked, cap);
 }
@@ -342,6 +363,8 @@ grpc::Status NodeService::ListBlocks(grpc::ServerContext* ctx, const v1::ListBlo
 
 grpc::Status NodeService::StreamBlocks(grpc::ServerContext* ctx, const v1::StreamBlocksRequest* req,
                                        grpc::ServerWriter<v1::StreamBlocksResponse>* writer) {
+  auto slot = streams_.Open(ctx);
+  if (!slot.ok()) return ToGrpc(ctx, slot.status());
   const Store& store = node_.store();
   for (uint64_t h = std::max<uint64_t>(req->from_height(), 1);; ++h) {
     if (!AwaitBlock(node_, ctx, h)) return StreamEnded();
@@ -357,7 +380,7 @@ grpc::Status NodeService::StreamBlocks(grpc::ServerContext* ctx, const v1::Strea
     }
     msg.set_block_id(Str(*id));
     *msg.mutable_block() = std::move(*block);
-    if (!writer->Write(msg)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+    if (auto ended = WriteTimed(**slot, writer, msg)) return *ended;
   }
 }
 
@@ -368,6 +391,8 @@ grpc::Status NodeService::StreamEvents(grpc::ServerContext* ctx, const v1::Strea
   if (!contract.empty() && !AddressFromBytes(contract)) {
     return Invalid(ctx, "malformed_request", "contract must be a 20-byte address (or empty)");
   }
+  auto slot = streams_.Open(ctx);
+  if (!slot.ok()) return ToGrpc(ctx, slot.status());
   const Store& store = node_.store();
   for (uint64_t h = std::max<uint64_t>(req->from_height(), 1);; ++h) {
     if (!AwaitBlock(node_, ctx, h)) return StreamEnded();
@@ -387,9 +412,7 @@ grpc::Status NodeService::StreamEvents(grpc::ServerContext* ctx, const v1::Strea
         msg.set_event_index(static_cast<uint32_t>(e));
         msg.set_tx_id(receipt->tx_id());
         *msg.mutable_event() = std::move(*event);
-        if (!writer->Write(msg)) {
-          return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
-        }
+        if (auto ended = WriteTimed(**slot, writer, msg)) return *ended;
       }
     }
   }

@@ -56,9 +56,11 @@ Status Node::Start() {
   builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, 10'000);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 300'000);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 100);
+  // Streams take at most half the threads (grpc.max_streams, NodeService), so unary calls
+  // are served while streams are at their cap.
   grpc::ResourceQuota quota("civitas-grpc");
   quota.Resize(512u << 20);
-  quota.SetMaxThreads(256);
+  quota.SetMaxThreads(kGrpcThreads);
   builder.SetResourceQuota(quota);
   builder.RegisterService(service_.get());
   grpc_server_ = builder.BuildAndStart();
@@ -230,6 +232,16 @@ std::string Node::MetricsText() const {
          static_cast<double>(mempool_.size()));
   metric("civitas_mempool_bytes", "gauge", "Bytes of transactions waiting in the mempool.",
          static_cast<double>(mempool_.bytes()));
+  if (service_) {
+    metric("civitas_grpc_streams", "gauge", "Open StreamBlocks and StreamEvents calls.",
+           static_cast<double>(service_->streams().open_streams()));
+    metric("civitas_grpc_streams_refused_total", "counter",
+           "Streams refused at grpc.max_streams or grpc.max_streams_per_client.",
+           static_cast<double>(service_->streams().refused()));
+    metric("civitas_grpc_stream_write_timeouts_total", "counter",
+           "Streams ended because a write did not complete within grpc.stream_write_timeout_ms.",
+           static_cast<double>(service_->streams().timed_out()));
+  }
   metric("civitas_signature_verifications_total", "counter",
          "BIP-340 signature verifications done by this process.",
          static_cast<double>(crypto::VerifyCount()));
