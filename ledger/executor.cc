@@ -135,6 +135,7 @@ Result<BlockExecution> ExecuteBlock(const ChainParams& params, const StateReader
   std::map<Hash32, std::shared_ptr<const vm::Module>> modules;
   BlockExecution out;
   out.receipts.reserve(txs.size());
+  size_t block_receipt_bytes = 0;  // of the receipts so far (at most kMaxBlockReceiptBytes + ...)
   for (size_t i = 0; i < txs.size(); ++i) {
     const DecodedTx& tx = txs[i];
     v1::Receipt receipt;
@@ -171,11 +172,29 @@ Result<BlockExecution> ExecuteBlock(const ChainParams& params, const StateReader
     CallContext ctx{s, tx.sender, block.height, block.time_ms, {}, modules};
     auto r = RunAction(params, ctx, tx, nonce, tx.body.gas_limit() - intrinsic, receipt);
     if (!r.ok()) return r.status();
-    const ActionOutcome outcome = *r;
+    ActionOutcome outcome = *r;
     const uint64_t gas_used = intrinsic + outcome.gas;
+    // gas_used <= gas_limit, so the released reservation covers the fee.
+    const uint64_t fee = gas_used * params.gas_price;
+    receipt.set_gas_used(gas_used);
+    receipt.set_fee(fee);
     if (outcome.ok) {
-      for (auto& e : ctx.events) *receipt.add_events() = std::move(e);
-    } else {
+      // The receipt limits (docs/PROTOCOL.md, "Receipt limits"), on the receipt as it would be
+      // stored: too much of it fails the transaction as running out of gas does.
+      if (ctx.events.size() > kMaxTxEvents) {
+        outcome = {false, "too_many_events", outcome.gas};
+      } else {
+        for (auto& e : ctx.events) *receipt.add_events() = std::move(e);
+        receipt.set_status(v1::TX_STATUS_SUCCESS);
+        const size_t size = receipt.ByteSizeLong();
+        if (size > kMaxTxReceiptBytes) {
+          outcome = {false, "receipt_too_large", outcome.gas};
+        } else if (block_receipt_bytes + size > kMaxBlockReceiptBytes) {
+          outcome = {false, "block_receipts_full", outcome.gas};
+        }
+      }
+    }
+    if (!outcome.ok) {
       s.RevertTo(mark);
       receipt.clear_events();
       receipt.clear_contract_address();
@@ -185,16 +204,13 @@ Result<BlockExecution> ExecuteBlock(const ChainParams& params, const StateReader
     if (!acct.ok()) return acct.status();
     acct->balance += max_fee;
     s.SetAccount(tx.sender, *acct);
-    // gas_used <= gas_limit, so the released reservation covers the fee.
-    const uint64_t fee = gas_used * params.gas_price;
     auto paid = MoveTokens(s, tx.sender, TreasuryAddress(), fee);
     if (!paid.ok()) return paid.status();
     if (!*paid) return Status::Corruption("treasury balance overflows");
 
     receipt.set_status(outcome.ok ? v1::TX_STATUS_SUCCESS : v1::TX_STATUS_FAILED);
-    receipt.set_reason(outcome.reason);
-    receipt.set_gas_used(gas_used);
-    receipt.set_fee(fee);
+    receipt.set_reason(outcome.reason.substr(0, kMaxReceiptReasonBytes));
+    block_receipt_bytes += receipt.ByteSizeLong();
     out.receipts.push_back(std::move(receipt));
     s.Settle();
   }
