@@ -5,6 +5,7 @@
 #include "ledger/certified.h"
 #include "ledger/did.h"
 #include "ledger/quote.h"
+#include "node/block_stream.h"
 #include "node/civic_queries.h"
 #include "node/node.h"
 
@@ -218,7 +219,9 @@ namespace {
 constexpr uint32_t kDefaultBlockPage = 20, kMaxBlockPage = 100;
 constexpr uint32_t kDefaultCitizenPage = 50, kMaxCitizenPage = 500;
 constexpr uint32_t kDefaultProposalPage = 20, kMaxProposalPage = 100;
-constexpr size_t kMaxPageBytes = 4 << 20;  // a page of blocks stops growing past this
+// A page of blocks stays under this (gRPC clients accept 4 MiB by default), unless it holds a
+// single block.
+constexpr size_t kMaxPageBytes = kStreamMessageBytes;
 
 // Page tokens are the decimal position to continue from; opaque to clients.
 Result<uint64_t> ParseToken(const std::string& token, uint64_t if_empty) {
@@ -347,15 +350,18 @@ grpc::Status NodeService::ListBlocks(grpc::ServerContext* ctx, const v1::ListBlo
   resp->set_tip_height(tip);
   size_t bytes = 0;
   uint64_t h = *from;
-  for (; h <= to && resp->blocks_size() < static_cast<int>(limit) && bytes < kMaxPageBytes; ++h) {
+  for (; h <= to && resp->blocks_size() < static_cast<int>(limit); ++h) {
     auto block = store.GetBlock(h);
     if (!block.ok()) return ToGrpc(ctx, block.status());
+    // A page stays under kMaxPageBytes, but holds at least one block.
+    const size_t size = block->ByteSizeLong() + 64;  // with its id and framing
+    if (resp->blocks_size() > 0 && bytes + size > kMaxPageBytes) break;
     auto id = BlockId(block->block().header());
     if (!id.ok()) return ToGrpc(ctx, id.status());
     auto* b = resp->add_blocks();
     b->set_block_id(Str(*id));
     *b->mutable_block() = std::move(*block);
-    bytes += b->block().ByteSizeLong();
+    bytes += size;
   }
   if (h <= to) resp->set_next_page_token(std::to_string(h));
   return grpc::Status::OK;
@@ -365,22 +371,18 @@ grpc::Status NodeService::StreamBlocks(grpc::ServerContext* ctx, const v1::Strea
                                        grpc::ServerWriter<v1::StreamBlocksResponse>* writer) {
   auto slot = streams_.Open(ctx);
   if (!slot.ok()) return ToGrpc(ctx, slot.status());
-  const Store& store = node_.store();
   for (uint64_t h = std::max<uint64_t>(req->from_height(), 1);; ++h) {
     if (!AwaitBlock(node_, ctx, h)) return StreamEnded();
-    v1::StreamBlocksResponse msg;
-    auto block = store.GetBlock(h);
-    if (!block.ok()) return ToGrpc(ctx, block.status());
-    auto id = BlockId(block->block().header());
-    if (!id.ok()) return ToGrpc(ctx, id.status());
-    for (uint32_t i = 0; i < static_cast<uint32_t>(block->block().txs_size()); ++i) {
-      auto receipt = store.GetReceipt({h, i}, block->block().txs(static_cast<int>(i)));
-      if (!receipt.ok()) return ToGrpc(ctx, receipt.status());
-      *msg.add_receipts() = std::move(*receipt);
-    }
-    msg.set_block_id(Str(*id));
-    *msg.mutable_block() = std::move(*block);
-    if (auto ended = WriteTimed(**slot, writer, msg)) return *ended;
+    // One message at a time, each under kStreamMessageBytes, each written before the next
+    // receipt is read: memory stays bounded by a block and a message.
+    std::optional<grpc::Status> ended;
+    Status s = ForEachBlockMessage(node_.store(), h, kStreamMessageBytes,
+                                   [&](const v1::StreamBlocksResponse& msg) {
+                                     ended = WriteTimed(**slot, writer, msg);
+                                     return !ended;
+                                   });
+    if (!s.ok()) return ToGrpc(ctx, s);
+    if (ended) return *ended;
   }
 }
 
