@@ -79,6 +79,8 @@ class StreamLimitsTest : public ::testing::Test {
     Stream s;
     s.stub = NewStub(args);
     s.ctx = std::make_unique<grpc::ClientContext>();
+    // Bounds a test that would otherwise wait on a stream the node failed to refuse.
+    s.ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     v1::StreamBlocksRequest req;
     req.set_from_height(from_height);
     s.reader = s.stub->StreamBlocks(s.ctx.get(), req);
