@@ -105,12 +105,37 @@ Result<ActionOutcome> RunAction(const ChainParams& params, CallContext& ctx, con
 
 }  // namespace
 
+uint64_t MaxFee(const ChainParams& params, const DecodedTx& tx) {
+  return tx.body.gas_limit() * params.gas_price;
+}
+
+uint64_t MaxDebit(const ChainParams& params, const DecodedTx& tx) {
+  uint64_t amount = 0;
+  switch (tx.body.action_case()) {
+    case v1::TxBody::kTransfer:
+      amount = tx.body.transfer().amount();
+      break;
+    case v1::TxBody::kDeploy:
+      break;
+    case v1::TxBody::kCall:
+      amount = tx.body.call().amount();
+      break;
+    default: {
+      auto civic = nation::CivicCallOf(tx.body);
+      if (civic.ok() && civic->has_value()) amount = (*civic)->amount;
+    }
+  }
+  const uint64_t fee = MaxFee(params, tx);
+  return amount > UINT64_MAX - fee ? UINT64_MAX : fee + amount;
+}
+
 Result<BlockExecution> ExecuteBlock(const ChainParams& params, const StateReader& state,
                                     const BlockContext& block, const std::vector<DecodedTx>& txs) {
   StateOverlay s(state);
   std::map<Hash32, std::shared_ptr<const vm::Module>> modules;
   BlockExecution out;
   out.receipts.reserve(txs.size());
+  size_t block_receipt_bytes = 0;  // of the receipts so far (at most kMaxBlockReceiptBytes + ...)
   for (size_t i = 0; i < txs.size(); ++i) {
     const DecodedTx& tx = txs[i];
     v1::Receipt receipt;
@@ -126,51 +151,66 @@ Result<BlockExecution> ExecuteBlock(const ChainParams& params, const StateReader
                                               std::to_string(nonce) + ", account expects " +
                                               std::to_string(sender->nonce));
     }
-    // The nonce is consumed whatever the action does. gas_limit * gas_price fits 64 bits: both
-    // are bounded at genesis (2^40 and 2^20).
+    // A block may hold only transactions whose largest fee their sender can pay when they run
+    // (docs/PROTOCOL.md, "Fees"): a fee that is not covered would let a sender without funds
+    // use the chain's gas for free.
+    const uint64_t max_fee = MaxFee(params, tx);
+    if (sender->balance < max_fee) {
+      return Status::Invalid("insufficient_funds_for_fee",
+                             "transaction " + std::to_string(i) + ": sender's balance " +
+                                 std::to_string(sender->balance) + " is below its maximum fee " +
+                                 std::to_string(max_fee) + " (gas_limit x gas_price)");
+    }
+    // The nonce is consumed whatever the action does.
     sender->nonce += 1;
     s.SetAccount(tx.sender, *sender);
+    // Reserve the largest fee so the action cannot spend it; release it afterwards.
+    sender->balance -= max_fee;
+    s.SetAccount(tx.sender, *sender);
+    const size_t mark = s.Snapshot();
     const uint64_t intrinsic = IntrinsicGas(params, tx.size);
-    const uint64_t max_fee = tx.body.gas_limit() * params.gas_price;
-    uint64_t gas_used = intrinsic;
-    ActionOutcome outcome;
-    if (sender->balance < max_fee) {
-      // It cannot cover the fee it offered: it pays what it has towards the intrinsic gas.
-      outcome = {false, "insufficient_funds_for_fee", 0};
-    } else {
-      // Reserve the largest fee so the action cannot spend it; release it afterwards.
-      sender->balance -= max_fee;
-      s.SetAccount(tx.sender, *sender);
-      const size_t mark = s.Snapshot();
-      CallContext ctx{s, tx.sender, block.height, block.time_ms, {}, modules};
-      auto r = RunAction(params, ctx, tx, nonce, tx.body.gas_limit() - intrinsic, receipt);
-      if (!r.ok()) return r.status();
-      outcome = *r;
-      gas_used = intrinsic + outcome.gas;
-      if (outcome.ok) {
-        for (auto& e : ctx.events) *receipt.add_events() = std::move(e);
+    CallContext ctx{s, tx.sender, block.height, block.time_ms, {}, modules};
+    auto r = RunAction(params, ctx, tx, nonce, tx.body.gas_limit() - intrinsic, receipt);
+    if (!r.ok()) return r.status();
+    ActionOutcome outcome = *r;
+    const uint64_t gas_used = intrinsic + outcome.gas;
+    // gas_used <= gas_limit, so the released reservation covers the fee.
+    const uint64_t fee = gas_used * params.gas_price;
+    receipt.set_gas_used(gas_used);
+    receipt.set_fee(fee);
+    if (outcome.ok) {
+      // The receipt limits (docs/PROTOCOL.md, "Receipt limits"), on the receipt as it would be
+      // stored: too much of it fails the transaction as running out of gas does.
+      if (ctx.events.size() > kMaxTxEvents) {
+        outcome = {false, "too_many_events", outcome.gas};
       } else {
-        s.RevertTo(mark);
-        receipt.clear_events();
-        receipt.clear_contract_address();
-        receipt.clear_return_data();
+        for (auto& e : ctx.events) *receipt.add_events() = std::move(e);
+        receipt.set_status(v1::TX_STATUS_SUCCESS);
+        const size_t size = receipt.ByteSizeLong();
+        if (size > kMaxTxReceiptBytes) {
+          outcome = {false, "receipt_too_large", outcome.gas};
+        } else if (block_receipt_bytes + size > kMaxBlockReceiptBytes) {
+          outcome = {false, "block_receipts_full", outcome.gas};
+        }
       }
-      auto acct = s.GetAccount(tx.sender);
-      if (!acct.ok()) return acct.status();
-      acct->balance += max_fee;
-      s.SetAccount(tx.sender, *acct);
+    }
+    if (!outcome.ok) {
+      s.RevertTo(mark);
+      receipt.clear_events();
+      receipt.clear_contract_address();
+      receipt.clear_return_data();
     }
     auto acct = s.GetAccount(tx.sender);
     if (!acct.ok()) return acct.status();
-    const uint64_t fee = std::min(gas_used * params.gas_price, acct->balance);
+    acct->balance += max_fee;
+    s.SetAccount(tx.sender, *acct);
     auto paid = MoveTokens(s, tx.sender, TreasuryAddress(), fee);
     if (!paid.ok()) return paid.status();
     if (!*paid) return Status::Corruption("treasury balance overflows");
 
     receipt.set_status(outcome.ok ? v1::TX_STATUS_SUCCESS : v1::TX_STATUS_FAILED);
-    receipt.set_reason(outcome.reason);
-    receipt.set_gas_used(gas_used);
-    receipt.set_fee(fee);
+    receipt.set_reason(outcome.reason.substr(0, kMaxReceiptReasonBytes));
+    block_receipt_bytes += receipt.ByteSizeLong();
     out.receipts.push_back(std::move(receipt));
     s.Settle();
   }

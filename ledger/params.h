@@ -9,6 +9,15 @@ inline constexpr size_t kMaxTxBytes = 64 * 1024;  // whole Transaction envelope
 inline constexpr size_t kMaxBlockTxs = 10000;
 inline constexpr size_t kMaxBlockBytes = 4 * 1024 * 1024;  // = the consensus payload cap
 inline constexpr size_t kMaxChainIdLength = 64;
+// Receipts (docs/PROTOCOL.md, "Receipt limits"): a transaction whose successful receipt would
+// pass one of these fails instead (too_many_events, receipt_too_large, block_receipts_full),
+// its effects reverted and its fee charged; a receipt's reason is cut to its first
+// kMaxReceiptReasonBytes bytes. So a block's receipts stay within about
+// kMaxBlockReceiptBytes + kMaxBlockTxs * 400 bytes.
+inline constexpr size_t kMaxTxEvents = 128;
+inline constexpr size_t kMaxTxReceiptBytes = 64 * 1024;
+inline constexpr size_t kMaxBlockReceiptBytes = 4 * 1024 * 1024;
+inline constexpr size_t kMaxReceiptReasonBytes = 256;
 
 // Chain parameters fixed at genesis (genesis.json "params").
 struct ChainParams {

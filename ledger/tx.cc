@@ -1,6 +1,7 @@
 #include "ledger/tx.h"
 
 #include "ledger/civic_calls.h"
+#include "ledger/quote.h"
 
 namespace civitas {
 
@@ -52,8 +53,9 @@ Result<DecodedTx> DecodeAndCheckTx(const v1::Transaction& envelope, std::string_
     return Status::Invalid("malformed_tx", "body is not a TxBody");
   }
   if (tx.body.chain_id() != chain_id) {
-    return Status::Invalid("wrong_chain_id", "transaction is for chain '" + tx.body.chain_id() +
-                                                 "', this is '" + std::string(chain_id) + "'");
+    return Status::Invalid("wrong_chain_id", "transaction is for chain " +
+                                                 QuoteInput(tx.body.chain_id()) + ", this is '" +
+                                                 std::string(chain_id) + "'");
   }
   if (tx.body.action_case() == v1::TxBody::ACTION_NOT_SET) {
     return Status::Invalid("malformed_tx", "transaction has no action");

@@ -76,6 +76,16 @@ Status ValidateConfig(const Config& c) {
                std::to_string(kMinStateHistory));
   }
   if (c.grpc_max_receive_bytes < 1024) return Bad("grpc max_receive_bytes must be at least 1024");
+  if (c.grpc_max_streams == 0 || c.grpc_max_streams > kGrpcThreads / 2) {
+    return Bad("grpc.max_streams must be in [1, " + std::to_string(kGrpcThreads / 2) +
+               "] (half the gRPC threads; the rest serve unary calls)");
+  }
+  if (c.grpc_max_streams_per_client == 0 || c.grpc_max_streams_per_client > c.grpc_max_streams) {
+    return Bad("grpc.max_streams_per_client must be in [1, grpc.max_streams]");
+  }
+  if (c.grpc_stream_write_timeout_ms < 100) {
+    return Bad("grpc.stream_write_timeout_ms must be at least 100");
+  }
   auto levels = ParseLogLevels(c.log_level);
   if (!levels.ok()) return levels.status();
   if (c.log_format != "plain" && c.log_format != "json")
@@ -115,6 +125,9 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& home,
                                            "grpc.max_receive_bytes",
                                            "grpc.max_wait_ms",
                                            "grpc.default_wait_ms",
+                                           "grpc.max_streams",
+                                           "grpc.max_streams_per_client",
+                                           "grpc.stream_write_timeout_ms",
                                            "http.listen",
                                            "p2p.listen",
                                            "consensus.block_interval_ms",
@@ -177,6 +190,9 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& home,
   num("grpc.max_receive_bytes", c.grpc_max_receive_bytes);
   num("grpc.max_wait_ms", c.grpc_max_wait_ms);
   num("grpc.default_wait_ms", c.grpc_default_wait_ms);
+  num("grpc.max_streams", c.grpc_max_streams);
+  num("grpc.max_streams_per_client", c.grpc_max_streams_per_client);
+  num("grpc.stream_write_timeout_ms", c.grpc_stream_write_timeout_ms);
   str("http.listen", c.http_listen);
   str("p2p.listen", c.p2p_listen);
   num("consensus.block_interval_ms", c.block_interval_ms);
@@ -225,7 +241,14 @@ std::string ConfigToToml(const Config& c) {
     << "max_receive_bytes = " << c.grpc_max_receive_bytes << "\n"
     << "# Longest a SubmitTransaction may wait for its commit, and the wait when none is asked.\n"
     << "max_wait_ms = " << c.grpc_max_wait_ms << "\n"
-    << "default_wait_ms = " << c.grpc_default_wait_ms << "\n\n"
+    << "default_wait_ms = " << c.grpc_default_wait_ms << "\n"
+    << "# StreamBlocks and StreamEvents: most open at once, in all and per client address\n"
+    << "# (each holds one of the server's " << kGrpcThreads
+    << " threads; at most half may), and how\n"
+    << "# long a write to a client that does not read may take before the stream ends.\n"
+    << "max_streams = " << c.grpc_max_streams << "\n"
+    << "max_streams_per_client = " << c.grpc_max_streams_per_client << "\n"
+    << "stream_write_timeout_ms = " << c.grpc_stream_write_timeout_ms << "\n\n"
     << "[http]\n"
     << "# Metrics, health and the explorer. No TLS: off loopback it is refused unless\n"
     << "# insecure = true (serve it through a TLS proxy instead).\n"

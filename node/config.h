@@ -14,6 +14,10 @@ namespace civitas::node {
 // the tip, which every validator must still be able to read.
 inline constexpr uint64_t kMinStateHistory = 100;
 
+// Threads of the gRPC server's pool (unary calls and streams alike). grpc.max_streams may take
+// at most half of them, so unary calls are served while streams are at their cap.
+inline constexpr int kGrpcThreads = 256;
+
 struct Config {
   std::string moniker = "civitas-node";
   // Addresses.
@@ -34,6 +38,12 @@ struct Config {
   size_t grpc_max_receive_bytes = 1 << 20;
   uint32_t grpc_max_wait_ms = 30'000;  // longest wait_for_commit a client may ask
   uint32_t grpc_default_wait_ms = 10'000;
+  // Server streams (StreamBlocks, StreamEvents) hold a thread of the gRPC pool each
+  // (kGrpcThreads): at most this many at once, in all and per client address, and a stream
+  // whose write does not complete within the timeout (a client that does not read) ends.
+  size_t grpc_max_streams = 64;
+  size_t grpc_max_streams_per_client = 8;
+  uint32_t grpc_stream_write_timeout_ms = 10'000;
   // Consensus. A leader proposes at once when transactions wait, else an empty block after
   // block_interval_ms (which keeps state roots certified); a round without progress times out
   // after timeout_base_ms, doubling up to timeout_max_ms.

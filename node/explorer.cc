@@ -14,6 +14,7 @@
 #include "ledger/base58.h"
 #include "ledger/block.h"
 #include "ledger/did.h"
+#include "ledger/quote.h"
 #include "ledger/tx.h"
 #include "node/civic_queries.h"
 
@@ -78,7 +79,7 @@ class Params {
   Status Only(std::initializer_list<std::string_view> allowed) const {
     for (const auto& [name, value] : values_) {
       if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-        return BadRequest("unknown parameter '" + name + "'");
+        return BadRequest("unknown parameter " + QuoteInput(name));
       }
     }
     return Status::Ok();
@@ -401,7 +402,7 @@ Result<json> ApiBlock(const Store& store, const Genesis& genesis, std::string_vi
     if (!found.ok()) return found.status();
     height = *found;
   } else {
-    return BadRequest("'" + std::string(arg) + "' is neither a height nor a 64-digit block id");
+    return BadRequest(QuoteInput(arg) + " is neither a height nor a 64-digit block id");
   }
   EXPLORER_ASSIGN(block, BlockAt(store, height));
   EXPLORER_ASSIGN(j, BlockJson(block, genesis));
@@ -444,12 +445,12 @@ Result<json> ApiDid(const Store& store, std::string_view did, const Params& para
   if (Status s = params.Only({"version"}); !s.ok()) return s;
   EXPLORER_ASSIGN(version, params.Get("version", 0, 1));
   auto id = ParseDid(did);
-  if (!id) return Status::Invalid("invalid_did", "'" + std::string(did) + "' is not a valid DID");
+  if (!id) return Status::Invalid("invalid_did", QuoteInput(did) + " is not a valid DID");
   const uint64_t tip = store.height();
   StateAt state(store, tip);
   EXPLORER_ASSIGN(record, nation::ReadDid(state, *id));
   if (!record) {
-    return Status::NotFound(std::string(did) + " is not registered at height " +
+    return Status::NotFound(QuoteInput(did) + " is not registered at height " +
                             std::to_string(tip));
   }
   // The latest version is resolved at `tip`, like the rest of the answer.
@@ -459,7 +460,7 @@ Result<json> ApiDid(const Store& store, std::string_view did, const Params& para
   EXPLORER_ASSIGN(answer, ResolveDidAt(store, did, query));
   if (answer.error == "notFound") {
     return Status::Error(Status::Code::kNotFound, "version_not_found",
-                         std::string(did) + " has no version " + std::to_string(version));
+                         QuoteInput(did) + " has no version " + std::to_string(version));
   }
   json versions = json::array();
   const uint64_t first =
@@ -638,7 +639,7 @@ Result<json> RouteApi(const Store& store, const Genesis& genesis, std::string_vi
   if (is({"proposals", "*"})) return ApiProposal(store, genesis, parts[1], params);
   if (is({"treasury"})) return ApiTreasury(store, params);
   if (is({"treasury", "movements"})) return ApiTreasuryMovements(store, params);
-  return Status::NotFound("no API endpoint /api/" + std::string(path));
+  return Status::NotFound("no API endpoint /api/" + QuoteInput(path));
 }
 
 HttpReply JsonReply(int status, const json& body) {

@@ -4,6 +4,8 @@
 #include "ledger/base58.h"
 #include "ledger/certified.h"
 #include "ledger/did.h"
+#include "ledger/quote.h"
+#include "node/block_stream.h"
 #include "node/civic_queries.h"
 #include "node/node.h"
 
@@ -34,10 +36,16 @@ grpc::StatusCode CodeOf(const Status& s) {
   return grpc::StatusCode::UNKNOWN;
 }
 
+// The status message travels in trailing metadata, which default clients cap at 8 KiB. Input is
+// quoted through QuoteInput (ledger/quote.h); this bounds whatever else a message holds.
+constexpr size_t kMaxErrorMessageBytes = 1024;
+
 grpc::Status ToGrpc(grpc::ServerContext* ctx, const Status& s) {
   if (s.ok()) return grpc::Status::OK;
-  ctx->AddTrailingMetadata("civitas-reason", s.reason());
-  return grpc::Status(CodeOf(s), s.message());
+  ctx->AddTrailingMetadata("civitas-reason", s.reason().substr(0, kMaxQuotedBytes));
+  if (s.message().size() <= kMaxErrorMessageBytes) return grpc::Status(CodeOf(s), s.message());
+  return grpc::Status(CodeOf(s), s.message().substr(0, kMaxErrorMessageBytes) + "... (" +
+                                     std::to_string(s.message().size()) + " bytes)");
 }
 
 grpc::Status Invalid(grpc::ServerContext* ctx, const std::string& reason, const std::string& msg) {
@@ -47,6 +55,11 @@ grpc::Status Invalid(grpc::ServerContext* ctx, const std::string& reason, const 
 std::string Str(const Hash32& h) { return std::string(AsStringView(h)); }
 
 }  // namespace
+
+NodeService::NodeService(Node& node)
+    : node_(node),
+      streams_({node.config().grpc_max_streams, node.config().grpc_max_streams_per_client,
+                node.config().grpc_stream_write_timeout_ms}) {}
 
 grpc::Status NodeService::SubmitTransaction(grpc::ServerContext* ctx,
                                             const v1::SubmitTransactionRequest* req,
@@ -206,7 +219,9 @@ namespace {
 constexpr uint32_t kDefaultBlockPage = 20, kMaxBlockPage = 100;
 constexpr uint32_t kDefaultCitizenPage = 50, kMaxCitizenPage = 500;
 constexpr uint32_t kDefaultProposalPage = 20, kMaxProposalPage = 100;
-constexpr size_t kMaxPageBytes = 4 << 20;  // a page of blocks stops growing past this
+// A page of blocks stays under this (gRPC clients accept 4 MiB by default), unless it holds a
+// single block.
+constexpr size_t kMaxPageBytes = kStreamMessageBytes;
 
 // Page tokens are the decimal position to continue from; opaque to clients.
 Result<uint64_t> ParseToken(const std::string& token, uint64_t if_empty) {
@@ -236,6 +251,22 @@ bool AwaitBlock(Node& node, grpc::ServerContext* ctx, uint64_t height) {
 
 grpc::Status StreamEnded() { return grpc::Status(grpc::StatusCode::CANCELLED, "stream ended"); }
 
+// Writes one message of a stream under its slot's write deadline. The status to end the stream
+// with when the write failed (the client went away, or did not read in time).
+template <typename Msg>
+std::optional<grpc::Status> WriteTimed(StreamLimiter::Slot& slot, grpc::ServerWriter<Msg>* writer,
+                                       const Msg& msg) {
+  slot.BeginWrite();
+  const bool ok = writer->Write(msg);
+  slot.EndWrite();
+  if (ok) return std::nullopt;
+  if (slot.timed_out()) {
+    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                        "the client did not read the stream in time");
+  }
+  return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+}
+
 uint32_t PageSize(uint32_t asked, uint32_t def, uint32_t cap) {
   return asked == 0 ? def : std::min(asked, cap);
 }
@@ -263,7 +294,7 @@ grpc::Status ToGrpcQuery(grpc::ServerContext* ctx, const Status& s) {
 
 Result<nation::DidId> ParseDidArg(const std::string& did) {
   auto id = ParseDid(did);
-  if (!id) return Status::Invalid("invalid_did", "'" + did + "' is not a did:civitas: DID");
+  if (!id) return Status::Invalid("invalid_did", QuoteInput(did) + " is not a did:civitas: DID");
   return *id;
 }
 
@@ -320,15 +351,18 @@ grpc::Status NodeService::ListBlocks(grpc::ServerContext* ctx, const v1::ListBlo
   resp->set_tip_height(tip);
   size_t bytes = 0;
   uint64_t h = *from;
-  for (; h <= to && resp->blocks_size() < static_cast<int>(limit) && bytes < kMaxPageBytes; ++h) {
+  for (; h <= to && resp->blocks_size() < static_cast<int>(limit); ++h) {
     auto block = store.GetBlock(h);
     if (!block.ok()) return ToGrpc(ctx, block.status());
+    // A page stays under kMaxPageBytes, but holds at least one block.
+    const size_t size = block->ByteSizeLong() + 64;  // with its id and framing
+    if (resp->blocks_size() > 0 && bytes + size > kMaxPageBytes) break;
     auto id = BlockId(block->block().header());
     if (!id.ok()) return ToGrpc(ctx, id.status());
     auto* b = resp->add_blocks();
     b->set_block_id(Str(*id));
     *b->mutable_block() = std::move(*block);
-    bytes += b->block().ByteSizeLong();
+    bytes += size;
   }
   if (h <= to) resp->set_next_page_token(std::to_string(h));
   return grpc::Status::OK;
@@ -336,22 +370,20 @@ grpc::Status NodeService::ListBlocks(grpc::ServerContext* ctx, const v1::ListBlo
 
 grpc::Status NodeService::StreamBlocks(grpc::ServerContext* ctx, const v1::StreamBlocksRequest* req,
                                        grpc::ServerWriter<v1::StreamBlocksResponse>* writer) {
-  const Store& store = node_.store();
+  auto slot = streams_.Open(ctx);
+  if (!slot.ok()) return ToGrpc(ctx, slot.status());
   for (uint64_t h = std::max<uint64_t>(req->from_height(), 1);; ++h) {
     if (!AwaitBlock(node_, ctx, h)) return StreamEnded();
-    v1::StreamBlocksResponse msg;
-    auto block = store.GetBlock(h);
-    if (!block.ok()) return ToGrpc(ctx, block.status());
-    auto id = BlockId(block->block().header());
-    if (!id.ok()) return ToGrpc(ctx, id.status());
-    for (uint32_t i = 0; i < static_cast<uint32_t>(block->block().txs_size()); ++i) {
-      auto receipt = store.GetReceipt({h, i}, block->block().txs(static_cast<int>(i)));
-      if (!receipt.ok()) return ToGrpc(ctx, receipt.status());
-      *msg.add_receipts() = std::move(*receipt);
-    }
-    msg.set_block_id(Str(*id));
-    *msg.mutable_block() = std::move(*block);
-    if (!writer->Write(msg)) return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+    // One message at a time, each under kStreamMessageBytes, each written before the next
+    // receipt is read: memory stays bounded by a block and a message.
+    std::optional<grpc::Status> ended;
+    Status s = ForEachBlockMessage(node_.store(), h, kStreamMessageBytes,
+                                   [&](const v1::StreamBlocksResponse& msg) {
+                                     ended = WriteTimed(**slot, writer, msg);
+                                     return !ended;
+                                   });
+    if (!s.ok()) return ToGrpc(ctx, s);
+    if (ended) return *ended;
   }
 }
 
@@ -362,6 +394,8 @@ grpc::Status NodeService::StreamEvents(grpc::ServerContext* ctx, const v1::Strea
   if (!contract.empty() && !AddressFromBytes(contract)) {
     return Invalid(ctx, "malformed_request", "contract must be a 20-byte address (or empty)");
   }
+  auto slot = streams_.Open(ctx);
+  if (!slot.ok()) return ToGrpc(ctx, slot.status());
   const Store& store = node_.store();
   for (uint64_t h = std::max<uint64_t>(req->from_height(), 1);; ++h) {
     if (!AwaitBlock(node_, ctx, h)) return StreamEnded();
@@ -381,9 +415,7 @@ grpc::Status NodeService::StreamEvents(grpc::ServerContext* ctx, const v1::Strea
         msg.set_event_index(static_cast<uint32_t>(e));
         msg.set_tx_id(receipt->tx_id());
         *msg.mutable_event() = std::move(*event);
-        if (!writer->Write(msg)) {
-          return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
-        }
+        if (auto ended = WriteTimed(**slot, writer, msg)) return *ended;
       }
     }
   }
@@ -397,13 +429,14 @@ grpc::Status NodeService::ResolveDid(grpc::ServerContext* ctx, const v1::Resolve
   auto answer = ResolveDidAt(node_.store(), req->did(), query);
   if (!answer.ok()) return ToGrpcQuery(ctx, answer.status());
   if (answer->error == "invalidDid") {
-    return ToGrpc(ctx, Status::Invalid("invalid_did", "'" + req->did() + "' is not a valid DID"));
+    return ToGrpc(ctx,
+                  Status::Invalid("invalid_did", QuoteInput(req->did()) + " is not a valid DID"));
   }
   if (answer->error == "notFound") {
-    return ToGrpc(
-        ctx, Status::Error(
-                 Status::Code::kNotFound, req->version_id() ? "version_not_found" : "not_found",
-                 req->did() + " is not registered at height " + std::to_string(answer->height)));
+    return ToGrpc(ctx, Status::Error(Status::Code::kNotFound,
+                                     req->version_id() ? "version_not_found" : "not_found",
+                                     QuoteInput(req->did()) + " is not registered at height " +
+                                         std::to_string(answer->height)));
   }
   resp->set_result_json(answer->result_json);
   resp->set_height(answer->height);

@@ -4,6 +4,7 @@
 // reason in the "civitas-reason" trailing metadata.
 
 #include "civitas/v1/node.grpc.pb.h"
+#include "node/stream_limits.h"
 
 namespace civitas::node {
 
@@ -11,8 +12,11 @@ class Node;
 
 class NodeService final : public v1::Node::Service {
  public:
-  // `node` must outlive the service.
-  explicit NodeService(Node& node) : node_(node) {}
+  // `node` must outlive the service. Streams are bounded by node.config()'s grpc.max_streams,
+  // grpc.max_streams_per_client and grpc.stream_write_timeout_ms (StreamLimiter).
+  explicit NodeService(Node& node);
+
+  const StreamLimiter& streams() const { return streams_; }
 
   grpc::Status SubmitTransaction(grpc::ServerContext* ctx, const v1::SubmitTransactionRequest* req,
                                  v1::SubmitTransactionResponse* resp) override;
@@ -51,6 +55,7 @@ class NodeService final : public v1::Node::Service {
 
  private:
   Node& node_;
+  StreamLimiter streams_;
 };
 
 }  // namespace civitas::node

@@ -5,6 +5,8 @@
 #include <boost/beast/http.hpp>
 #include <deque>
 
+#include "ledger/quote.h"
+
 namespace civitas::node {
 
 namespace asio = boost::asio;
@@ -121,7 +123,7 @@ std::optional<Result<DidRequest>> ParseDidTarget(std::string_view target) {
       req.version_time_ms = *t;
     } else {
       return Result<DidRequest>(
-          Status::Invalid("invalid_request", "unknown parameter '" + std::string(name) + "'"));
+          Status::Invalid("invalid_request", "unknown parameter " + QuoteInput(name)));
     }
   }
   if (req.version_id != 0 && req.version_time_ms != 0) {

@@ -1,5 +1,7 @@
 #include "node/mempool.h"
 
+#include "ledger/executor.h"
+
 namespace civitas::node {
 namespace {
 
@@ -10,16 +12,16 @@ Status Full() {
 
 }  // namespace
 
-Status Mempool::Add(DecodedTx tx, const NonceReader& committed_nonce) {
+Status Mempool::Add(DecodedTx tx, const AccountReader& committed_account) {
   std::lock_guard lock(mu_);
   if (txs_.count(tx.id)) {
     return Status::Error(Status::Code::kAlreadyExists, "duplicate_tx",
                          "transaction is already pending");
   }
-  auto committed = committed_nonce(tx.sender);
+  auto committed = committed_account(tx.sender);
   if (!committed.ok()) return committed.status();
   auto it = senders_.find(tx.sender);
-  uint64_t expected = *committed;
+  uint64_t expected = committed->nonce;
   if (it != senders_.end()) expected = std::max(expected, it->second.next_nonce);
   const uint64_t nonce = tx.body.nonce();
   if (nonce < expected) {
@@ -32,6 +34,21 @@ Status Mempool::Add(DecodedTx tx, const NonceReader& committed_nonce) {
         Status::Code::kFailedPrecondition, "nonce_too_high",
         "nonce " + std::to_string(nonce) + " skips ahead; next is " + std::to_string(expected));
   }
+  // Every pending transaction may run before this one and spend up to its MaxDebit: only
+  // what the committed balance has beyond them covers this one.
+  const uint64_t pending_debit = it != senders_.end() ? it->second.debit : 0;
+  const uint64_t debit = MaxDebit(params_, tx);
+  if (pending_debit > committed->balance || debit > committed->balance - pending_debit) {
+    const size_t pending = it != senders_.end() ? it->second.pending : 0;
+    return Status::Error(Status::Code::kFailedPrecondition, "insufficient_funds",
+                         "balance " + std::to_string(committed->balance) +
+                             " cannot cover this transaction's maximum fee (gas_limit x "
+                             "gas_price = " +
+                             std::to_string(MaxFee(params_, tx)) + ") plus the tokens it sends, " +
+                             std::to_string(debit) + " in all, on top of " +
+                             std::to_string(pending_debit) + " that the sender's " +
+                             std::to_string(pending) + " pending transactions may spend");
+  }
   if (txs_.size() >= limits_.max_txs || bytes_ + tx.size > limits_.max_bytes) return Full();
   SenderInfo& info = senders_[tx.sender];
   if (info.pending >= limits_.max_per_sender) {
@@ -41,6 +58,7 @@ Status Mempool::Add(DecodedTx tx, const NonceReader& committed_nonce) {
   }
   info.next_nonce = nonce + 1;
   info.pending += 1;
+  info.debit += debit;  // <= the balance: no overflow
   bytes_ += tx.size;
   order_.push_back(tx.id);
   txs_.emplace(tx.id, std::move(tx));
@@ -67,7 +85,10 @@ std::vector<DecodedTx> Mempool::Select(size_t max_txs, size_t max_bytes,
 void Mempool::EraseLocked(TxMap::iterator it) {
   bytes_ -= it->second.size;
   auto s = senders_.find(it->second.sender);
-  if (s != senders_.end() && --s->second.pending == 0) senders_.erase(s);
+  if (s != senders_.end()) {
+    s->second.debit -= std::min(s->second.debit, MaxDebit(params_, it->second));
+    if (--s->second.pending == 0) senders_.erase(s);
+  }
   txs_.erase(it);
 }
 

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ledger/state.h"
 #include "ledger/tx.h"
 
 namespace civitas::node {
@@ -20,16 +21,21 @@ class Mempool {
     size_t max_bytes;
     size_t max_per_sender;
   };
-  explicit Mempool(Limits limits) : limits_(limits) {}
+  // `params` are the chain's (the gas price prices a transaction's maximum fee).
+  Mempool(Limits limits, const ChainParams& params) : limits_(limits), params_(params) {}
 
   // Reads a sender's nonce in the latest committed state.
   using NonceReader = std::function<Result<uint64_t>(const Address&)>;
+  // Reads a sender's account (balance and nonce) in the latest committed state.
+  using AccountReader = std::function<Result<AccountState>(const Address&)>;
 
   // Adds a checked transaction. Its nonce must be the sender's next: the committed nonce
-  // advanced by the sender's pending transactions. The committed nonce is read under the
-  // pool's lock, so a concurrent commit cannot make it stale.
-  // Reasons: duplicate_tx, nonce_too_low, nonce_too_high, mempool_full.
-  Status Add(DecodedTx tx, const NonceReader& committed_nonce);
+  // advanced by the sender's pending transactions. The sender's committed balance must cover
+  // the MaxDebit (ledger/executor.h: maximum fee plus tokens sent) of all its pending
+  // transactions and this one, so that every maximum fee is covered whatever order they run
+  // in. The account is read under the pool's lock, so a concurrent commit cannot make it stale.
+  // Reasons: duplicate_tx, nonce_too_low, nonce_too_high, insufficient_funds, mempool_full.
+  Status Add(DecodedTx tx, const AccountReader& committed_account);
 
   // Copies, in arrival order (nonce order per sender), the transactions `accept` takes, until
   // `max_txs` or `max_bytes` would be passed. The transactions stay in the pool until a block
@@ -64,6 +70,7 @@ class Mempool {
   struct SenderInfo {
     uint64_t next_nonce = 0;  // after everything pending
     size_t pending = 0;
+    uint64_t debit = 0;  // sum of the pending transactions' MaxDebit (saturating)
   };
   using TxMap = std::unordered_map<Hash32, DecodedTx, UniformKeyHash>;
   void EraseLocked(TxMap::iterator it);
@@ -71,6 +78,7 @@ class Mempool {
   static constexpr size_t kNotedVerified = 1 << 16;
 
   const Limits limits_;
+  const ChainParams params_;
   mutable std::mutex mu_;
   std::unordered_map<Hash32, std::string, UniformKeyHash> noted_;  // id -> signature
   std::deque<Hash32> noted_order_;

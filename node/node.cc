@@ -45,8 +45,8 @@ Node::Node(Config config, Genesis genesis, crypto::SecretKey key)
     : config_(std::move(config)),
       genesis_(std::move(genesis)),
       key_(std::move(key)),
-      mempool_(
-          {config_.mempool_max_txs, config_.mempool_max_bytes, config_.mempool_max_per_sender}) {}
+      mempool_({config_.mempool_max_txs, config_.mempool_max_bytes, config_.mempool_max_per_sender},
+               genesis_.params) {}
 
 Node::~Node() { Stop(); }
 
@@ -87,9 +87,11 @@ Status Node::Start() {
   builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, 10'000);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 300'000);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 100);
+  // Streams take at most half the threads (grpc.max_streams, NodeService), so unary calls
+  // are served while streams are at their cap.
   grpc::ResourceQuota quota("civitas-grpc");
   quota.Resize(512u << 20);
-  quota.SetMaxThreads(256);
+  quota.SetMaxThreads(kGrpcThreads);
   builder.SetResourceQuota(quota);
   builder.RegisterService(service_.get());
   grpc_server_ = builder.BuildAndStart();
@@ -215,17 +217,11 @@ Result<Hash32> Node::AdmitChecked(DecodedTx tx) {
     return Status::Error(Status::Code::kAlreadyExists, "duplicate_tx",
                          "transaction is already committed");
   }
-  // The sender must be able to pay the largest fee it allowed for.
-  if (acct->balance < tx.body.gas_limit() * genesis_.params.gas_price) {
-    return Status::Error(
-        Status::Code::kFailedPrecondition, "insufficient_funds",
-        "balance " + std::to_string(acct->balance) + " cannot pay gas_limit x gas_price");
-  }
-  Status s = mempool_.Add(std::move(tx), [this](const Address& a) -> Result<uint64_t> {
+  // The sender must be able to pay the largest fees it allowed for, its pending transactions'
+  // included (Mempool::Add).
+  Status s = mempool_.Add(std::move(tx), [this](const Address& a) -> Result<AccountState> {
     StateOverlay v(*store_);
-    auto account = v.GetAccount(a);
-    if (!account.ok()) return account.status();
-    return account->nonce;
+    return v.GetAccount(a);
   });
   if (!s.ok()) return s;
   return id;
@@ -279,6 +275,16 @@ std::string Node::MetricsText() const {
          static_cast<double>(mempool_.size()));
   metric("civitas_mempool_bytes", "gauge", "Bytes of transactions waiting in the mempool.",
          static_cast<double>(mempool_.bytes()));
+  if (service_) {
+    metric("civitas_grpc_streams", "gauge", "Open StreamBlocks and StreamEvents calls.",
+           static_cast<double>(service_->streams().open_streams()));
+    metric("civitas_grpc_streams_refused_total", "counter",
+           "Streams refused at grpc.max_streams or grpc.max_streams_per_client.",
+           static_cast<double>(service_->streams().refused()));
+    metric("civitas_grpc_stream_write_timeouts_total", "counter",
+           "Streams ended because a write did not complete within grpc.stream_write_timeout_ms.",
+           static_cast<double>(service_->streams().timed_out()));
+  }
   metric("civitas_signature_verifications_total", "counter",
          "BIP-340 signature verifications done by this process.",
          static_cast<double>(crypto::VerifyCount()));

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "consensus/codec.h"
+#include "ledger/pending.h"
 #include "node/log.h"
 
 namespace civitas::node {
@@ -521,25 +522,6 @@ Result<std::vector<std::shared_ptr<Validator::Payload>>> Validator::PendingAnces
   return chain;
 }
 
-namespace {
-// Expected next nonce per sender: the committed one advanced by pending ancestors.
-class NonceTracker {
- public:
-  explicit NonceTracker(const Store& store) : view_(store) {}
-  Result<uint64_t*> Next(const Address& a) {
-    auto it = next_.find(a);
-    if (it != next_.end()) return &it->second;
-    auto acct = view_.GetAccount(a);
-    if (!acct.ok()) return acct.status();
-    return &next_.emplace(a, acct->nonce).first->second;
-  }
-
- private:
-  StateOverlay view_;
-  std::map<Address, uint64_t> next_;
-};
-}  // namespace
-
 std::optional<Bytes> Validator::MakePayload(const consensus::Block& parent) {
   if (!allow_propose_ || epoch_ended_ || replica_->round() <= last_proposed_round_) {
     return std::nullopt;
@@ -555,21 +537,23 @@ std::optional<Bytes> Validator::MakePayload(const consensus::Block& parent) {
   if (!par.ok() || !ancestors.ok()) return std::nullopt;
   if (par->state_height > store_.height()) return std::nullopt;  // we lag behind the parent
 
-  // Nonces in sequence also leave out what the pending ancestors hold (see VerifyPayload).
-  NonceTracker nonces(store_);
+  // Nonces in sequence and covered fees also leave out what the pending ancestors hold (see
+  // VerifyPayload). A sender's transaction left out leaves out its later ones (their nonces).
+  PendingSenders senders(store_, genesis_.params);
   for (const auto& a : *ancestors) {
     for (const DecodedTx& tx : a->txs) {
-      auto n = nonces.Next(tx.sender);
-      if (n.ok()) ++**n;
+      auto sender = senders.Get(tx.sender);
+      if (sender.ok()) senders.Track(**sender, tx);
     }
   }
   uint64_t gas = 0;  // the selected transactions' gas limits
   std::vector<DecodedTx> txs =
       mempool_.Select(config_.max_block_txs, kMaxBlockBytes - (64 << 10), [&](const DecodedTx& tx) {
         if (tx.body.gas_limit() > config_.max_block_gas - gas) return false;
-        auto n = nonces.Next(tx.sender);
-        if (!n.ok() || **n != tx.body.nonce()) return false;
-        ++**n;
+        auto sender = senders.Get(tx.sender);
+        if (!sender.ok() || (*sender)->next_nonce != tx.body.nonce()) return false;
+        if (!senders.Covered(**sender, tx)) return false;
+        senders.Track(**sender, tx);
         gas += tx.body.gas_limit();
         return true;
       });
@@ -664,25 +648,20 @@ Status Validator::VerifyPayload(const consensus::Block& block, const consensus::
   if (!ancestors.ok()) return ancestors.status();
   // Nonces run in sequence per sender from the executed state through the pending ancestors,
   // so a transaction already committed or pending, or twice in this block, fails here: its
-  // id covers the sender's key and the nonce.
-  NonceTracker nonces(store_);
+  // id covers the sender's key and the nonce. Every maximum fee must be covered by what is sure
+  // to remain of its sender's balance when it runs, so that executing the block at its commit
+  // cannot fail the fee rule (ExecuteBlock, insufficient_funds_for_fee).
+  PendingSenders senders(store_, genesis_.params);
   for (const auto& a : *ancestors) {
     for (const DecodedTx& tx : a->txs) {
-      auto n = nonces.Next(tx.sender);
-      if (!n.ok()) return n.status();
-      ++**n;
+      auto sender = senders.Get(tx.sender);
+      if (!sender.ok()) return sender.status();
+      senders.Track(**sender, tx);
     }
   }
   for (size_t i = 0; i < p.txs.size(); ++i) {
-    const DecodedTx& tx = p.txs[i];
-    auto n = nonces.Next(tx.sender);
-    if (!n.ok()) return n.status();
-    if (tx.body.nonce() != **n) {
-      return Status::Invalid("bad_nonce", "transaction " + std::to_string(i) + ": nonce " +
-                                              std::to_string(tx.body.nonce()) + ", expected " +
-                                              std::to_string(**n));
-    }
-    ++**n;
+    Status checked = senders.CheckAndTrack(p.txs[i], i);
+    if (!checked.ok()) return checked;
   }
   // Signatures last, and from the back: the gossip of the block's newest transactions often
   // arrives with it and is verified on the pool threads from the front, each side noting what

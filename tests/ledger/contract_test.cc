@@ -180,5 +180,102 @@ TEST_F(ContractTest, ValueSentWithCallReachesTheContract) {
   EXPECT_EQ(Account(counter).balance, 5000u);
 }
 
+// Emits `n` events of `data` after writing a storage value, so a failure shows as that write
+// undone.
+constexpr char kEmitter[] = R"(
+export func spam(n, data) -> 0
+  push "touched"
+  push "yes"
+  sstore
+again:
+  get n
+  jz done
+  push "spam"
+  get data
+  emit
+  get n
+  push 1
+  sub
+  set n
+  jmp again
+done:
+  ret
+end
+)";
+
+// Issue 22: one transaction emitting 1,100 events of 4 KB made a 4.4 MB receipt, and its height
+// unreadable for every default gRPC client (4 MiB message limit); blocks with 184 MB of
+// receipts took a node's streams to 4.5 GB. The receipt limits (docs/PROTOCOL.md) fail such a
+// transaction as running out of gas does: effects reverted, fee charged.
+TEST_F(ContractTest, ReceiptLimitsFailATransactionAndRevertItsEffects) {
+  auto code = casm::Assemble(kEmitter);
+  ASSERT_TRUE(code.ok()) << code.message();
+  auto deployed = Run({Deploy(std::string(code->begin(), code->end()))});
+  ASSERT_EQ(deployed[0].status(), v1::TX_STATUS_SUCCESS) << deployed[0].reason();
+  const Address emitter = *AddressFromBytes(deployed[0].contract_address());
+  const Address sender = AddressOf(chain_.users[0].public_key());
+  auto data = [](size_t n) { return vm::Value::FromString(std::string(n, 'e')); };
+  auto touched = [&] { return state_.Get(StorageKey(emitter, "touched"))->has_value(); };
+
+  // kMaxTxEvents small events pass; one more fails with too_many_events.
+  auto at_cap = Run({Call(emitter, "spam", {vm::Value::Int(kMaxTxEvents), data(1)})});
+  ASSERT_EQ(at_cap[0].status(), v1::TX_STATUS_SUCCESS) << at_cap[0].reason();
+  EXPECT_EQ(at_cap[0].events_size(), static_cast<int>(kMaxTxEvents));
+  EXPECT_TRUE(touched());
+  state_.Apply(StateWrites{{StorageKey(emitter, "touched"), std::nullopt}});
+  const uint64_t before = Account(sender).balance;
+  auto over = Run({Call(emitter, "spam", {vm::Value::Int(kMaxTxEvents + 1), data(1)})});
+  EXPECT_EQ(over[0].status(), v1::TX_STATUS_FAILED);
+  EXPECT_EQ(over[0].reason(), "too_many_events");
+  EXPECT_EQ(over[0].events_size(), 0);
+  EXPECT_FALSE(touched());
+  EXPECT_GT(over[0].fee(), 0u);
+  EXPECT_EQ(Account(sender).balance, before - over[0].fee());
+
+  // 20 events of 4,000 bytes: over kMaxTxReceiptBytes (64 KiB).
+  auto large = Run({Call(emitter, "spam", {vm::Value::Int(20), data(4000)})});
+  EXPECT_EQ(large[0].reason(), "receipt_too_large");
+  EXPECT_LT(large[0].ByteSizeLong(), 1024u);
+  EXPECT_FALSE(touched());
+
+  // Transactions of 15 events of 4,000 bytes (about 60 KB of receipt each): the block's
+  // receipts reach kMaxBlockReceiptBytes (4 MiB) at the 70th, which fails, and so do all
+  // those after it; a block's receipts stay under the cap.
+  std::vector<DecodedTx> many;
+  for (int i = 0; i < 75; ++i) {
+    many.push_back(Call(emitter, "spam", {vm::Value::Int(15), data(4000)}, 2'000'000));
+  }
+  auto receipts = Run(many);
+  size_t succeeded_bytes = 0, succeeded = 0;
+  for (const auto& r : receipts) {
+    if (r.status() == v1::TX_STATUS_SUCCESS) {
+      EXPECT_EQ(succeeded, static_cast<size_t>(r.index())) << "a success after a failure";
+      ++succeeded;
+      succeeded_bytes += r.ByteSizeLong();
+    } else {
+      EXPECT_EQ(r.reason(), "block_receipts_full");
+    }
+  }
+  EXPECT_GT(succeeded, 60u);
+  EXPECT_LT(succeeded, many.size());
+  EXPECT_LE(succeeded_bytes, kMaxBlockReceiptBytes);
+  EXPECT_GT(succeeded_bytes + receipts[0].ByteSizeLong(), kMaxBlockReceiptBytes);
+}
+
+TEST_F(ContractTest, ARevertReasonIsCutInTheReceipt) {
+  auto code = casm::Assemble(R"(
+export func fail(msg) -> 0
+  get msg
+  revert
+end
+)");
+  ASSERT_TRUE(code.ok()) << code.message();
+  auto deployed = Run({Deploy(std::string(code->begin(), code->end()))});
+  const Address c = *AddressFromBytes(deployed[0].contract_address());
+  auto r = Run({Call(c, "fail", {vm::Value::FromString(std::string(4000, 'r'))})});
+  EXPECT_EQ(r[0].status(), v1::TX_STATUS_FAILED);
+  EXPECT_EQ(r[0].reason(), "revert: " + std::string(kMaxReceiptReasonBytes - 8, 'r'));
+}
+
 }  // namespace
 }  // namespace civitas

@@ -249,6 +249,18 @@ TEST_F(StoreTest, InvalidBlocksAreNeverWritten) {
                 .status()
                 .reason(),
             "bad_nonce");
+  // A maximum fee the sender cannot cover when it runs (docs/PROTOCOL.md, "Fees"): the check
+  // block sync, commits and replay make through PrepareBlock.
+  EXPECT_EQ(next([&](v1::Block& b) {
+              *b.mutable_txs(0) =
+                  Transfer(chain_, chain_.users[0], AddressOf(chain_.users[1].public_key()), 5,
+                           nonce, chain_.genesis.params.max_tx_gas);
+              std::vector<Hash32> ids{TxId(chain_.users[0].public_key(), b.txs(0).body())};
+              b.mutable_header()->set_tx_root(std::string(AsStringView(MerkleRoot(ids))));
+            })
+                .status()
+                .reason(),
+            "insufficient_funds_for_fee");
 
   // A valid block with a certificate that lacks a quorum is refused too.
   auto p = next([](v1::Block&) {});

@@ -188,6 +188,69 @@ TEST_F(ApiTest, BatchSubmitAnswersEachTransactionInOrder) {
   EXPECT_EQ(civitas::testing::ReasonOf(ctx), "too_many");
 }
 
+// Issue 22: a 900 KB DID came back whole in the error message, which travels in trailing
+// metadata; the client's metadata limit (8 KiB) turned the answer into a transport error.
+TEST_F(ApiTest, ErrorsQuoteAtMost64BytesOfWhatTheClientSent) {
+  const std::string did = "did:civitas:" + std::string(150'000, 'z');
+  auto expect_quoted = [&](const grpc::Status& status, const grpc::ClientContext& ctx,
+                           const std::string& reason, size_t total) {
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    EXPECT_EQ(civitas::testing::ReasonOf(ctx), reason);
+    EXPECT_LT(status.error_message().size(), 300u);
+    EXPECT_NE(status.error_message().find("... (" + std::to_string(total) + " bytes)"),
+              std::string::npos)
+        << status.error_message();
+  };
+  {
+    v1::ResolveDidRequest req;
+    req.set_did(did);
+    v1::ResolveDidResponse resp;
+    grpc::ClientContext ctx;
+    expect_quoted(stub_->ResolveDid(&ctx, req, &resp), ctx, "invalid_did", did.size());
+  }
+  {
+    v1::GetCitizenshipRequest req;
+    req.set_did(did);
+    v1::GetCitizenshipResponse resp;
+    grpc::ClientContext ctx;
+    expect_quoted(stub_->GetCitizenship(&ctx, req, &resp), ctx, "invalid_did", did.size());
+  }
+  {
+    // A transaction for a chain whose id is 60,000 bytes (the envelope cap is 64 KiB).
+    const std::string chain_id(60'000, 'c');
+    auto out = Submit(Transfer(chain_, chain_.users[0], Addr(1), 1, 0, 200'000, chain_id), false);
+    EXPECT_EQ(out.reason, "wrong_chain_id");
+    EXPECT_LT(out.status.error_message().size(), 300u);
+    EXPECT_NE(out.status.error_message().find("(60000 bytes)"), std::string::npos)
+        << out.status.error_message();
+  }
+  // A short value is quoted whole, with control bytes escaped.
+  v1::ResolveDidRequest req;
+  req.set_did("did:'\\\n");
+  v1::ResolveDidResponse resp;
+  grpc::ClientContext ctx;
+  auto status = stub_->ResolveDid(&ctx, req, &resp);
+  EXPECT_EQ(status.error_message(), R"('did:\x27\x5c\x0a' is not a valid DID)");
+}
+
+// Issue 22: admission checked each maximum fee alone against the committed balance, so a
+// sender holding 1,000 had 188 transactions admitted and committed.
+TEST_F(ApiTest, PendingMaximumFeesMustFitTheBalanceTogether) {
+  // A transfer of 900,000 pending, or committed: either way user 2 is sure to hold no more than
+  // about 100,000 when a next transaction runs, too little for a maximum fee of 200,000.
+  auto give = Submit(Transfer(chain_, chain_.users[2], Addr(1), 900'000, 0, 1'000), false);
+  ASSERT_TRUE(give.status.ok()) << give.status.error_message();
+  auto next = Submit(Transfer(chain_, chain_.users[2], Addr(1), 0, 1, 200'000), false);
+  EXPECT_EQ(next.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(next.reason, "insufficient_funds");
+  // What the balance does cover is admitted and commits after the transfer.
+  auto small = Submit(Transfer(chain_, chain_.users[2], Addr(1), 0, 1, 50'000), true);
+  ASSERT_TRUE(small.status.ok()) << small.status.error_message();
+  EXPECT_TRUE(small.resp.committed());
+  EXPECT_EQ(Account(2).nonce(), 2u);
+  EXPECT_LT(Account(2).balance(), 100'000u);
+}
+
 TEST_F(ApiTest, StatusReportsCertifiedRoot) {
   ASSERT_TRUE(Submit(Transfer(chain_, chain_.users[0], Addr(1), 1, 0)).resp.committed());
   v1::GetStatusResponse st;

@@ -19,24 +19,27 @@ class MempoolTest : public ::testing::Test {
   Mempool::NonceReader Committed(uint64_t n) {
     return [n](const Address&) -> Result<uint64_t> { return n; };
   }
+  Mempool::AccountReader Account(uint64_t nonce, uint64_t balance = 1'000'000'000) {
+    return [=](const Address&) -> Result<AccountState> { return AccountState{balance, nonce}; };
+  }
   civitas::testing::TestChain chain_ = MakeTestChain(3);
 };
 
 TEST_F(MempoolTest, NoncesMustBeConsecutive) {
-  Mempool pool({100, 1 << 20, 10});
-  EXPECT_EQ(pool.Add(Tx(1, 1), Committed(0)).reason(), "nonce_too_high");
-  EXPECT_TRUE(pool.Add(Tx(1, 0), Committed(0)).ok());
-  EXPECT_EQ(pool.Add(Tx(1, 0), Committed(0)).reason(), "duplicate_tx");
-  EXPECT_TRUE(pool.Add(Tx(1, 1), Committed(0)).ok());
-  EXPECT_EQ(pool.Add(Tx(2, 0), Committed(5)).reason(), "nonce_too_low");
+  Mempool pool({100, 1 << 20, 10}, chain_.genesis.params);
+  EXPECT_EQ(pool.Add(Tx(1, 1), Account(0)).reason(), "nonce_too_high");
+  EXPECT_TRUE(pool.Add(Tx(1, 0), Account(0)).ok());
+  EXPECT_EQ(pool.Add(Tx(1, 0), Account(0)).reason(), "duplicate_tx");
+  EXPECT_TRUE(pool.Add(Tx(1, 1), Account(0)).ok());
+  EXPECT_EQ(pool.Add(Tx(2, 0), Account(5)).reason(), "nonce_too_low");
   EXPECT_EQ(pool.size(), 2u);
 }
 
 TEST_F(MempoolTest, SelectKeepsArrivalOrderAndLeavesTransactionsUntilTheyCommit) {
-  Mempool pool({100, 1 << 20, 10});
-  ASSERT_TRUE(pool.Add(Tx(1, 0), Committed(0)).ok());
-  ASSERT_TRUE(pool.Add(Tx(2, 0), Committed(0)).ok());
-  ASSERT_TRUE(pool.Add(Tx(1, 1), Committed(0)).ok());
+  Mempool pool({100, 1 << 20, 10}, chain_.genesis.params);
+  ASSERT_TRUE(pool.Add(Tx(1, 0), Account(0)).ok());
+  ASSERT_TRUE(pool.Add(Tx(2, 0), Account(0)).ok());
+  ASSERT_TRUE(pool.Add(Tx(1, 1), Account(0)).ok());
   auto all = [](const DecodedTx&) { return true; };
   auto selected = pool.Select(2, 1 << 20, all);
   ASSERT_EQ(selected.size(), 2u);
@@ -58,7 +61,7 @@ TEST_F(MempoolTest, SelectKeepsArrivalOrderAndLeavesTransactionsUntilTheyCommit)
 }
 
 TEST_F(MempoolTest, ATransactionVerifiedInABlockIsNotVerifiedAgainOnArrival) {
-  Mempool pool({100, 1 << 20, 10});
+  Mempool pool({100, 1 << 20, 10}, chain_.genesis.params);
   const DecodedTx tx = Tx(1, 0);
   const auto& id = chain_.genesis.chain_id;
   const auto& params = chain_.genesis.params;
@@ -93,10 +96,10 @@ TEST_F(MempoolTest, ATransactionVerifiedInABlockIsNotVerifiedAgainOnArrival) {
 }
 
 TEST_F(MempoolTest, ACommitRemovesItsTransactionsAndWhatItsNoncesMadeStale) {
-  Mempool pool({100, 1 << 20, 10});
-  ASSERT_TRUE(pool.Add(Tx(1, 0), Committed(0)).ok());
-  ASSERT_TRUE(pool.Add(Tx(1, 1), Committed(0)).ok());
-  ASSERT_TRUE(pool.Add(Tx(2, 0), Committed(0)).ok());
+  Mempool pool({100, 1 << 20, 10}, chain_.genesis.params);
+  ASSERT_TRUE(pool.Add(Tx(1, 0), Account(0)).ok());
+  ASSERT_TRUE(pool.Add(Tx(1, 1), Account(0)).ok());
+  ASSERT_TRUE(pool.Add(Tx(2, 0), Account(0)).ok());
   // Another leader's block committed user 1's nonce 0 and a different nonce-1 transaction
   // (not in this pool): both of user 1's pending transactions are gone.
   std::vector<DecodedTx> committed{Tx(1, 0)};
@@ -105,29 +108,56 @@ TEST_F(MempoolTest, ACommitRemovesItsTransactionsAndWhatItsNoncesMadeStale) {
   EXPECT_FALSE(pool.Contains(Tx(1, 1).id));
   EXPECT_TRUE(pool.Contains(Tx(2, 0).id));
   // User 1's next nonce follows the committed one.
-  EXPECT_EQ(pool.Add(Tx(1, 1), Committed(2)).reason(), "nonce_too_low");
-  EXPECT_TRUE(pool.Add(Tx(1, 2), Committed(2)).ok());
+  EXPECT_EQ(pool.Add(Tx(1, 1), Account(2)).reason(), "nonce_too_low");
+  EXPECT_TRUE(pool.Add(Tx(1, 2), Account(2)).ok());
   EXPECT_GT(pool.bytes(), 0u);
 }
 
+// Issue 22: 188 transactions of a sender holding 1,000 were admitted, each checked alone.
+TEST_F(MempoolTest, PendingMaximumFeesAndAmountsMustBeCoveredByTheCommittedBalance) {
+  Mempool pool({100, 1 << 20, 100}, chain_.genesis.params);
+  const Address to = AddressOf(chain_.users[0].public_key());
+  auto tx = [&](uint64_t nonce, uint64_t amount, uint64_t gas_limit) {
+    auto env = Transfer(chain_, chain_.users[1], to, amount, nonce, gas_limit);
+    return *DecodeAndCheckTx(env, chain_.genesis.chain_id, chain_.genesis.params);
+  };
+  const uint64_t gas = 1'200, fee = gas * chain_.genesis.params.gas_price;
+  const uint64_t balance = fee + 800;
+  // The balance covers one maximum fee, not two.
+  ASSERT_TRUE(pool.Add(tx(0, 0, gas), Account(0, balance)).ok());
+  Status second = pool.Add(tx(1, 0, gas), Account(0, balance));
+  EXPECT_EQ(second.reason(), "insufficient_funds");
+  EXPECT_EQ(second.code(), Status::Code::kFailedPrecondition);
+  EXPECT_NE(second.message().find("1 pending"), std::string::npos) << second.message();
+  // The tokens a transaction sends count too: fee + 800 is covered, fee + 801 is not.
+  Mempool amounts({100, 1 << 20, 100}, chain_.genesis.params);
+  EXPECT_TRUE(amounts.Add(tx(0, 800, gas), Account(0, balance)).ok());
+  Mempool over({100, 1 << 20, 100}, chain_.genesis.params);
+  EXPECT_EQ(over.Add(tx(0, 801, gas), Account(0, balance)).reason(), "insufficient_funds");
+  // Once the first commits, its debit is released: the next is judged on the new balance.
+  pool.RemoveCommitted({tx(0, 0, gas)}, Committed(1));
+  EXPECT_TRUE(pool.Add(tx(1, 0, gas), Account(1, fee + 100)).ok());
+  EXPECT_EQ(pool.size(), 1u);
+}
+
 TEST_F(MempoolTest, CapsAreEnforced) {
-  Mempool by_count({2, 1 << 20, 10});
-  ASSERT_TRUE(by_count.Add(Tx(0, 0), Committed(0)).ok());
+  Mempool by_count({2, 1 << 20, 10}, chain_.genesis.params);
+  ASSERT_TRUE(by_count.Add(Tx(0, 0), Account(0)).ok());
   EXPECT_TRUE(by_count.CheckRoom(200).ok());
-  ASSERT_TRUE(by_count.Add(Tx(1, 0), Committed(0)).ok());
+  ASSERT_TRUE(by_count.Add(Tx(1, 0), Account(0)).ok());
   // Admission asks before it verifies a signature.
   EXPECT_EQ(by_count.CheckRoom(200).reason(), "mempool_full");
-  EXPECT_EQ(by_count.Add(Tx(2, 0), Committed(0)).reason(), "mempool_full");
-  Mempool per_sender({100, 1 << 20, 2});
-  ASSERT_TRUE(per_sender.Add(Tx(0, 0), Committed(0)).ok());
-  ASSERT_TRUE(per_sender.Add(Tx(0, 1), Committed(0)).ok());
-  EXPECT_EQ(per_sender.Add(Tx(0, 2), Committed(0)).reason(), "mempool_full");
+  EXPECT_EQ(by_count.Add(Tx(2, 0), Account(0)).reason(), "mempool_full");
+  Mempool per_sender({100, 1 << 20, 2}, chain_.genesis.params);
+  ASSERT_TRUE(per_sender.Add(Tx(0, 0), Account(0)).ok());
+  ASSERT_TRUE(per_sender.Add(Tx(0, 1), Account(0)).ok());
+  EXPECT_EQ(per_sender.Add(Tx(0, 2), Account(0)).reason(), "mempool_full");
   auto first = Tx(0, 0);
-  Mempool by_bytes({100, first.size * 3 / 2, 10});
-  ASSERT_TRUE(by_bytes.Add(first, Committed(0)).ok());
+  Mempool by_bytes({100, first.size * 3 / 2, 10}, chain_.genesis.params);
+  ASSERT_TRUE(by_bytes.Add(first, Account(0)).ok());
   EXPECT_TRUE(by_bytes.CheckRoom(first.size / 2).ok());
   EXPECT_EQ(by_bytes.CheckRoom(first.size).reason(), "mempool_full");
-  EXPECT_EQ(by_bytes.Add(Tx(1, 0), Committed(0)).reason(), "mempool_full");
+  EXPECT_EQ(by_bytes.Add(Tx(1, 0), Account(0)).reason(), "mempool_full");
 }
 
 }  // namespace

@@ -81,7 +81,9 @@ class ReplayTest : public ::testing::Test {
     }
   }
 
-  civitas::testing::TestChain chain_ = MakeTestChain(2);
+  // Funded for 2,000 transfers at their maximum fee (gas limit 100,000): a block may hold only
+  // transactions whose maximum fee is covered when they run (docs/PROTOCOL.md, "Fees").
+  civitas::testing::TestChain chain_ = MakeTestChain(2, 1'000'000'000);
   std::string dir_;
 };
 
