@@ -102,6 +102,11 @@ Result<crypto::PublicKey> InitMemberHome(const Config& config) {
     if (fs::exists(p, ec))
       return Exists(config.home + " is already initialised (" + p + " exists)");
   }
+  if (!ValidMoniker(config.moniker)) {
+    return Status::Invalid("bad_config", "moniker '" + config.moniker +
+                                             "' must be 1-64 characters of [A-Za-z0-9._-] (it "
+                                             "names this member in the genesis council)");
+  }
   Status s = ValidateConfig(config);
   if (!s.ok()) return s;
   std::error_code ec;

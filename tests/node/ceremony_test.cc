@@ -176,7 +176,7 @@ TEST_F(CeremonyTest, BadParametersAndAccountsAreRefused) {
             "bad_genesis");
 }
 
-class VerifyTest : public CeremonyTest {
+class GenesisVerifyTest : public CeremonyTest {
  protected:
   // A finalized genesis of alice and bob; carol has a home but no offer in it.
   void SetUp() override {
@@ -192,14 +192,14 @@ class VerifyTest : public CeremonyTest {
   std::string hash_;
 };
 
-TEST_F(VerifyTest, GenesisWithoutMyKeyIsRefused) {
+TEST_F(GenesisVerifyTest, GenesisWithoutMyKeyIsRefused) {
   auto v = VerifyGenesisForHome(dir_ + "/genesis.json", Home("carol"), hash_);
   EXPECT_EQ(v.status().reason(), "not_in_council");
   EXPECT_NE(v.status().message().find(ToHex(keys_["carol"])), std::string::npos);
   EXPECT_FALSE(fs::exists(Home("carol") + "/config/genesis.json"));
 }
 
-TEST_F(VerifyTest, HashMismatchIsRefused) {
+TEST_F(GenesisVerifyTest, HashMismatchIsRefused) {
   // A tampered file: one more funded account.
   std::string text = Slurp(dir_ + "/genesis.json");
   text.replace(
@@ -214,7 +214,7 @@ TEST_F(VerifyTest, HashMismatchIsRefused) {
             "bad_hash");
 }
 
-TEST_F(VerifyTest, AnotherInstalledGenesisIsNotReplaced) {
+TEST_F(GenesisVerifyTest, AnotherInstalledGenesisIsNotReplaced) {
   auto v = VerifyGenesisForHome(dir_ + "/genesis.json", Home("alice"), hash_);
   ASSERT_TRUE(v.ok());
   ASSERT_TRUE(InstallGenesis(Home("alice"), *v).ok());
@@ -235,6 +235,10 @@ TEST_F(CeremonyTest, MemberHomeIsNotOverwritten) {
   c.home = Home("alice");
   EXPECT_EQ(InitMemberHome(c).status().reason(), "exists");
   EXPECT_EQ(Slurp(Home("alice") + "/config/validator_key.json"), key);
+  c.home = Home("zed");
+  c.moniker = "two words";
+  EXPECT_EQ(InitMemberHome(c).status().reason(), "bad_config");
+  EXPECT_FALSE(fs::exists(Home("zed")));
 }
 
 }  // namespace
