@@ -52,7 +52,9 @@ json ToJson(const Genesis& g) {
   j["genesis_time_ms"] = g.genesis_time_ms;
   j["validators"] = json::array();
   for (const auto& v : g.validators) {
-    j["validators"].push_back({{"name", v.name}, {"public_key", ToHex(v.public_key)}});
+    json jv = {{"name", v.name}, {"public_key", ToHex(v.public_key)}};
+    if (!v.p2p.empty()) jv["p2p"] = v.p2p;
+    j["validators"].push_back(jv);
   }
   j["accounts"] = json::array();
   for (const auto& a : g.accounts) {
@@ -93,7 +95,7 @@ Status ParseNation(const json& j, Genesis& g) {
   return Status::Ok();
 }
 
-Status CheckNation(const Genesis& g) {
+Status CheckNation(const Genesis& g, bool draft) {
   const NationParams& n = g.nation;
   const uint64_t kMax = static_cast<uint64_t>(INT64_MAX);
   for (uint64_t v : {n.council_approvals, n.citizenship_validity, n.voting_period, n.quorum,
@@ -101,8 +103,10 @@ Status CheckNation(const Genesis& g) {
     if (v > kMax) return Bad("nation: every parameter must fit a signed 64-bit integer");
   }
   const uint64_t members = g.council().size();
-  if (members == 0) return Bad("nation: the council is empty");
-  if (g.council_approvals() < 1 || g.council_approvals() > members) {
+  // A draft's default council grows as validators are added: its bound is checked at the end.
+  const bool council_incomplete = draft && n.council.empty();
+  if (members == 0 && !council_incomplete) return Bad("nation: the council is empty");
+  if (!council_incomplete && (g.council_approvals() < 1 || g.council_approvals() > members)) {
     return Bad("nation.council_approvals must be between 1 and the size of the council");
   }
   if (n.citizenship_validity < 1) return Bad("nation.citizenship_validity must be at least 1");
@@ -208,7 +212,34 @@ StateWrites Genesis::InitialState() const {
   return w;
 }
 
-Result<Genesis> ParseGenesis(std::string_view text) {
+bool ValidP2pEndpoint(std::string_view e) {
+  auto colon = e.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  std::string_view host = e.substr(0, colon), port = e.substr(colon + 1);
+  if (port.empty() || port.size() > 5) return false;
+  uint32_t p = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9') return false;
+    p = p * 10 + static_cast<uint32_t>(c - '0');
+  }
+  if (p == 0 || p > 65535) return false;
+  if (host.front() == '[') {  // an IPv6 literal
+    if (host.size() < 4 || host.back() != ']') return false;
+    for (char c : host.substr(1, host.size() - 2)) {
+      if (!(std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.')) return false;
+    }
+    return true;
+  }
+  if (host.size() > 253) return false;
+  for (char c : host) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.')) return false;
+  }
+  return true;
+}
+
+namespace {
+
+Result<Genesis> Parse(std::string_view text, bool draft) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return Bad("not a JSON object");
   Genesis g;
@@ -222,13 +253,17 @@ Result<Genesis> ParseGenesis(std::string_view text) {
     for (const auto& v : j.at("validators")) {
       GenesisValidator gv;
       gv.name = v.value("name", std::string());
+      gv.p2p = v.value("p2p", std::string());
+      if (!gv.p2p.empty() && !ValidP2pEndpoint(gv.p2p)) {
+        return Bad("validator " + gv.name + ": p2p '" + gv.p2p + "' is not host:port");
+      }
       auto pk = FixedFromHex<32>(v.at("public_key").get<std::string>());
       if (!pk || !crypto::IsValidPublicKey(*pk)) return Bad("validator public_key is invalid");
       if (!keys.insert(*pk).second) return Bad("validator listed twice");
       gv.public_key = *pk;
       g.validators.push_back(gv);
     }
-    if (g.validators.empty()) return Bad("at least one validator is needed");
+    if (g.validators.empty() && !draft) return Bad("at least one validator is needed");
     if (g.validators.size() > kMaxValidators) {
       return Bad("at most " + std::to_string(kMaxValidators) + " validators");
     }
@@ -275,11 +310,16 @@ Result<Genesis> ParseGenesis(std::string_view text) {
   if (p.tx_base_gas + p.tx_byte_gas * kMaxTxBytes > p.max_tx_gas) {
     return Bad("params: the intrinsic gas of the largest transaction exceeds max_tx_gas");
   }
-  Status nation = CheckNation(g);
+  Status nation = CheckNation(g, draft);
   if (!nation.ok()) return nation;
   g.hash = crypto::Sha256(ToJson(g).dump());
   return g;
 }
+
+}  // namespace
+
+Result<Genesis> ParseGenesis(std::string_view text) { return Parse(text, /*draft=*/false); }
+Result<Genesis> ParseGenesisDraft(std::string_view text) { return Parse(text, /*draft=*/true); }
 
 Result<Genesis> LoadGenesisFile(const std::string& path) {
   std::ifstream in(path);

@@ -16,7 +16,15 @@ namespace civitas {
 struct GenesisValidator {
   std::string name;
   crypto::PublicKey public_key{};
+  // Where the member's node listens for P2P connections ("host:port", a hostname or an IP
+  // address; IPv6 in brackets), from its genesis offer. Empty: not given (and left out of the
+  // JSON, so files without endpoints keep their hash).
+  std::string p2p{};
 };
+
+// True when `endpoint` is a P2P endpoint a genesis may record: host:port with a port in
+// [1, 65535] and a host of 1-253 characters of [A-Za-z0-9.-], or an IPv6 address in brackets.
+bool ValidP2pEndpoint(std::string_view endpoint);
 
 struct GenesisAccount {
   Address address{};
@@ -70,6 +78,10 @@ struct Genesis {
 
 // Parses and checks a genesis document. Reasons: bad_genesis.
 Result<Genesis> ParseGenesis(std::string_view json_text);
+// The same parse and checks for a genesis still being assembled (a ceremony's draft,
+// docs/COUNCIL.md): it may have no validators yet, and while the council is the validators' (no
+// nation.council) the council_approvals bound waits for ParseGenesis. Reasons: bad_genesis.
+Result<Genesis> ParseGenesisDraft(std::string_view json_text);
 Result<Genesis> LoadGenesisFile(const std::string& path);
 // The canonical JSON text of `g` (what `hash` covers), pretty-printed when `indent` >= 0.
 std::string GenesisToJson(const Genesis& g, int indent = 2);

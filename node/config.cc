@@ -257,7 +257,10 @@ std::string ConfigToToml(const Config& c) {
     << "[p2p]\n"
     << "# Validator-to-validator connections (authenticated with the validator key).\n"
     << "listen = \"" << c.p2p_listen << "\"\n"
-    << "# The other council validators to dial: \"<public key hex>@host:port\".\n"
+    << "# Nodes to dial besides the genesis council, whose endpoints come from genesis.json:\n"
+    << "# \"<public key hex>@host:port\" (a hostname or an IP address). An entry for a genesis\n"
+    << "# member's key replaces that member's genesis endpoint. A council formed by the\n"
+    << "# ceremony needs none (docs/COUNCIL.md).\n"
     << "peers = [";
   for (size_t i = 0; i < c.p2p_peers.size(); ++i) {
     o << (i ? "," : "") << "\n  \"" << c.p2p_peers[i] << "\"";

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "node/ceremony.h"
 #include "node/keyfile.h"
 
 namespace civitas::node {
@@ -18,7 +19,7 @@ Status WriteText(const std::string& path, const std::string& text) {
 }
 }  // namespace
 
-Status InitHome(const InitOptions& opts) {
+Status InitSoloHome(const InitOptions& opts) {
   Config config;
   config.home = opts.home;
   config.moniker = opts.moniker;
@@ -64,18 +65,19 @@ Status InitTestnet(const TestnetOptions& opts) {
     return Status::Error(Status::Code::kAlreadyExists, "exists",
                          opts.output + " already holds a testnet");
   }
+  const std::string ceremony = opts.output + "/ceremony";
   fs::create_directories(opts.output + "/keys", ec);
+  fs::create_directories(ceremony, ec);
   if (ec) return Status::IOError("cannot create " + opts.output + ": " + ec.message());
   auto op = crypto::SecretKey::Generate();
   Status s = WriteKeyFile(opts.output + "/keys/operator.json", op);
   if (!s.ok()) return s;
 
-  Genesis g;
-  g.chain_id = opts.chain_id;
-  std::vector<crypto::SecretKey> keys;
+  // Each member: a home without genesis, then a signed offer.
   std::vector<Config> configs(nodes);
+  std::vector<crypto::PublicKey> keys;
+  std::vector<std::string> offers;
   for (size_t i = 0; i < nodes; ++i) {
-    keys.push_back(crypto::SecretKey::Generate());
     Config& c = configs[i];
     c.home = opts.output + "/node" + std::to_string(i);
     c.moniker = "node" + std::to_string(i);
@@ -86,31 +88,54 @@ Status InitTestnet(const TestnetOptions& opts) {
     c.block_interval_ms = opts.block_interval_ms;
     c.timeout_base_ms = std::max<uint32_t>(c.timeout_base_ms, 4 * opts.block_interval_ms);
     c.timeout_max_ms = std::max(c.timeout_max_ms, c.timeout_base_ms);
-    if (i < opts.validators) g.validators.push_back({c.moniker, keys.back().public_key()});
+    auto key = InitMemberHome(c);
+    if (!key.ok()) return key.status();
+    keys.push_back(*key);
+    auto offer = MakeHomeOffer(c.home, c.p2p_listen);
+    if (!offer.ok()) return offer.status();
+    offers.push_back(ceremony + "/" + c.moniker + ".offer.json");
+    s = WriteNewFile(offers.back(), GenesisOfferToJson(*offer));
+    if (!s.ok()) return s;
   }
-  g.accounts.push_back({AddressOf(op.public_key()), opts.operator_balance});
-  // Council members sign citizenship decisions with their validator keys: fund their accounts
-  // (the joiners' too, for when they are on the council).
-  for (const auto& k : keys)
-    g.accounts.push_back({AddressOf(k.public_key()), opts.validator_balance});
-  g.nation.voting_period = opts.voting_period;
-  g.params.gas_price = opts.gas_price;
-  std::string text = GenesisToJson(g);
-  auto parsed = ParseGenesis(text);
-  if (!parsed.ok()) return parsed.status();
+
+  // The coordinator: the validators' offers, the operator's and every node's account (council
+  // members sign citizenship decisions with their validator keys, the joiners' too once they are
+  // on the council), the nation's parameters.
+  const std::string draft = ceremony + "/draft.json";
+  s = NewGenesisDraft(draft, opts.chain_id, 0);
+  if (!s.ok()) return s;
+  auto added = AddValidatorsToDraft(
+      draft, std::vector<std::string>(offers.begin(), offers.begin() + opts.validators));
+  if (!added.ok()) return added.status();
+  s = AddAccountToDraft(draft, ToHex(AddressOf(op.public_key())), opts.operator_balance);
+  for (size_t i = 0; i < nodes && s.ok(); ++i) {
+    s = AddAccountToDraft(draft, ToHex(AddressOf(keys[i])), opts.validator_balance);
+  }
+  if (s.ok()) s = SetDraftParam(draft, "nation.voting_period", std::to_string(opts.voting_period));
+  if (s.ok()) s = SetDraftParam(draft, "params.gas_price", std::to_string(opts.gas_price));
+  if (!s.ok()) return s;
+  const std::string genesis_file = opts.output + "/genesis.json";
+  auto genesis = FinalizeDraft(draft, genesis_file);
+  if (!genesis.ok()) return genesis.status();
+
+  // Every member verifies the genesis against the hash and installs it. Joiners are outside the
+  // council, so they install it unchecked; they and the validators admit each other as peers.
   for (size_t i = 0; i < nodes; ++i) {
     Config& c = configs[i];
-    for (size_t j = 0; j < nodes; ++j) {
-      if (j != i) c.p2p_peers.push_back(ToHex(keys[j].public_key()) + "@" + configs[j].p2p_listen);
+    if (i < opts.validators) {
+      auto v = VerifyGenesisForHome(genesis_file, c.home, ToHex(genesis->hash));
+      if (!v.ok()) return v.status();
+      s = InstallGenesis(c.home, *v);
+    } else {
+      s = WriteNewFile(c.GenesisPath(), GenesisToJson(*genesis));
     }
-    s = ValidateConfig(c);
     if (!s.ok()) return s;
-    fs::create_directories(c.home + "/config", ec);
-    if (ec) return Status::IOError("cannot create " + c.home + ": " + ec.message());
-    s = WriteKeyFile(c.ValidatorKeyPath(), keys[i]);
-    if (!s.ok()) return s;
-    s = WriteText(c.GenesisPath(), text);
-    if (!s.ok()) return s;
+    if (opts.joiners == 0) continue;
+    for (size_t j = 0; j < nodes; ++j) {
+      if (j != i && (i >= opts.validators || j >= opts.validators)) {
+        c.p2p_peers.push_back(ToHex(keys[j]) + "@" + configs[j].p2p_listen);
+      }
+    }
     s = WriteText(c.ConfigPath(), ConfigToToml(c));
     if (!s.ok()) return s;
   }
@@ -151,6 +176,13 @@ Result<LoadedHome> LoadHome(const std::string& home) {
   auto config = LoadConfig(home);
   if (!config.ok()) return config.status();
   out.config = std::move(*config);
+  std::error_code ec;
+  if (!fs::exists(out.config.GenesisPath(), ec)) {
+    return Status::Error(Status::Code::kNotFound, "no_genesis",
+                         home + " has no genesis yet (" + out.config.GenesisPath() +
+                             "): install the council's with `civitasd genesis verify FILE --home " +
+                             home + " --hash HASH` (docs/COUNCIL.md)");
+  }
   auto genesis = LoadGenesisFile(out.config.GenesisPath());
   if (!genesis.ok()) return genesis.status();
   out.genesis = std::move(*genesis);

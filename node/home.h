@@ -21,8 +21,11 @@ struct InitOptions {
   uint64_t operator_balance = 1'000'000'000'000;
 };
 
-// Creates a single-validator home. Refuses a home that already has a genesis file.
-Status InitHome(const InitOptions& opts);
+// Creates the home of a one-validator chain (`civitasd init --solo`): validator key, a funded
+// operator key, a genesis whose council is this node alone, and config. Refuses a home that
+// already has a genesis file. A council member's home without a genesis (the first step of a
+// genesis ceremony) is InitMemberHome (node/ceremony.h).
+Status InitSoloHome(const InitOptions& opts);
 
 // The home of a node joining an existing chain: the chain's genesis, a new validator key, and
 // the peers to follow it from ("key@host:port"). The node follows the chain through block sync
@@ -54,9 +57,12 @@ struct TestnetOptions {
   uint64_t gas_price = 1;  // genesis params.gas_price (0: transactions cost nothing)
 };
 
-// Writes the homes of an N-validator network on one host: one genesis with every validator and
-// a funded operator account, and per node a config whose peers are all the others. Refuses an
-// output directory that already holds a node home.
+// Writes the homes of an N-validator network on one host by running the genesis ceremony
+// (node/ceremony.h) for every home: each validator's offer (files in DIR/ceremony/) goes into
+// one genesis with a funded operator account, which every home verifies and installs
+// (DIR/genesis.json). Validators reach each other through the genesis endpoints; configs list
+// as peers only the nodes outside the genesis council (joiners list every other node). Refuses
+// an output directory that already holds a node home.
 Status InitTestnet(const TestnetOptions& opts);
 
 // Everything `civitasd start` needs, read and checked.

@@ -1,5 +1,6 @@
-// civitasd: the Civitas node. Subcommands: init, testnet, start, status, replay, export,
-// config validate.
+// civitasd: the Civitas node. Subcommands: init, genesis (the ceremony: offer, new,
+// add-validator, add-account, set, finalize, verify), testnet, join, start, status, replay,
+// compact, export, config validate.
 
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +20,7 @@
 
 #include "ledger/block.h"
 #include "ledger/store.h"
+#include "node/ceremony.h"
 #include "node/export.h"
 #include "node/home.h"
 #include "node/keyfile.h"
@@ -226,10 +229,70 @@ int main(int argc, char** argv) {
   };
 
   InitOptions init;
-  auto* init_cmd = app.add_subcommand("init", "create a single-validator node home");
+  bool solo = false;
+  Config member;
+  auto* init_cmd = app.add_subcommand(
+      "init",
+      "create a council member's home: validator key and config, no genesis yet (the "
+      "ceremony's first step, docs/COUNCIL.md); --solo: a one-validator chain");
   add_home(init_cmd);
-  init_cmd->add_option("--chain-id", init.chain_id, "chain id")->capture_default_str();
+  init_cmd->add_flag("--solo", solo,
+                     "write a one-validator chain: genesis with this node alone and a funded "
+                     "operator key in HOME/keys/operator.json");
+  auto* chain_id_opt = init_cmd->add_option("--chain-id", init.chain_id, "chain id (with --solo)")
+                           ->capture_default_str();
   init_cmd->add_option("--moniker", init.moniker, "node name")->capture_default_str();
+  init_cmd->add_option("--p2p-listen", member.p2p_listen, "P2P address (host:port)")
+      ->capture_default_str();
+  init_cmd->add_option("--grpc-listen", member.grpc_listen, "gRPC address (host:port)")
+      ->capture_default_str();
+  init_cmd->add_option("--http-listen", member.http_listen, "HTTP address (host:port)")
+      ->capture_default_str();
+
+  // The genesis ceremony (docs/COUNCIL.md).
+  auto* genesis_cmd = app.add_subcommand("genesis", "the genesis ceremony (docs/COUNCIL.md)");
+  genesis_cmd->require_subcommand(1);
+  std::string p2p, out_file, draft, chain_id, expected_hash, genesis_file, address, param_key,
+      param_value;
+  std::vector<std::string> offer_files;
+  uint64_t amount = 0;
+  std::optional<uint64_t> genesis_time_ms;
+  auto* offer_cmd = genesis_cmd->add_subcommand(
+      "offer", "member: write this validator's signed offer (moniker, key, P2P endpoint)");
+  add_home(offer_cmd);
+  offer_cmd->add_option("--p2p", p2p, "where the other members reach this node: HOST:PORT")
+      ->required();
+  offer_cmd->add_option("--out", out_file, "offer file (default: standard output)");
+  auto* new_cmd = genesis_cmd->add_subcommand("new", "coordinator: start a draft genesis");
+  new_cmd->add_option("--chain-id", chain_id, "the new chain's id")->required();
+  new_cmd->add_option("--out", draft, "the draft file to create")->required();
+  new_cmd->add_option("--genesis-time-ms", genesis_time_ms,
+                      "Unix milliseconds of genesis (default: now)");
+  auto* addval_cmd = genesis_cmd->add_subcommand(
+      "add-validator", "coordinator: add members' offers (signatures checked) to the council");
+  addval_cmd->add_option("--draft", draft, "draft file")->required();
+  addval_cmd->add_option("offers", offer_files, "offer files")->required();
+  auto* addacct_cmd =
+      genesis_cmd->add_subcommand("add-account", "coordinator: fund an account at genesis");
+  addacct_cmd->add_option("--draft", draft, "draft file")->required();
+  addacct_cmd->add_option("address", address, "account address (40 hex digits)")->required();
+  addacct_cmd->add_option("amount", amount, "initial balance")->required();
+  auto* set_cmd = genesis_cmd->add_subcommand(
+      "set", "coordinator: set a chain or nation parameter (params.*, nation.*, genesis_time_ms)");
+  set_cmd->add_option("--draft", draft, "draft file")->required();
+  set_cmd->add_option("key", param_key, "e.g. params.gas_price, nation.voting_period")->required();
+  set_cmd
+      ->add_option("value", param_value, "an integer (nation.council: addresses, comma-separated)")
+      ->required();
+  auto* finalize_cmd = genesis_cmd->add_subcommand(
+      "finalize", "coordinator: check the draft and write genesis.json; prints its hash");
+  finalize_cmd->add_option("--draft", draft, "draft file")->required();
+  finalize_cmd->add_option("--out", out_file, "the genesis file to create")->required();
+  auto* verify_cmd = genesis_cmd->add_subcommand(
+      "verify", "member: check a genesis (hash, this node in the council), show it and install it");
+  verify_cmd->add_option("file", genesis_file, "genesis.json from the coordinator")->required();
+  add_home(verify_cmd);
+  verify_cmd->add_option("--hash", expected_hash, "the hash the council agreed on (hex)");
 
   TestnetOptions testnet;
   auto* testnet_cmd =
@@ -316,9 +379,96 @@ int main(int argc, char** argv) {
 
   if (*init_cmd) {
     init.home = home;
-    Status s = InitHome(init);
+    if (solo) {
+      Status s = InitSoloHome(init);
+      if (!s.ok()) return Die(s);
+      std::cout << "initialised " << home << " for chain " << init.chain_id << "\n";
+      return 0;
+    }
+    if (chain_id_opt->count() > 0) {
+      return Die(
+          Status::Invalid("bad_flags",
+                          "--chain-id goes with --solo; a council's chain id is chosen by the "
+                          "ceremony's coordinator (civitasd genesis new, docs/COUNCIL.md)"));
+    }
+    member.home = home;
+    member.moniker = init.moniker;
+    auto pk = InitMemberHome(member);
+    if (!pk.ok()) return Die(pk.status());
+    std::cout << "initialised " << home << " for council member " << member.moniker
+              << "; its validator key is " << ToHex(*pk) << "\nnext: civitasd genesis offer --home "
+              << home
+              << " --p2p HOST:PORT --out FILE, and send FILE to the coordinator "
+                 "(docs/COUNCIL.md)\n";
+    return 0;
+  }
+  if (*offer_cmd) {
+    auto offer = MakeHomeOffer(home, p2p);
+    if (!offer.ok()) return Die(offer.status());
+    const std::string text = GenesisOfferToJson(*offer);
+    if (out_file.empty()) {
+      std::cout << text;
+      return 0;
+    }
+    Status s = WriteNewFile(out_file, text);
     if (!s.ok()) return Die(s);
-    std::cout << "initialised " << home << " for chain " << init.chain_id << "\n";
+    std::cout << "wrote the offer of " << offer->moniker << " (key " << ToHex(offer->public_key)
+              << ", p2p " << offer->p2p << ") to " << out_file << "\n";
+    return 0;
+  }
+  if (*new_cmd) {
+    const uint64_t t = genesis_time_ms.value_or(
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count()));
+    Status s = NewGenesisDraft(draft, chain_id, t);
+    if (!s.ok()) return Die(s);
+    std::cout << "started the draft genesis of chain " << chain_id << " in " << draft << "\n";
+    return 0;
+  }
+  if (*addval_cmd) {
+    auto added = AddValidatorsToDraft(draft, offer_files);
+    if (!added.ok()) return Die(added.status());
+    for (const auto& o : *added) {
+      std::cout << "added validator " << o.moniker << " (key " << ToHex(o.public_key) << ", p2p "
+                << o.p2p << ")\n";
+    }
+    return 0;
+  }
+  if (*addacct_cmd) {
+    Status s = AddAccountToDraft(draft, address, amount);
+    if (!s.ok()) return Die(s);
+    std::cout << "added account " << address << " with " << amount << "\n";
+    return 0;
+  }
+  if (*set_cmd) {
+    Status s = SetDraftParam(draft, param_key, param_value);
+    if (!s.ok()) return Die(s);
+    std::cout << "set " << param_key << " = " << param_value << "\n";
+    return 0;
+  }
+  if (*finalize_cmd) {
+    auto g = FinalizeDraft(draft, out_file);
+    if (!g.ok()) return Die(g.status());
+    std::cout << "wrote " << out_file << "\ngenesis hash " << ToHex(g->hash)
+              << "\nsend the file to every member and tell them the hash by another channel\n";
+    return 0;
+  }
+  if (*verify_cmd) {
+    auto v = VerifyGenesisForHome(genesis_file, home, expected_hash);
+    if (!v.ok()) return Die(v.status());
+    std::cout << DescribeGenesis(v->genesis, &v->mine);
+    Status s = InstallGenesis(home, *v);
+    if (!s.ok()) return Die(s);
+    if (v->already_installed) {
+      std::cout << "this genesis is installed in " << home << " already\n";
+    } else {
+      std::cout << "installed as " << home << "/config/genesis.json"
+                << (expected_hash.empty()
+                        ? "; compare the hash above with the other members' before starting"
+                        : "; its hash is the one given")
+                << "\n";
+    }
     return 0;
   }
   if (*testnet_cmd) {

@@ -86,6 +86,17 @@ Status Validator::Start() {
     opts.peers.push_back({*key, peer.substr(at + 1)});
     peer_keys_.push_back(*key);
   }
+  // The genesis council's endpoints (from the members' offers, docs/COUNCIL.md), so a council
+  // formed by a ceremony needs no peer list; a configured address for the same key wins. They
+  // are dialed, not admitted as peers: a member that governance removed is refused as any
+  // other key outside the council.
+  for (const auto& v : genesis_.validators) {
+    if (v.p2p.empty() || v.public_key == key_.public_key()) continue;
+    if (std::find(peer_keys_.begin(), peer_keys_.end(), v.public_key) != peer_keys_.end()) {
+      continue;
+    }
+    opts.peers.push_back({v.public_key, v.p2p});
+  }
 
   std::optional<consensus::SafetyData> safety;
   auto stored = store_.GetConsensus(kSafetyKey);

@@ -2,7 +2,10 @@
 # The main job: installs what is needed, builds, starts a local council of validators (four
 # civitasd processes agreeing on blocks with BFT consensus) and a fifth node that follows, and
 # does real work on it through the `civitas` CLI (the council later votes the fifth node's
-# validator in), then keeps the network running until Ctrl-C.
+# validator in), then keeps the network running until Ctrl-C. The homes are made by
+# `civitasd testnet`, which runs the genesis ceremony (init, offer, new, add-validator,
+# add-account, finalize, verify) for each of them; for a council on several machines, see
+# docs/COUNCIL.md.
 #   scripts/localnet.sh [DIR]     node homes and logs under DIR (default: ./localnet)
 #   CIVITAS_VALIDATORS=N          council size (default 4)
 #   CIVITAS_BASE_PORT=P           node i uses P+10i (P2P), +1 (gRPC), +2 (HTTP); default 26600

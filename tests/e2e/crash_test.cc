@@ -37,7 +37,7 @@ class CrashTest : public ::testing::Test {
     fs::remove_all(dir_);
     home_ = dir_ + "/node";
     log_ = dir_ + "/node.log";
-    ASSERT_TRUE(node::InitHome({home_, "crash-test", "n0"}).ok());
+    ASSERT_TRUE(node::InitSoloHome({home_, "crash-test", "n0"}).ok());
     port_ = FreePort();
     auto key = node::ReadKeyFile(home_ + "/keys/operator.json");
     ASSERT_TRUE(key.ok());

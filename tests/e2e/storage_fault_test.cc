@@ -170,7 +170,7 @@ class StorageFaultTest : public ::testing::Test {
 
   static std::string BuildLedgers() {
     const std::string clean = dir_ + "/clean";
-    if (!node::InitHome({clean, kChain, "node0"}).ok()) return "init failed";
+    if (!node::InitSoloHome({clean, kChain, "node0"}).ok()) return "init failed";
     uint64_t nonce = 0;
     // Two runs, so the ledger has table files of both (a clean stop flushes the memtables).
     std::string err = Run(clean, nonce, 3, 15, SIGTERM);

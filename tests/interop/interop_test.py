@@ -130,7 +130,7 @@ def main():
 
     home = os.path.join(args.work, "node")
     chain_id = "interop-py"
-    subprocess.run([args.civitasd, "init", "--home", home, "--chain-id", chain_id], check=True,
+    subprocess.run([args.civitasd, "init", "--solo", "--home", home, "--chain-id", chain_id], check=True,
                    stdout=subprocess.DEVNULL)
     grpc_addr = f"127.0.0.1:{free_port()}"
     node_log = open(os.path.join(args.work, "node.log"), "w")

@@ -40,7 +40,7 @@ class HomeTest : public ::testing::Test {
 };
 
 TEST_F(HomeTest, InitWritesALoadableHome) {
-  ASSERT_TRUE(InitHome({home_, "test-chain", "n0"}).ok());
+  ASSERT_TRUE(InitSoloHome({home_, "test-chain", "n0"}).ok());
   auto loaded = LoadHome(home_);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_EQ(loaded->genesis.chain_id, "test-chain");
@@ -54,11 +54,11 @@ TEST_F(HomeTest, InitWritesALoadableHome) {
   ASSERT_TRUE(key.ok());
   EXPECT_TRUE(loaded->genesis.validator_set().Contains(key->public_key()));
   // A second init must not overwrite the keys.
-  EXPECT_FALSE(InitHome({home_, "test-chain", "n0"}).ok());
+  EXPECT_FALSE(InitSoloHome({home_, "test-chain", "n0"}).ok());
 }
 
 TEST_F(HomeTest, ConfigTyposAndBadValuesAreErrors) {
-  ASSERT_TRUE(InitHome({home_, "test-chain", "n0"}).ok());
+  ASSERT_TRUE(InitSoloHome({home_, "test-chain", "n0"}).ok());
   AppendConfig("\n[extra]\nblok_interval = 3\n");
   auto r = LoadConfig(home_);
   ASSERT_FALSE(r.ok());
@@ -66,7 +66,7 @@ TEST_F(HomeTest, ConfigTyposAndBadValuesAreErrors) {
 }
 
 TEST_F(HomeTest, BlockGasBudgetIsReadAndMustBePositive) {
-  ASSERT_TRUE(InitHome({home_, "test-chain", "n0"}).ok());
+  ASSERT_TRUE(InitSoloHome({home_, "test-chain", "n0"}).ok());
   // Written with its default.
   ASSERT_TRUE(ReplaceInConfig("max_block_gas = 500000000", "max_block_gas = 7000000"));
   auto r = LoadConfig(home_);
@@ -77,7 +77,7 @@ TEST_F(HomeTest, BlockGasBudgetIsReadAndMustBePositive) {
 }
 
 TEST_F(HomeTest, StateHistoryIsArchiveOrAWindowOfAtLeastTheMinimum) {
-  ASSERT_TRUE(InitHome({home_, "test-chain", "n0"}).ok());
+  ASSERT_TRUE(InitSoloHome({home_, "test-chain", "n0"}).ok());
   auto r = LoadConfig(home_);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->state_history, 0u);  // written as an archive node
@@ -91,7 +91,7 @@ TEST_F(HomeTest, StateHistoryIsArchiveOrAWindowOfAtLeastTheMinimum) {
 }
 
 TEST_F(HomeTest, ConfigWrongTypeIsAnError) {
-  ASSERT_TRUE(InitHome({home_, "test-chain", "n0"}).ok());
+  ASSERT_TRUE(InitSoloHome({home_, "test-chain", "n0"}).ok());
   ASSERT_TRUE(ReplaceInConfig("block_interval_ms = 500", "block_interval_ms = \"fast\""));
   auto r = LoadConfig(home_);
   ASSERT_FALSE(r.ok());
@@ -147,7 +147,7 @@ TEST(LogFormatTest, JsonLinesParseWhateverTheMessageHolds) {
 }
 
 TEST_F(HomeTest, UnknownLogFormatIsRefused) {
-  ASSERT_TRUE(InitHome({home_, "test-chain", "n0"}).ok());
+  ASSERT_TRUE(InitSoloHome({home_, "test-chain", "n0"}).ok());
   std::string path = home_ + "/config/config.toml";
   std::ifstream in(path);
   std::string text((std::istreambuf_iterator<char>(in)), {});
@@ -172,21 +172,24 @@ TEST_F(HomeTest, TestnetHomesFormOneCouncil) {
     auto loaded = LoadHome(home_ + "/node" + std::to_string(i));
     ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
     EXPECT_EQ(loaded->genesis.validators.size(), 4u);
-    EXPECT_EQ(loaded->config.p2p_peers.size(), 3u);
+    // The validators reach each other through the genesis endpoints of their offers.
+    EXPECT_TRUE(loaded->config.p2p_peers.empty());
     EXPECT_EQ(loaded->config.p2p_listen, "127.0.0.1:" + std::to_string(30000 + 10 * i));
+    EXPECT_EQ(loaded->genesis.validators[i].p2p, loaded->config.p2p_listen);
     auto key = ReadKeyFile(loaded->config.ValidatorKeyPath());
     ASSERT_TRUE(key.ok());
     EXPECT_EQ(loaded->genesis.validators[i].public_key, key->public_key());
-    // Every peer entry names another validator's key and P2P address.
-    for (const auto& peer : loaded->config.p2p_peers) {
-      EXPECT_EQ(peer.find(ToHex(key->public_key())), std::string::npos);
-    }
   }
+  // The ceremony's files: an offer per node, the draft and the genesis every home installed.
+  EXPECT_TRUE(fs::exists(home_ + "/ceremony/node3.offer.json"));
+  auto genesis = LoadGenesisFile(home_ + "/genesis.json");
+  ASSERT_TRUE(genesis.ok());
+  EXPECT_EQ(genesis->hash, LoadHome(home_ + "/node0")->genesis.hash);
   EXPECT_EQ(InitTestnet(opts).reason(), "exists");
 }
 
 TEST_F(HomeTest, KeyFileReadableByOthersIsRefused) {
-  ASSERT_TRUE(InitHome({home_, "test-chain", "n0"}).ok());
+  ASSERT_TRUE(InitSoloHome({home_, "test-chain", "n0"}).ok());
   std::string path = home_ + "/keys/operator.json";
   ASSERT_TRUE(ReadKeyFile(path).ok());
   ::chmod(path.c_str(), 0644);
@@ -194,7 +197,7 @@ TEST_F(HomeTest, KeyFileReadableByOthersIsRefused) {
 }
 
 TEST_F(HomeTest, DamagedGenesisIsRefused) {
-  ASSERT_TRUE(InitHome({home_, "test-chain", "n0"}).ok());
+  ASSERT_TRUE(InitSoloHome({home_, "test-chain", "n0"}).ok());
   std::ofstream(home_ + "/config/genesis.json") << "{\"chain_id\": \"x\", \"validators\": []}";
   auto r = LoadHome(home_);
   ASSERT_FALSE(r.ok());
