@@ -3,6 +3,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -125,8 +126,21 @@ constexpr char kRefusing[] =
     ". Refusing to open it; restore the data directory from a backup, or move it away and let "
     "the node resync from its peers into an empty one";
 
+// RocksDB recovers from a full disk by itself once space returns (its SstFileManager polls),
+// flushing the memtables through the WAL writer whose append failed, on which RocksDB 7.8
+// asserts (SIGABRT). The node stops on a failed write instead (docs/STORAGE.md, "A full disk"),
+// so the automatic recovery is turned off.
+class NoAutoRecovery : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status,
+                            bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
+
 rocksdb::DBOptions DbOptions(bool create) {
   rocksdb::DBOptions o;
+  o.listeners.push_back(std::make_shared<NoAutoRecovery>());
   // Only an empty directory becomes a new ledger; a damaged one must never be replaced.
   o.create_if_missing = create;
   o.create_missing_column_families = create;
@@ -227,8 +241,14 @@ Store::~Store() {
     // A clean stop leaves everything in table files, which the MANIFEST lists and checksums,
     // and an empty WAL: RocksDB cannot tell a lost or truncated live WAL from a short one, so
     // nothing should depend on it once the node is stopped.
-    if (write_failed_.load()) {
-      // A write failed (a full disk): what was acknowledged is in the synced WAL already. Closing
+    // The node stops with 64 MiB left (node/health.h); a flush at close on a disk that short
+    // could fail in RocksDB's write path just the same.
+    std::error_code ec;
+    const auto space = std::filesystem::space(path_, ec);
+    const bool short_of_space = !read_only_ && !ec && space.available < (64ull << 20);
+    if (write_failed_.load() || short_of_space) {
+      // A write failed, or the disk is (nearly) full: what was acknowledged is in the synced WAL
+      // already. Closing
       // would flush the failed WAL writer, on which RocksDB 7.8 asserts (SIGABRT, about half the
       // runs, depending on whether the WAL or a table file met the error first): leave the
       // database to the process's exit, which also releases its lock. Reopening replays the WAL.

@@ -1,5 +1,7 @@
 #include "node/health.h"
 
+#include <sys/statvfs.h>
+
 #include <algorithm>
 #include <cstdlib>
 
@@ -20,6 +22,19 @@ std::optional<int64_t> ClockOffset::EstimateMs() const {
   auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
   std::nth_element(v.begin(), mid, v.end());
   return *mid;
+}
+
+Status CheckFreeSpace(const std::string& path, uint64_t min_free) {
+  struct statvfs st {};
+  if (::statvfs(path.c_str(), &st) != 0) return Status::Ok();
+  const uint64_t free = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+  if (free >= min_free) return Status::Ok();
+  return Status::Error(Status::Code::kResourceExhausted, "disk_full",
+                       "the disk holding the ledger at " + path + " is full (" +
+                           std::to_string(free >> 20) + " MiB free, below the " +
+                           std::to_string(min_free >> 20) +
+                           " MiB the node keeps in reserve). Nothing acknowledged as committed "
+                           "is lost; free space on that file system and start the node again");
 }
 
 std::string NotReadyReason(const HealthInputs& in) {

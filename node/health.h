@@ -11,7 +11,19 @@
 #include <string>
 #include <vector>
 
+#include "ledger/status.h"
+
 namespace civitas::node {
+
+// The free space a node keeps on the file system of its ledger. Below it the node stops
+// (reason disk_full) before RocksDB itself runs out: a write that fails inside RocksDB leaves
+// a WAL writer on which RocksDB 7.8 asserts when it is used again (docs/STORAGE.md).
+inline constexpr uint64_t kMinFreeDiskBytes = 64ull << 20;
+
+// Ok when the file system holding `path` has at least `min_free` bytes available to this
+// process; else disk_full, naming the path and both figures. An error of statvfs itself is
+// not a full disk: ok.
+Status CheckFreeSpace(const std::string& path, uint64_t min_free = kMinFreeDiskBytes);
 
 // The largest distance allowed between a block's time and a validator's clock: a proposal
 // dated further ahead is refused (docs/CONSENSUS.md, "Payload").

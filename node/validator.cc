@@ -16,6 +16,8 @@ constexpr uint32_t kSyncBatch = 64;
 constexpr uint64_t kSyncLag = 4;
 constexpr size_t kSyncResponseBytes = 6 << 20;
 constexpr uint64_t kEquivocationLogMs = 10'000;  // per signer and kind
+// How often the free space of the ledger's file system is checked (a statvfs).
+constexpr uint64_t kDiskCheckMs = 200;
 constexpr uint64_t kTickMs = 20;
 constexpr size_t kGossipFrameBytes = 1 << 20;
 constexpr size_t kGossipChunk = 64;  // transactions per verification task
@@ -76,6 +78,7 @@ Validator::Validator(const Config& config, const Genesis& genesis, Store& store,
 Validator::~Validator() { Stop(); }
 
 Status Validator::Start() {
+  if (Status s = CheckFreeSpace(config_.DataPath()); !s.ok()) return s;
   p2p::Options opts;
   for (const auto& peer : config_.p2p_peers) {
     auto at = peer.find('@');
@@ -495,6 +498,13 @@ void Validator::Tick() {
   const uint64_t now = SteadyMs();
   // Peers connect within a second or two of the start; a validator alone after that is told.
   if (now - started_ms_ > 2 * config_.timeout_base_ms) CheckPeers();
+  if (now - disk_checked_ms_ >= kDiskCheckMs) {
+    disk_checked_ms_ = now;
+    if (Status s = CheckFreeSpace(config_.DataPath()); !s.ok()) {
+      FailWith(s);
+      return;
+    }
+  }
   if (replica_ && !epoch_ended_ && replica_->AwaitingProposal()) {
     Actions out;
     allow_propose_ = true;

@@ -223,7 +223,8 @@ class Validator final : public consensus::App {
   uint64_t equivocations_unlogged_ = 0;  // suppressed by the rate limit since the last line
   uint64_t last_time_refusal_log_ms_ = 0;
   bool warned_no_peers_ = false;
-  uint64_t started_ms_ = 0;  // steady clock at Start
+  uint64_t started_ms_ = 0;       // steady clock at Start
+  uint64_t disk_checked_ms_ = 0;  // steady clock of the last CheckFreeSpace
 };
 
 }  // namespace civitas::node
