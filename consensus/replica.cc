@@ -20,6 +20,9 @@ Status Violation(std::string message) {
 
 // Blocks kept below the committed height, to answer peers that are catching up.
 constexpr Height kKeepCommittedBlocks = 256;
+// Rounds for which a replica remembers its own proposals: a QC of an older round that names
+// another block of ours is no longer looked for.
+constexpr Round kOwnRounds = 64;
 
 }  // namespace
 
@@ -79,6 +82,7 @@ Status Replica::OnMessage(ReplicaId from, const Message& msg, Actions& out) {
 // ---- certificates and rounds ----
 
 Status Replica::ProcessQc(const QuorumCert& qc, ReplicaId from, Actions& out) {
+  CheckOwnBlock(qc.round, qc.block_id, out);
   if (qc.round > high_qc_.round) high_qc_ = qc;
   Status st = TryCommit(qc, from, out);
   AdvanceRound(qc.round + 1, out);
@@ -144,6 +148,8 @@ void Replica::AdvanceRound(Round r, Actions& out) {
   std::erase_if(timeouts_, [&](const auto& kv) { return kv.first < round_; });
   std::erase_if(tc_formed_, [&](Round x) { return x < round_; });
   std::erase_if(proposals_seen_, [&](const auto& kv) { return kv.first < round_; });
+  std::erase_if(voted_for_, [&](const auto& kv) { return old(kv.first); });
+  std::erase_if(own_proposals_, [&](const auto& kv) { return kv.first + kOwnRounds < round_; });
   out.push_back(ScheduleTimerAction{round_, TimeoutFor(round_)});
   TryPropose(out);
 }
@@ -180,6 +186,7 @@ void Replica::TryPropose(Actions& out) {
   p.sig = config_.signer->Sign(kProposalTag,
                                ProposalSigningBytes(vs_.chain_id, vs_.epoch, round_, p.block.Id()));
   proposed_round_ = round_;
+  own_proposals_[round_] = p.block.Id();
   out.push_back(BroadcastAction{p});
   (void)OnProposal(config_.self, p, out);  // our own vote; failures are logged by nobody
 }
@@ -195,9 +202,11 @@ Status Replica::OnProposal(ReplicaId from, const Proposal& p, Actions& out) {
   if (!st.ok()) return st;
   if (b.height > committed_.height) blocks_.emplace(id, b);
   if (b.round < round_) return Stale("proposal for an old round");
+  if (b.proposer == config_.self) CheckOwnBlock(b.round, id, out);
   auto [seen, fresh] = proposals_seen_.emplace(b.round, id);
   if (!fresh && seen->second != id) {
     // Still safe: at most one vote per round. The second block is kept so it can be fetched.
+    out.push_back(EquivocationAction{EquivocationAction::Kind::kProposal, b.proposer, b.round});
     return Drop("equivocation", "second proposal in round " + std::to_string(b.round));
   }
   if (!FindBlock(b.parent_id)) {
@@ -246,6 +255,13 @@ Status Replica::OnVote(ReplicaId /*from*/, const Vote& v, Actions& out) {
 }
 
 Status Replica::AddVote(const Vote& v, Actions& out) {
+  // A vote for another block than the voter's first in this round is evidence. It is still
+  // counted as before: safety rests on honest voters, and a QC needs a quorum either way.
+  auto [first, fresh] = voted_for_[v.round].emplace(v.voter, v.block_id);
+  if (!fresh && first->second != v.block_id) {
+    first->second = v.block_id;  // each further switch is reported once
+    out.push_back(EquivocationAction{EquivocationAction::Kind::kVote, v.voter, v.round});
+  }
   auto key = std::make_pair(v.round, v.block_id);
   if (certified_.count(key)) return Status::Ok();
   auto& sigs = votes_[key];
@@ -394,6 +410,13 @@ void Replica::RetryPending(ReplicaId from, Actions& out) {
     (void)TryVote(p, out);
   }
   TryPropose(out);
+}
+
+void Replica::CheckOwnBlock(Round round, const Hash32& id, Actions& out) {
+  auto it = own_proposals_.find(round);
+  if (it == own_proposals_.end() || it->second == id) return;
+  own_proposals_.erase(it);  // once per round
+  out.push_back(EquivocationAction{EquivocationAction::Kind::kOwnKey, config_.self, round});
 }
 
 void Replica::Prune() {

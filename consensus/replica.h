@@ -88,8 +88,19 @@ struct FetchAction {
   ReplicaId peer = 0;
   BlockRequest request;
 };
+// Evidence of a fault the protocol absorbs but an operator must hear of: `signer` signed two
+// different proposals (kProposal) or votes (kVote) for `round`, or a block certified or
+// proposed under this replica's own key differs from the one it proposed (kOwnKey: another
+// process signs with this validator's key). Reported once per signer, round and kind seen;
+// nothing to carry out for safety, the node logs and counts it.
+struct EquivocationAction {
+  enum class Kind { kProposal, kVote, kOwnKey };
+  Kind kind = Kind::kProposal;
+  ReplicaId signer = 0;
+  Round round = 0;
+};
 using Action = std::variant<SendAction, BroadcastAction, PersistAction, CommitAction,
-                            ScheduleTimerAction, FetchAction>;
+                            ScheduleTimerAction, FetchAction, EquivocationAction>;
 using Actions = std::vector<Action>;
 
 struct Config {
@@ -164,6 +175,9 @@ class Replica {
   void Persist(Actions& out);
   uint64_t TimeoutFor(Round r) const;
   void Prune();
+  // Reports kOwnKey when `id` (certified or proposed for `round` under our key) is not the
+  // block this replica proposed in `round`.
+  void CheckOwnBlock(Round round, const Hash32& id, Actions& out);
 
   const Config config_;
   const ValidatorSet& vs_;
@@ -185,7 +199,9 @@ class Replica {
 
   std::map<Hash32, Block> blocks_;
   std::map<Round, Hash32> proposals_seen_;
-  std::map<Round, Proposal> pending_proposals_;  // waiting for their parent
+  std::map<Round, Proposal> pending_proposals_;             // waiting for their parent
+  std::map<Round, std::map<ReplicaId, Hash32>> voted_for_;  // verified votes, per round
+  std::map<Round, Hash32> own_proposals_;  // what this replica proposed, last kOwnRounds rounds
   std::map<std::pair<Round, Hash32>, std::map<ReplicaId, crypto::Signature>> votes_;
   std::set<std::pair<Round, Hash32>> certified_;
   std::map<Round, std::map<ReplicaId, TimeoutSig>> timeouts_;

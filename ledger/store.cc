@@ -3,6 +3,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -125,8 +126,21 @@ constexpr char kRefusing[] =
     ". Refusing to open it; restore the data directory from a backup, or move it away and let "
     "the node resync from its peers into an empty one";
 
+// RocksDB recovers from a full disk by itself once space returns (its SstFileManager polls),
+// flushing the memtables through the WAL writer whose append failed, on which RocksDB 7.8
+// asserts (SIGABRT). The node stops on a failed write instead (docs/STORAGE.md, "A full disk"),
+// so the automatic recovery is turned off.
+class NoAutoRecovery : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status,
+                            bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
+
 rocksdb::DBOptions DbOptions(bool create) {
   rocksdb::DBOptions o;
+  o.listeners.push_back(std::make_shared<NoAutoRecovery>());
   // Only an empty directory becomes a new ledger; a damaged one must never be replaced.
   o.create_if_missing = create;
   o.create_missing_column_families = create;
@@ -188,16 +202,59 @@ Status FromOpen(const rocksdb::Status& s, const std::string& path) {
       (s.IsIOError() && s.ToString().find("No such file") != std::string::npos)) {
     return Status::Corruption("the ledger at " + path + " is damaged: " + s.ToString() + kRefusing);
   }
+  if (s.IsNoSpace() || s.ToString().find("No space left") != std::string::npos) {
+    return Status::Error(Status::Code::kResourceExhausted, "disk_full",
+                         "the disk holding the ledger at " + path + " is full: cannot open it (" +
+                             s.ToString() + "); free space on that file system and start again");
+  }
   return FromRocks(s, "cannot open the ledger at " + path);
 }
 
 }  // namespace
+
+Status Store::WriteError(const rocksdb::Status& s, const std::string& what) const {
+  if (s.ok()) return Status::Ok();
+  Status out;
+  if (s.IsNoSpace() || s.ToString().find("No space left") != std::string::npos) {
+    out = Status::Error(Status::Code::kResourceExhausted, "disk_full",
+                        "the disk holding the ledger at " + path_ + " is full (" + what + ": " +
+                            s.ToString() +
+                            "). Nothing acknowledged as committed is lost; free space on that "
+                            "file system and start the node again");
+  } else {
+    out = FromRocks(s, what);
+  }
+  std::lock_guard lock(write_error_mu_);
+  if (write_error_.ok()) write_error_ = out;
+  write_failed_.store(true);
+  return out;
+}
+
+Status Store::EarlierWriteError() const {
+  if (!write_failed_.load()) return Status::Ok();
+  std::lock_guard lock(write_error_mu_);
+  return write_error_;
+}
 
 Store::~Store() {
   if (db_) {
     // A clean stop leaves everything in table files, which the MANIFEST lists and checksums,
     // and an empty WAL: RocksDB cannot tell a lost or truncated live WAL from a short one, so
     // nothing should depend on it once the node is stopped.
+    // The node stops with 64 MiB left (node/health.h); a flush at close on a disk that short
+    // could fail in RocksDB's write path just the same.
+    std::error_code ec;
+    const auto space = std::filesystem::space(path_, ec);
+    const bool short_of_space = !read_only_ && !ec && space.available < (64ull << 20);
+    if (write_failed_.load() || short_of_space) {
+      // A write failed, or the disk is (nearly) full: what was acknowledged is in the synced WAL
+      // already. Closing
+      // would flush the failed WAL writer, on which RocksDB 7.8 asserts (SIGABRT, about half the
+      // runs, depending on whether the WAL or a table file met the error first): leave the
+      // database to the process's exit, which also releases its lock. Reopening replays the WAL.
+      (void)db_.release();
+      return;
+    }
     if (!read_only_ && sync_) {  // a scratch store (sync off) is thrown away: no flush
       rocksdb::FlushOptions fo;
       fo.wait = true;
@@ -237,6 +294,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Genesi
                          "an execution-only store is made new: " + path + " already holds one");
   }
   store->execution_only_ = options.execution_only;
+  store->path_ = path;
   if (fresh) {
     std::filesystem::create_directories(path, ec);
     if (ec) return Status::IOError("cannot create " + path + ": " + ec.message());
@@ -355,7 +413,8 @@ Status Store::LoadPruning() {
     }
     rocksdb::WriteOptions wo;
     wo.sync = true;
-    return FromRocks(db_->Write(wo, &batch), "cannot drop the pruning lists");
+    if (Status e = EarlierWriteError(); !e.ok()) return e;
+    return WriteError(db_->Write(wo, &batch), "cannot drop the pruning lists");
   }
   // Replay the lists in height order, as the commits did.
   for (const auto& [h, l] : lists) {
@@ -490,7 +549,7 @@ Status Store::Init(const Genesis& genesis) {
   batch.Put(meta_, kMetaFormat, kFormatVersion);
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  return FromRocks(db_->Write(wo, &batch), "cannot write the genesis state");
+  return WriteError(db_->Write(wo, &batch), "cannot write the genesis state");
 }
 
 Status Store::CheckConsistency(const Genesis& genesis) {
@@ -554,8 +613,9 @@ Status Store::WriteConsensus(const std::vector<std::pair<std::string, std::strin
   rocksdb::WriteOptions wo;
   wo.sync = sync_;
   wo.disableWAL = !sync_;
+  if (Status e = EarlierWriteError(); !e.ok()) return e;
   rocksdb::Status s = db_->Write(wo, &batch);
-  if (!s.ok()) return FromRocks(s, "consensus record write failed");
+  if (!s.ok()) return WriteError(s, "consensus record write failed");
   if (wo.sync) synced_writes_.fetch_add(1, std::memory_order_relaxed);
   return Status::Ok();
 }
@@ -563,7 +623,8 @@ Status Store::WriteConsensus(const std::vector<std::pair<std::string, std::strin
 Status Store::SyncWal() {
   if (read_only_ || !sync_) return Status::Ok();
   synced_writes_.fetch_add(1, std::memory_order_relaxed);
-  return FromRocks(db_->SyncWAL(), "cannot sync the write-ahead log");
+  if (Status e = EarlierWriteError(); !e.ok()) return e;
+  return WriteError(db_->SyncWAL(), "cannot sync the write-ahead log");
 }
 
 Result<std::optional<std::string>> Store::GetConsensus(std::string_view key) const {
@@ -812,7 +873,8 @@ Status Store::CommitBlock(const v1::CommittedBlock& committed, const Hash32& blo
   rocksdb::WriteOptions wo;
   wo.sync = sync_ && durability == Durability::kSynced;
   wo.disableWAL = !sync_;
-  Status s = FromRocks(db_->Write(wo, &batch), "cannot commit block " + std::to_string(height));
+  if (Status e = EarlierWriteError(); !e.ok()) return e;
+  Status s = WriteError(db_->Write(wo, &batch), "cannot commit block " + std::to_string(height));
   if (!s.ok()) return s;
   for (const auto& [hash, node] : nodes) node_cache_.Put(hash, node);
   for (const auto& [k, v] : exec.writes) {

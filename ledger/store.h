@@ -26,6 +26,7 @@ namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
 class WriteBatch;
+class Status;
 }  // namespace rocksdb
 
 namespace civitas {
@@ -176,6 +177,12 @@ class Store : public StateReader, public smt::NodeReader {
                std::vector<uint64_t>* done);
   Result<std::optional<std::string>> RawGet(rocksdb::ColumnFamilyHandle* cf,
                                             std::string_view key) const;
+  // The Status of a failed write: reason disk_full, naming the ledger's path, when the file
+  // system is full; remembers that a write failed (the destructor then does not flush).
+  Status WriteError(const rocksdb::Status& s, const std::string& what) const;
+  // The first failed write's Status once a write failed, else ok. RocksDB 7.8 asserts when a
+  // WAL writer that failed is written or synced again: no write reaches it after a failure.
+  Status EarlierWriteError() const;
 
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
@@ -208,6 +215,10 @@ class Store : public StateReader, public smt::NodeReader {
   bool read_only_ = false;
   bool sync_ = true;
   bool execution_only_ = false;
+  std::string path_;
+  mutable std::atomic<bool> write_failed_{false};
+  mutable std::mutex write_error_mu_;
+  mutable Status write_error_;  // guarded by write_error_mu_
 
   // Pruning (docs/STORAGE.md): the first 8 bytes of each node hash removed by a height not yet
   // pruned, and that height; heights from next_prune_ on may still have nodes to delete. Only

@@ -165,9 +165,9 @@ struct HttpServer::Impl {
       reply(ok ? http::status::ok : http::status::service_unavailable, "text/plain",
             ok ? "ok\n" : "failed\n");
     } else if (target == "/readyz") {
-      bool ok = handlers.ready();
-      reply(ok ? http::status::ok : http::status::service_unavailable, "text/plain",
-            ok ? "ready\n" : "not ready\n");
+      const std::string why = handlers.not_ready();
+      reply(why.empty() ? http::status::ok : http::status::service_unavailable, "text/plain",
+            why.empty() ? "ready\n" : "not ready: " + why + "\n");
     } else if (auto did = ParseDidTarget(target); did && handlers.resolve_did) {
       if (!did->ok()) {
         reply(http::status::bad_request, "text/plain", did->status().message() + "\n");

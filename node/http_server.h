@@ -36,7 +36,9 @@ struct DidRequest {
 struct HttpHandlers {
   std::function<std::string()> metrics;  // Prometheus text exposition
   std::function<bool()> healthy;         // the node is running and has not failed
-  std::function<bool()> ready;           // ... and can serve requests
+  // Empty while the node is healthy and can serve its part (docs/OPERATIONS.md, "Readiness"),
+  // else why not, one line; /readyz answers it after "not ready: ".
+  std::function<std::string()> not_ready;
   std::function<HttpReply(const DidRequest&)> resolve_did;  // GET /1.0/identifiers/{did}
   // The explorer: called with the raw request target (path and query) of every request whose
   // path is "/" or starts with "/static/" or "/api/" (IsExplorerTarget).

@@ -114,10 +114,7 @@ Status Node::Start() {
         std::lock_guard lock(mu_);
         return failure_.ok();
       },
-      [this] {
-        std::lock_guard lock(mu_);
-        return failure_.ok() && !stopping_;
-      },
+      [this] { return NotReady(); },
       [this](const DidRequest& r) { return ResolveDidOverHttp(*store_, r); },
       [this](std::string_view target) { return ServeExplorer(*store_, genesis_, target); }});
   Status hs = http_->Start(config_.http_listen);
@@ -248,6 +245,18 @@ bool Node::WaitForHeight(uint64_t height, uint32_t timeout_ms) {
   return acknowledged_height_ >= height;
 }
 
+std::string Node::NotReady() const {
+  {
+    std::lock_guard lock(mu_);
+    if (!failure_.ok()) return "failed: " + failure_.message();
+    if (stopping_) return "stopping";
+  }
+  if (!validator_) return "starting";
+  Validator::Stats v = validator_->GetStats();
+  return NotReadyReason(
+      HealthInputs{v.validating, v.council_size, v.peers, v.own_equivocations, v.clock_offset_ms});
+}
+
 bool Node::stopping() {
   std::lock_guard lock(mu_);
   return stopping_;
@@ -320,6 +329,22 @@ std::string Node::MetricsText() const {
            static_cast<double>(v.dropped_messages));
     metric("civitas_p2p_peers", "gauge", "Validators connected over P2P.",
            static_cast<double>(v.peers));
+    metric("civitas_consensus_equivocations_total", "counter",
+           "Second, different proposals or votes of one validator for one round, seen here.",
+           static_cast<double>(v.equivocations));
+    metric("civitas_consensus_own_key_equivocations_total", "counter",
+           "Blocks under this validator's own key that it did not propose (a second process "
+           "runs its key).",
+           static_cast<double>(v.own_equivocations));
+    metric("civitas_consensus_proposals_refused_for_time_total", "counter",
+           "Proposals refused because their time is too far ahead of this node's clock.",
+           static_cast<double>(v.time_refused));
+    metric("civitas_clock_offset_seconds", "gauge",
+           "This node's clock minus its peers', from the times of their recent proposals "
+           "(0 until three were seen).",
+           v.clock_offset_ms ? static_cast<double>(*v.clock_offset_ms) / 1000.0 : 0.0);
+    metric("civitas_ready", "gauge", "1 when /readyz answers ready, else 0.",
+           NotReady().empty() ? 1.0 : 0.0);
   }
   StateOverlay view(*store_);
   auto treasury = view.GetAccount(TreasuryAddress());

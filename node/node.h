@@ -57,6 +57,8 @@ class Node {
   bool WaitForHeight(uint64_t height, uint32_t timeout_ms);
   // True once Stop() or RequestStop() was called or the validator failed. Thread-safe.
   bool stopping();
+  // Empty when /readyz is to answer ready, else why not (node/health.h). Thread-safe.
+  std::string NotReady() const;
 
   const Store& store() const { return *store_; }
   const Genesis& genesis() const { return genesis_; }
@@ -102,7 +104,7 @@ class Node {
   // blocks whose write is not yet synced. Written under mu_.
   std::atomic<uint64_t> acknowledged_height_{0};
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;  // signalled on every commit and on stop
   bool stopping_ = false;
   Status failure_;

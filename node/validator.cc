@@ -16,7 +16,9 @@ using consensus::Actions;
 constexpr uint32_t kSyncBatch = 64;
 constexpr uint64_t kSyncLag = 4;
 constexpr size_t kSyncResponseBytes = 6 << 20;
-constexpr uint64_t kMaxClockSkewMs = 10'000;
+constexpr uint64_t kEquivocationLogMs = 10'000;  // per signer and kind
+// How often the free space of the ledger's file system is checked (a statvfs).
+constexpr uint64_t kDiskCheckMs = 200;
 constexpr uint64_t kTickMs = 20;
 constexpr size_t kGossipFrameBytes = 1 << 20;
 constexpr size_t kGossipChunk = 64;  // transactions per verification task
@@ -77,6 +79,7 @@ Validator::Validator(const Config& config, const Genesis& genesis, Store& store,
 Validator::~Validator() { Stop(); }
 
 Status Validator::Start() {
+  if (Status s = CheckFreeSpace(config_.DataPath()); !s.ok()) return s;
   p2p::Options opts;
   for (const auto& peer : config_.p2p_peers) {
     auto at = peer.find('@');
@@ -147,7 +150,7 @@ Status Validator::Start() {
   Log(Module::kConsensus)
       .info("P2P port {}, committed height {}", transport_->listen_port(), store_.height());
 
-  last_block_ms_ = last_progress_ms_ = SteadyMs();
+  last_block_ms_ = last_progress_ms_ = started_ms_ = SteadyMs();
   Post([this] {
     if (replica_) {
       Actions out;
@@ -184,6 +187,46 @@ void Validator::FailWith(const Status& s) {
   callbacks_.fail(s);
 }
 
+void Validator::OnEquivocation(const consensus::EquivocationAction& e) {
+  using Kind = consensus::EquivocationAction::Kind;
+  (e.kind == Kind::kOwnKey ? own_equivocations_ : equivocations_).fetch_add(1);
+  const uint64_t now = SteadyMs();
+  uint64_t& last = equivocation_logged_ms_[{static_cast<int>(e.kind), e.signer}];
+  if (last != 0 && now - last < kEquivocationLogMs) {
+    ++equivocations_unlogged_;
+    return;
+  }
+  last = now;
+  const std::string key =
+      e.signer < vs_.keys.size() ? ToHex(vs_.keys[e.signer]).substr(0, 16) : "?";
+  const std::string more =
+      equivocations_unlogged_ > 0
+          ? " (" + std::to_string(equivocations_unlogged_) + " more equivocations not logged)"
+          : "";
+  equivocations_unlogged_ = 0;
+  if (e.kind == Kind::kOwnKey) {
+    Log(Module::kConsensus)
+        .error(
+            "another process signs with this validator's key {}: a block of round {} under "
+            "our key is not the one we proposed; stop the other instance (not ready until "
+            "restarted){}",
+            key, e.round, more);
+  } else {
+    Log(Module::kConsensus)
+        .warn("validator {} ({}) equivocated: two different {} for round {}{}", e.signer, key,
+              e.kind == Kind::kProposal ? "proposals" : "votes", e.round, more);
+  }
+}
+
+void Validator::CheckPeers() {
+  if (!validating_ || council_size_ <= 1 || warned_no_peers_) return;
+  if (!transport_ || !transport_->ConnectedPeers().empty()) return;
+  warned_no_peers_ = true;
+  Log(Module::kConsensus)
+      .warn("no peers: this validator of a council of {} is connected to none of the others",
+            council_size_.load());
+}
+
 Validator::Stats Validator::GetStats() const {
   Stats st;
   st.epoch = epoch_number_.load();
@@ -195,6 +238,11 @@ Validator::Stats Validator::GetStats() const {
   st.synced_blocks = synced_.load();
   st.dropped_messages = dropped_.load();
   st.peers = transport_ ? transport_->ConnectedPeers().size() : 0;
+  st.council_size = council_size_.load();
+  st.equivocations = equivocations_.load();
+  st.own_equivocations = own_equivocations_.load();
+  st.time_refused = time_refused_.load();
+  if (clock_offset_known_.load()) st.clock_offset_ms = clock_offset_ms_.load();
   return st;
 }
 
@@ -352,11 +400,13 @@ void Validator::OnPeerMessage(const crypto::PublicKey& from, uint8_t channel, By
 
 void Validator::OnPeerEvent(const p2p::PeerEvent& ev) {
   if (ev.kind == p2p::PeerEvent::Kind::kConnected && ev.key) {
+    warned_no_peers_ = false;
     Log(Module::kConsensus).info("peer {} connected ({})", ToHex(*ev.key).substr(0, 16), ev.remote);
     RequestSync(*ev.key);
   } else if (ev.kind == p2p::PeerEvent::Kind::kDisconnected && ev.key) {
     Log(Module::kConsensus)
         .info("peer {} disconnected: {}", ToHex(*ev.key).substr(0, 16), ev.reason);
+    CheckPeers();
   } else if (ev.kind == p2p::PeerEvent::Kind::kRefused) {
     Log(Module::kConsensus).warn("refused a P2P connection from {}: {}", ev.remote, ev.reason);
   }
@@ -400,6 +450,8 @@ void Validator::Run(Actions& out) {
       }
     } else if (auto* timer = std::get_if<consensus::ScheduleTimerAction>(&action)) {
       ArmRoundTimer(timer->round, timer->duration_ms);
+    } else if (auto* eq = std::get_if<consensus::EquivocationAction>(&action)) {
+      OnEquivocation(*eq);
     } else if (auto* fetch = std::get_if<consensus::FetchAction>(&action)) {
       (void)transport_->Send(vs_.keys[fetch->peer], p2p::kChannelConsensus,
                              consensus::EncodeMessage(fetch->request));
@@ -456,6 +508,15 @@ void Validator::ArmRoundTimer(consensus::Round round, uint64_t ms) {
 void Validator::Tick() {
   if (failed_) return;
   const uint64_t now = SteadyMs();
+  // Peers connect within a second or two of the start; a validator alone after that is told.
+  if (now - started_ms_ > 2 * config_.timeout_base_ms) CheckPeers();
+  if (now - disk_checked_ms_ >= kDiskCheckMs) {
+    disk_checked_ms_ = now;
+    if (Status s = CheckFreeSpace(config_.DataPath()); !s.ok()) {
+      FailWith(s);
+      return;
+    }
+  }
   if (replica_ && !epoch_ended_ && replica_->AwaitingProposal()) {
     Actions out;
     allow_propose_ = true;
@@ -633,7 +694,28 @@ Status Validator::VerifyPayload(const consensus::Block& block, const consensus::
   if (h.parent_id() != Str(par->id)) return BadPayload("parent id is not the parent's block id");
   s = CheckHeader(genesis_, epoch_, p.block, par->time_ms);
   if (!s.ok()) return s;
-  if (h.time_ms() > WallMs() + kMaxClockSkewMs) return BadPayload("time is in the future");
+  const uint64_t now = WallMs();
+  if (!self_ || block.proposer != *self_) {
+    // Another validator's clock, as its block says: the median over recent proposals
+    // estimates how far ours is from the council's (node/health.h).
+    clock_offset_.Add(static_cast<int64_t>(now) - static_cast<int64_t>(h.time_ms()));
+    if (auto est = clock_offset_.EstimateMs()) {
+      clock_offset_ms_ = *est;
+      clock_offset_known_ = true;
+    }
+  }
+  if (h.time_ms() > now + kMaxClockSkewMs) {
+    time_refused_.fetch_add(1);
+    if (SteadyMs() - last_time_refusal_log_ms_ >= kEquivocationLogMs) {
+      last_time_refusal_log_ms_ = SteadyMs();
+      Log(Module::kConsensus)
+          .warn(
+              "refused a proposal of round {} dated {} ms ahead of this node's clock (bound "
+              "{} ms): is this node's clock behind? ({} refused so far)",
+              block.round, h.time_ms() - now, kMaxClockSkewMs, time_refused_.load());
+    }
+    return BadPayload("time is in the future");
+  }
   if (h.state_height() < par->state_height) {
     return BadPayload("certified state height goes backwards");
   }
@@ -932,6 +1014,7 @@ Status Validator::EnterEpoch(std::optional<consensus::SafetyData> safety) {
   last_proposed_round_ = 0;
   epoch_number_ = epoch_.number;
   validating_ = self_.has_value();
+  council_size_ = vs_.keys.size();
   replica_.reset();
   payloads_.clear();
   if (!self_) {

@@ -28,6 +28,7 @@
 #include "ledger/genesis.h"
 #include "ledger/store.h"
 #include "node/config.h"
+#include "node/health.h"
 #include "node/mempool.h"
 #include "node/p2p/transport.h"
 
@@ -54,6 +55,11 @@ class Validator final : public consensus::App {
     uint64_t synced_blocks = 0;
     uint64_t dropped_messages = 0;
     size_t peers = 0;
+    size_t council_size = 0;         // validators of the current epoch
+    uint64_t equivocations = 0;      // proposals and votes signed twice for a round, by anyone
+    uint64_t own_equivocations = 0;  // blocks under this node's key it did not propose
+    uint64_t time_refused = 0;       // proposals refused as dated too far in the future
+    std::optional<int64_t> clock_offset_ms;  // ClockOffset::EstimateMs (node/health.h)
   };
 
   // `store`, `mempool` and `genesis` must outlive the Validator. A node whose key is not among
@@ -147,6 +153,10 @@ class Validator final : public consensus::App {
   v1::QuorumCert ToLedgerQc(const consensus::QuorumCert& qc) const;
   Result<consensus::QuorumCert> FromLedgerQc(const v1::QuorumCert& qc) const;
   void FailWith(const Status& s);
+  // Logs (at warning, at most once per kEquivocationLogMs per signer) and counts it.
+  void OnEquivocation(const consensus::EquivocationAction& e);
+  // Logs once when a validator of a council of several has lost its last peer.
+  void CheckPeers();
 
   const Config& config_;
   const Genesis& genesis_;
@@ -202,6 +212,19 @@ class Validator final : public consensus::App {
   std::atomic<uint64_t> proposals_{0}, votes_{0}, timeouts_{0}, synced_{0}, dropped_{0};
   std::atomic<uint64_t> round_{0}, epoch_number_{0};
   std::atomic<bool> validating_{false};
+  std::atomic<size_t> council_size_{0};
+
+  // Faults the chain absorbs (node/health.h). io thread, except the atomics.
+  std::atomic<uint64_t> equivocations_{0}, own_equivocations_{0}, time_refused_{0};
+  ClockOffset clock_offset_;
+  std::atomic<int64_t> clock_offset_ms_{0};
+  std::atomic<bool> clock_offset_known_{false};
+  std::map<std::pair<int, consensus::ReplicaId>, uint64_t> equivocation_logged_ms_;
+  uint64_t equivocations_unlogged_ = 0;  // suppressed by the rate limit since the last line
+  uint64_t last_time_refusal_log_ms_ = 0;
+  bool warned_no_peers_ = false;
+  uint64_t started_ms_ = 0;       // steady clock at Start
+  uint64_t disk_checked_ms_ = 0;  // steady clock of the last CheckFreeSpace
 };
 
 }  // namespace civitas::node

@@ -83,6 +83,86 @@ TEST_F(ReplicaTest, VotesAtMostOncePerRound) {
   EXPECT_EQ(IndexOf<SendAction>(dup, IsVote), -1);
 }
 
+// Issue 22: equivocation is absorbed (one vote per round) but reported, so the node can log
+// and count it.
+bool IsEquivocation(const Actions& out, EquivocationAction::Kind kind, ReplicaId signer,
+                    Round round) {
+  return IndexOf<EquivocationAction>(out, [&](const EquivocationAction& e) {
+           return e.kind == kind && e.signer == signer && e.round == round;
+         }) >= 0;
+}
+
+TEST_F(ReplicaTest, ReportsASecondProposalOfALeaderAsEquivocation) {
+  Actions out;
+  ASSERT_TRUE(replica_->OnProposal(1, FirstProposal({1}), out).ok());
+  EXPECT_EQ(IndexOf<EquivocationAction>(out), -1);
+  Actions again;
+  EXPECT_EQ(replica_->OnProposal(1, FirstProposal({2}), again).reason(), "equivocation");
+  EXPECT_TRUE(IsEquivocation(again, EquivocationAction::Kind::kProposal, 1, 1));
+  // The same proposal again is a duplicate delivery, not evidence.
+  Actions dup;
+  (void)replica_->OnProposal(1, FirstProposal({1}), dup);
+  EXPECT_EQ(IndexOf<EquivocationAction>(dup), -1);
+}
+
+TEST_F(ReplicaTest, ReportsASecondVoteOfAValidatorForAnotherBlockAsEquivocation) {
+  // Replica 0 leads round 4, so votes of round 3 come to it.
+  const Hash32 a = FirstProposal({1}).block.Id(), b = FirstProposal({2}).block.Id();
+  Actions out;
+  ASSERT_TRUE(replica_->OnVote(2, testing::SignVote(vs_, 2, 3, a), out).ok());
+  ASSERT_TRUE(replica_->OnVote(2, testing::SignVote(vs_, 2, 3, a), out).ok());  // duplicate
+  EXPECT_EQ(IndexOf<EquivocationAction>(out), -1);
+  Actions again;
+  EXPECT_TRUE(replica_->OnVote(2, testing::SignVote(vs_, 2, 3, b), again).ok());
+  EXPECT_TRUE(IsEquivocation(again, EquivocationAction::Kind::kVote, 2, 3));
+  Actions dup;
+  EXPECT_TRUE(replica_->OnVote(2, testing::SignVote(vs_, 2, 3, b), dup).ok());
+  EXPECT_EQ(IndexOf<EquivocationAction>(dup), -1) << "one report per conflicting vote";
+}
+
+TEST(ReplicaOwnKeyTest, ReportsABlockOfItsOwnKeyThatItDidNotPropose) {
+  // A second process with the same key (replica 1, leader of round 1) proposes another block in
+  // round 1, and the council certifies that one.
+  ValidatorSet vs = MakeValidators(4);
+  Bip340Signer signer(KeyFor(1));
+  TestApp app;
+  Config config;
+  config.validators = vs;
+  config.self = 1;
+  config.signer = &signer;
+  Replica replica(config, app);
+  Actions out;
+  replica.Start(out);
+  int mine = IndexOf<BroadcastAction>(
+      out, [](const BroadcastAction& b) { return std::holds_alternative<Proposal>(b.msg); });
+  ASSERT_GE(mine, 0);
+  const Hash32 own = std::get<Proposal>(std::get<BroadcastAction>(out[mine]).msg).block.Id();
+  EXPECT_EQ(IndexOf<EquivocationAction>(out), -1);
+
+  // Our own block certified: nothing to report.
+  Actions fine;
+  (void)replica.OnQc(2, QcMsg{MakeQc(vs, 1, own, {0, 2, 3})}, fine);
+  EXPECT_EQ(IndexOf<EquivocationAction>(fine), -1);
+
+  // Another start of the same replica, whose round-1 block the council did not certify.
+  Replica other(config, app);
+  Actions start;
+  other.Start(start);
+  Block g = GenesisBlock(1);
+  Block twin = MakeBlock(1, 1, 1, g.Id(), 1, GenesisQc(1), Bytes{0x42});  // not TestApp's {1}
+  ASSERT_NE(twin.Id(), own);
+  Actions seen;
+  (void)other.OnQc(2, QcMsg{MakeQc(vs, 1, twin.Id(), {0, 2, 3})}, seen);
+  EXPECT_TRUE(IsEquivocation(seen, EquivocationAction::Kind::kOwnKey, 1, 1));
+  // Once per round.
+  Actions later;
+  (void)other.OnProposal(2,
+                         SignProposal(vs, MakeBlock(1, 2, 2, twin.Id(), 2,
+                                                    MakeQc(vs, 1, twin.Id(), {0, 2, 3}), Bytes{2})),
+                         later);
+  EXPECT_EQ(IndexOf<EquivocationAction>(later), -1);
+}
+
 TEST_F(ReplicaTest, RestoredSafetyDataPreventsADoubleVoteAfterRestart) {
   Actions out;
   ASSERT_TRUE(replica_->OnProposal(1, FirstProposal({1}), out).ok());

@@ -11,7 +11,9 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "civitas/v1/node.grpc.pb.h"
@@ -313,6 +315,104 @@ TEST_F(NetworkTest, RelayAttackerCannotJoinOrHaltTheCouncil) {
   }
   Transfer(0, nonce++);
   ExpectSameChain({0, 1, 2, 3}, nonce);
+}
+
+// Issue 22, "faults the chain absorbs silently": they must show in the log, the metrics and
+// /readyz (docs/OPERATIONS.md, "Readiness").
+std::string Readyz(int http_port) { return civitas::testing::HttpGet(http_port, "/readyz"); }
+
+// A validator of a council of four with no peer is not ready, and says why; once another
+// member is up it is ready.
+TEST_F(NetworkTest, AValidatorWithoutPeersIsNotReady) {
+  Start(0);
+  const int http = base_port_ + 2;
+  const std::string alone = Readyz(http);
+  EXPECT_NE(alone.find("503"), std::string::npos) << alone;
+  EXPECT_NE(alone.find("not ready: no peers"), std::string::npos) << alone;
+  EXPECT_EQ(civitas::testing::MetricValue(http, "civitas_ready"), 0);
+  Start(1);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::string now;
+  while ((now = Readyz(http)).find("200 OK") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polling /readyz
+  }
+  EXPECT_NE(now.find("200 OK"), std::string::npos) << now;
+  EXPECT_EQ(civitas::testing::MetricValue(http, "civitas_p2p_peers"), 1);
+}
+
+// A second process runs one validator's key (a copy of its home, other ports). The two sign
+// different proposals for the rounds they lead: the others count and log the equivocations,
+// and the original or its twin sees a block of its own key that it did not propose and
+// reports not ready. The council keeps committing one chain.
+TEST_F(NetworkTest, ASecondProcessWithAValidatorsKeyIsCountedLoggedAndMadeUnready) {
+  // The member with the lowest key dials every other (docs/P2P.md): its twin's connections
+  // then replace the original's and back, so both reach the others.
+  int dup = 0;
+  std::vector<crypto::PublicKey> keys;
+  for (int i = 0; i < kNodes; ++i) {
+    auto k = node::ReadKeyFile(Home(i) + "/config/validator_key.json");
+    ASSERT_TRUE(k.ok());
+    keys.push_back(k->public_key());
+    if (keys[i] < keys[dup]) dup = i;
+  }
+  const std::string twin = dir_ + "/twin";
+  fs::copy(Home(dup), twin, fs::copy_options::recursive);
+  for (int i = 0; i < kNodes; ++i) Start(i);
+  const int tb = base_port_ + 10 * kNodes;  // unused by the testnet
+  Process twin_proc(
+      {CIVITASD, "start", "--home", twin, "--log-level", "info", "--p2p-listen",
+       "127.0.0.1:" + std::to_string(tb), "--grpc-listen", "127.0.0.1:" + std::to_string(tb + 1),
+       "--http-listen", "127.0.0.1:" + std::to_string(tb + 2)},
+      twin + ".log");
+  using civitas::testing::MetricValue;
+  auto seen_by_others = [&] {
+    double n = 0;
+    for (int i = 0; i < kNodes; ++i) {
+      if (i != dup)
+        n += std::max(
+            0.0, MetricValue(base_port_ + 10 * i + 2, "civitas_consensus_equivocations_total"));
+    }
+    return n;
+  };
+  auto own_key = [&](int http) {
+    return MetricValue(http, "civitas_consensus_own_key_equivocations_total") > 0;
+  };
+  const int dup_http = base_port_ + 10 * dup + 2;
+  uint64_t nonce = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while ((seen_by_others() == 0 || !(own_key(dup_http) || own_key(tb + 2))) &&
+         std::chrono::steady_clock::now() < deadline) {
+    Transfer(static_cast<int>((dup + 1 + nonce % 3) % kNodes), nonce);
+    ++nonce;
+  }
+  EXPECT_GT(seen_by_others(), 0);
+  std::cout << "duplicate of node " << dup << ": " << nonce << " transfers, " << seen_by_others()
+            << " equivocations counted by the others, own key seen by "
+            << (own_key(dup_http) ? "the original " : "") << (own_key(tb + 2) ? "the twin" : "")
+            << "\n";
+  const int flagged = own_key(dup_http) ? dup_http : tb + 2;
+  ASSERT_TRUE(own_key(flagged)) << "neither instance saw its key equivocate";
+  const std::string ready = Readyz(flagged);
+  EXPECT_NE(ready.find("503"), std::string::npos) << ready;
+  EXPECT_NE(ready.find("another process signs with this validator's key"), std::string::npos)
+      << ready;
+  // The others log it at warning.
+  bool warned = false;
+  for (int i = 0; i < kNodes; ++i) {
+    std::ifstream in(Home(i) + ".log");
+    std::stringstream text;
+    text << in.rdbuf();
+    warned =
+        warned || (i != dup && text.str().find("equivocated: two different") != std::string::npos);
+  }
+  EXPECT_TRUE(warned);
+  twin_proc.Kill(SIGKILL);
+  std::vector<int> others;
+  for (int i = 0; i < kNodes; ++i) {
+    if (i != dup) others.push_back(i);
+  }
+  ExpectSameChain(others, nonce);
 }
 
 class EpochNetworkTest : public NetworkTest {
