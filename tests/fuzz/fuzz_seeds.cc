@@ -27,11 +27,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path root;
+fs::path source_root;
 int failures = 0;
 
 void Write(const std::string& target, const std::string& name, std::string_view bytes) {
-  fs::path dir = root / "tests/fuzz/corpus" / target;
+  fs::path dir = source_root / "tests/fuzz/corpus" / target;
   fs::create_directories(dir);
   std::ofstream(dir / name, std::ios::binary).write(bytes.data(), bytes.size());
 }
@@ -241,7 +241,7 @@ void Proofs() {
 }
 
 void Files() {
-  Write("genesis_fuzz", "example.json", ReadFile(root / "genesis/example.json"));
+  Write("genesis_fuzz", "example.json", ReadFile(source_root / "genesis/example.json"));
   node::Config config;
   Write("config_fuzz", "default.toml", node::ConfigToToml(config));
   config.moniker = "fuzz";
@@ -267,7 +267,7 @@ void Files() {
 }
 
 void Vm() {
-  for (const auto& entry : fs::directory_iterator(root / "tests/vm/programs")) {
+  for (const auto& entry : fs::directory_iterator(source_root / "tests/vm/programs")) {
     auto module = casm::Assemble(ReadFile(entry.path()));
     Check(module.ok(), entry.path().string());
     if (!module.ok()) continue;
@@ -275,7 +275,7 @@ void Vm() {
     Write("vm_fuzz", name, *module);
     Write("vm_diff_fuzz", name, *module);
   }
-  for (const auto& entry : fs::directory_iterator(root / "tests/vm/fuzz_regressions")) {
+  for (const auto& entry : fs::directory_iterator(source_root / "tests/vm/fuzz_regressions")) {
     Write("vm_fuzz", entry.path().filename().string(), ReadFile(entry.path()));
   }
   // Program-generator seeds (u64 little-endian, no mutation) for the differential target.
@@ -294,7 +294,7 @@ int main(int argc, char** argv) {
     std::cerr << "usage: fuzz_seeds SOURCE_DIR\n";
     return 2;
   }
-  civitas::fuzz::root = argv[1];
+  civitas::fuzz::source_root = argv[1];
   civitas::fuzz::Transactions();
   civitas::fuzz::Blocks();
   civitas::fuzz::Consensus();
