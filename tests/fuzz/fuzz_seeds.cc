@@ -2,7 +2,8 @@
 // with the same encoders, keys and council as the node's (fuzz_util.h), so each fuzzer starts
 // past the checks a random input never passes (signatures, certificates, digests).
 //   fuzz_seeds SOURCE_DIR    writes SOURCE_DIR/tests/fuzz/corpus/<target>/<name>
-// Deterministic: run it again after a format changes and commit the difference.
+// Run it again after a format changes and commit the difference. Keys are fixed but BIP-340
+// signatures take fresh randomness (SignTx, AddVote), so signed seeds change on every run.
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -195,6 +196,9 @@ void P2p() {
   p2p::Hello hello{p2p::kProtocolVersion, std::string(kChainId), CouncilKey().public_key()};
   p2p::Auth auth{p2p::SignAuth(CouncilKey(), kChainId, LocalKey().public_key(),
                                SessionBindingBytes(), &CouncilKey().bytes())};
+  Check(p2p::VerifyAuth(hello.key, kChainId, LocalKey().public_key(), SessionBindingBytes(),
+                        auth.signature),
+        "p2p auth");
   Bytes handshake = p2p::Frame(p2p::EncodeHello(hello));
   Append(handshake, p2p::Frame(p2p::EncodeAuth(auth)));
   Write("p2p_fuzz", "handshake", handshake);
