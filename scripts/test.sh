@@ -26,8 +26,8 @@ bash scripts/chaos.sh --short --seed 3 --no-build >chaos-smoke.log 2>&1 || { tai
 grep -E "perturbations applied|OK: no violation" chaos-smoke.log
 
 if [ "$quick" -eq 0 ]; then
-  echo "== fuzz smoke: VM and decoders, 10 s each (longer: scripts/fuzz.sh SECONDS)"
-  if ! bash scripts/fuzz.sh 10 >fuzz-smoke.log 2>&1; then
+  echo "== fuzz smoke: 12 targets, 2 s each (longer: scripts/fuzz.sh SECONDS)"
+  if ! bash scripts/fuzz.sh 2 >fuzz-smoke.log 2>&1; then
     tail -n 60 fuzz-smoke.log
     echo "fuzz smoke FAILED (crashing input under build-fuzz/artifacts-*)"
     exit 1
