@@ -7,17 +7,18 @@
 namespace civitas {
 namespace {
 
-Status Bad(const std::string& msg) { return Status::Invalid("bad_offer", msg); }
+Status BadOffer(const std::string& msg) { return Status::Invalid("bad_offer", msg); }
 
 Status CheckFields(const GenesisOffer& o) {
   if (!ValidMoniker(o.moniker)) {
-    return Bad("moniker '" + o.moniker + "' must be 1-64 characters of [A-Za-z0-9._-]");
+    return BadOffer("moniker '" + o.moniker + "' must be 1-64 characters of [A-Za-z0-9._-]");
   }
   if (!ValidP2pEndpoint(o.p2p)) {
-    return Bad("p2p endpoint '" + o.p2p +
-               "' is not host:port (a hostname or IP address, IPv6 in brackets, port 1-65535)");
+    return BadOffer(
+        "p2p endpoint '" + o.p2p +
+        "' is not host:port (a hostname or IP address, IPv6 in brackets, port 1-65535)");
   }
-  if (!crypto::IsValidPublicKey(o.public_key)) return Bad("public_key is not a valid key");
+  if (!crypto::IsValidPublicKey(o.public_key)) return BadOffer("public_key is not a valid key");
   return Status::Ok();
 }
 
@@ -59,8 +60,8 @@ Status VerifyGenesisOffer(const GenesisOffer& o) {
   if (!s.ok()) return s;
   if (!crypto::VerifyTagged(o.public_key, kGenesisOfferTag,
                             AsStringView(GenesisOfferSigningBytes(o)), o.signature)) {
-    return Bad("the signature does not verify with public_key " + ToHex(o.public_key) +
-               " (the offer was altered, or not signed by that key)");
+    return BadOffer("the signature does not verify with public_key " + ToHex(o.public_key) +
+                    " (the offer was altered, or not signed by that key)");
   }
   return Status::Ok();
 }
@@ -77,22 +78,22 @@ std::string GenesisOfferToJson(const GenesisOffer& o) {
 
 Result<GenesisOffer> ParseGenesisOffer(std::string_view text) {
   auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return Bad("not a JSON object");
+  if (j.is_discarded() || !j.is_object()) return BadOffer("not a JSON object");
   GenesisOffer o;
   try {
     if (j.at("type").get<std::string>() != kGenesisOfferType) {
-      return Bad(std::string("type must be ") + kGenesisOfferType);
+      return BadOffer(std::string("type must be ") + kGenesisOfferType);
     }
     o.moniker = j.at("moniker").get<std::string>();
     o.p2p = j.at("p2p").get<std::string>();
     auto pk = FixedFromHex<32>(j.at("public_key").get<std::string>());
-    if (!pk) return Bad("public_key must be 64 hex digits");
+    if (!pk) return BadOffer("public_key must be 64 hex digits");
     o.public_key = *pk;
     auto sig = FixedFromHex<64>(j.at("signature").get<std::string>());
-    if (!sig) return Bad("signature must be 128 hex digits");
+    if (!sig) return BadOffer("signature must be 128 hex digits");
     o.signature = *sig;
   } catch (const nlohmann::json::exception& e) {
-    return Bad(std::string("missing or mistyped field: ") + e.what());
+    return BadOffer(std::string("missing or mistyped field: ") + e.what());
   }
   Status s = VerifyGenesisOffer(o);
   if (!s.ok()) return s;

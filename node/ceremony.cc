@@ -71,7 +71,8 @@ Status StoreDraft(const std::string& path, const json& j) {
   return ReplaceFile(path, text);
 }
 
-std::optional<uint64_t> ParseU64(const std::string& s) {
+// A decimal uint64 (the whole range: balances may need all 20 digits).
+std::optional<uint64_t> ParseAmount(const std::string& s) {
   uint64_t v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
@@ -214,7 +215,7 @@ Status SetDraftParam(const std::string& draft, const std::string& key, const std
   json& parent = dot == std::string::npos ? *j : (*j)[key.substr(0, dot)];
   const std::string field = dot == std::string::npos ? key : key.substr(dot + 1);
   if (kIntegers.count(key)) {
-    auto v = ParseU64(value);
+    auto v = ParseAmount(value);
     if (!v) return BadDraft(key + " takes a non-negative decimal integer, not '" + value + "'");
     parent[field] = *v;
   } else if (key == "nation.council") {
