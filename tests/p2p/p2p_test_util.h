@@ -185,6 +185,7 @@ class RawClient {
 
   // True when the server closes the connection within `timeout` (frames before are skipped).
   bool WaitClosed(std::chrono::milliseconds timeout = 5s) {
+    if (closed_) return true;  // an earlier read already saw the end (a TLS stream reads no more)
     auto deadline = std::chrono::steady_clock::now() + timeout;
     std::array<uint8_t, 4096> buf;
     while (std::chrono::steady_clock::now() < deadline) {
@@ -243,7 +244,9 @@ class RawClient {
     } else {
       asio::async_read(stream_.next_layer(), asio::buffer(out, size), on_read);
     }
-    return RunUntil(done, std::chrono::steady_clock::now() + timeout) && !err;
+    if (!RunUntil(done, std::chrono::steady_clock::now() + timeout)) return false;
+    if (err) closed_ = true;
+    return !err;
   }
   // Runs the client's io_context until `done` or the deadline; on timeout cancels the pending
   // operation and returns false.
@@ -264,6 +267,7 @@ class RawClient {
   std::unique_ptr<asio::ssl::context> ctx_;
   asio::ssl::stream<tcp::socket> stream_;
   bool tls_ = false;
+  bool closed_ = false;  // a read ended with an error or EOF: the server closed the connection
 };
 
 }  // namespace civitas::p2p::testing
