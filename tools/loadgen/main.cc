@@ -293,14 +293,25 @@ int main(int argc, char** argv) {
         MakeTransfer(chain_id, *funder, AddressOf(keys[i].public_key()), per_account, nonce++);
     if (!Submit(*main_stub, tx, refused)) return 1;
   }
-  for (int i = 0; !keys.empty() && i < 3000; ++i) {
-    v1::GetAccountRequest req;
-    req.set_address(std::string(AsStringView(AddressOf(keys.back().public_key()))));
-    v1::GetAccountResponse resp;
-    grpc::ClientContext ctx;
-    Deadline(ctx, 5);
-    if (main_stub->GetAccount(&ctx, req, &resp).ok() && resp.account().balance() > 0) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  // Transfers go to every node, and a node's mempool refuses a sender whose committed balance
+  // cannot cover the fee: wait until each node has committed the last funding transfer.
+  for (size_t n = 0; !keys.empty() && n < addrs.size(); ++n) {
+    auto stub = n == 0 ? nullptr : Connect(addrs[n]);
+    bool funded = false;
+    for (int i = 0; !funded && i < 6000; ++i) {
+      v1::GetAccountRequest req;
+      req.set_address(std::string(AsStringView(AddressOf(keys.back().public_key()))));
+      v1::GetAccountResponse resp;
+      grpc::ClientContext ctx;
+      Deadline(ctx, 5);
+      funded = (n == 0 ? *main_stub : *stub).GetAccount(&ctx, req, &resp).ok() &&
+               resp.account().balance() > 0;
+      if (!funded) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!funded) {
+      std::cerr << "error: node " << addrs[n] << " has not committed the funding in 60 s\n";
+      return 1;
+    }
   }
 
   // Pre-sign: account i's k-th transfer has nonce k; thread t owns accounts i % threads == t.
