@@ -6,6 +6,7 @@
 #include <deque>
 
 #include "ledger/quote.h"
+#include "node/p2p/transport.h"
 
 namespace civitas::node {
 
@@ -250,12 +251,15 @@ HttpServer::HttpServer(HttpHandlers handlers) : impl_(std::make_unique<Impl>()) 
 HttpServer::~HttpServer() { Stop(); }
 
 Status HttpServer::Start(const std::string& listen) {
-  auto colon = listen.rfind(':');
+  auto hp = p2p::ResolveListenAddress(listen);
+  if (!hp.ok()) {
+    return Status::Invalid("bad_config",
+                           "http listen address '" + listen + "': " + hp.status().message());
+  }
   beast::error_code ec;
-  auto address = asio::ip::make_address(listen.substr(0, colon), ec);
-  if (ec)
-    return Status::Invalid("bad_config", "http listen address '" + listen + "' is not an IP:port");
-  tcp::endpoint endpoint(address, static_cast<uint16_t>(std::stoi(listen.substr(colon + 1))));
+  auto address = asio::ip::make_address(hp->first, ec);
+  if (ec) return Status::Invalid("bad_config", "http listen address '" + listen + "' is bad");
+  tcp::endpoint endpoint(address, hp->second);
   impl_->acceptor.open(endpoint.protocol(), ec);
   if (!ec) impl_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) impl_->acceptor.bind(endpoint, ec);

@@ -55,6 +55,23 @@ Result<std::pair<std::string, uint16_t>> ParseHostPort(const std::string& addres
   return std::make_pair(host, static_cast<uint16_t>(p));
 }
 
+Result<std::pair<std::string, uint16_t>> ResolveListenAddress(const std::string& address) {
+  auto hp = ParseHostPort(address);
+  if (!hp.ok()) return hp.status();
+  error_code ec;
+  asio::ip::make_address(hp->first, ec);
+  if (!ec) return hp;
+  asio::io_context io;
+  tcp::resolver resolver(io);
+  auto results = resolver.resolve(hp->first, std::to_string(hp->second),
+                                  tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec || results.empty()) {
+    return Status::Invalid("bad_address", "cannot resolve listen host '" + hp->first +
+                                              "': " + (ec ? ec.message() : "no address"));
+  }
+  return std::make_pair(results.begin()->endpoint().address().to_string(), hp->second);
+}
+
 class Transport::Impl : public ConnectionHost,
                         public std::enable_shared_from_this<Transport::Impl> {
  public:
@@ -196,11 +213,11 @@ Status Transport::Impl::Start() {
     StateFor(key);
   }
   if (!o.listen.empty()) {
-    auto hp = ParseHostPort(o.listen);
+    auto hp = ResolveListenAddress(o.listen);
     if (!hp.ok()) return hp.status();
     error_code ec;
     auto addr = asio::ip::make_address(hp->first, ec);
-    if (ec) return Status::Invalid("bad_address", "listen host must be an IP: " + o.listen);
+    if (ec) return Status::Invalid("bad_address", "listen host is not an address: " + o.listen);
     tcp::endpoint ep(addr, hp->second);
     auto acceptor = std::make_unique<tcp::acceptor>(io_);
     acceptor->open(ep.protocol(), ec);

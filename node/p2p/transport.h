@@ -177,4 +177,9 @@ class Transport {
 // Splits "host:port" or "[v6]:port". Refuses a missing or non-numeric port.
 Result<std::pair<std::string, uint16_t>> ParseHostPort(const std::string& address);
 
+// A listen address ("IP:port", "[v6]:port" or "hostname:port") as a numeric IP and port: a
+// hostname is resolved now (the system resolver; the first address it gives for listening).
+// Refuses what ParseHostPort refuses and a hostname that does not resolve.
+Result<std::pair<std::string, uint16_t>> ResolveListenAddress(const std::string& address);
+
 }  // namespace civitas::p2p

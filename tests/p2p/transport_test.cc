@@ -236,6 +236,21 @@ TEST_F(MeshTest, PenalizedPeerIsDisconnectedAndRefusedForTheBan) {
   ASSERT_TRUE(rec_.WaitUntil([&] { return FullMesh(); }));
 }
 
+// A council member may name its listen address and its peers by hostname (docs/COUNCIL.md).
+TEST_F(MeshTest, ListenAddressesAndPeersMayBeHostnames) {
+  for (int i = 0; i < 2; ++i) keys_.push_back(KeyFromByte(static_cast<uint8_t>(0x10 + i)));
+  for (const auto& k : keys_) council_.push_back(k.public_key());
+  for (int i = 0; i < 2; ++i) nodes_.push_back(NewTransport(i, "localhost:0"));
+  io_.Call([&] {
+    for (auto& t : nodes_) ASSERT_TRUE(t->Start().ok());
+    ASSERT_NE(nodes_[1]->listen_port(), 0);
+    Status s = nodes_[0]->AddPeer(
+        {council_[1], "localhost:" + std::to_string(nodes_[1]->listen_port())});
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  });
+  ASSERT_TRUE(rec_.WaitUntil([&] { return FullMesh(); }));
+}
+
 TEST_F(MeshTest, InvalidOptionsAreRefusedAtStart) {
   MakeNodes(1);
   auto start = [&](Options o) {
@@ -251,6 +266,9 @@ TEST_F(MeshTest, InvalidOptionsAreRefusedAtStart) {
   EXPECT_EQ(start(o).reason(), "bad_options");
   o = TestOptions(council_);
   o.listen = "localhost";
+  EXPECT_EQ(start(o).reason(), "bad_address");
+  o = TestOptions(council_);
+  o.listen = "no-such-host.invalid:0";  // a name that never resolves (RFC 6761)
   EXPECT_EQ(start(o).reason(), "bad_address");
   o = TestOptions(council_);
   o.peers = {{KeyFromByte(0x66).public_key(), "127.0.0.1:1"}};
