@@ -6,6 +6,7 @@
 
 #include "ledger/base58.h"
 #include "ledger/did.h"
+#include "ledger/genesis.h"
 
 namespace civitas::nation {
 namespace {
@@ -105,6 +106,23 @@ Result<std::optional<DidId>> DidOfAddress(const StateReader& state, const Addres
   auto id = FixedFromBytes<16>(*v);
   if (!id) return Status::Corruption("DID index entry is not 16 bytes");
   return std::optional<DidId>(*id);
+}
+
+Result<std::optional<std::string>> ReadValidatorEndpoint(const StateReader& state,
+                                                         const crypto::PublicKey& key) {
+  ASSIGN_OR_RETURN(id, DidOfAddress(state, AddressOf(key)));
+  if (!id) return std::optional<std::string>();
+  ASSIGN_OR_RETURN(record, ReadDid(state, *id));
+  if (!record || record->deactivated || record->controller_key != key) {
+    return std::optional<std::string>();
+  }
+  for (const DidService& s : record->services) {
+    if (s.fragment == kP2pServiceFragment && s.type == kP2pServiceType &&
+        ValidP2pEndpoint(s.endpoint)) {
+      return std::optional<std::string>(s.endpoint);
+    }
+  }
+  return std::optional<std::string>();
 }
 
 Result<std::optional<uint64_t>> DidVersionHeight(const StateReader& state, const DidId& id,

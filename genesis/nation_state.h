@@ -45,6 +45,14 @@ struct DidRecord {
 Result<std::optional<DidRecord>> ReadDid(const StateReader& state, const DidId& id);
 // The DID whose current controller key has address `a`.
 Result<std::optional<DidId>> DidOfAddress(const StateReader& state, const Address& a);
+// The P2P endpoint a validator publishes on chain (docs/COUNCIL.md, "Endpoints on chain"): the
+// service `p2p` of type `CivitasP2P` in the DID whose controller key is the validator key `key`
+// (its DID registered by a transaction signed with that key). nullopt when there is no such
+// DID, it is deactivated, or the service is absent or not a valid host:port.
+inline constexpr std::string_view kP2pServiceFragment = "p2p";
+inline constexpr std::string_view kP2pServiceType = "CivitasP2P";
+Result<std::optional<std::string>> ReadValidatorEndpoint(const StateReader& state,
+                                                         const crypto::PublicKey& key);
 // The height at which version `version` of the DID was made; resolve ?versionId=v by reading
 // the state at that height.
 Result<std::optional<uint64_t>> DidVersionHeight(const StateReader& state, const DidId& id,

@@ -118,6 +118,12 @@ void SetUpLoggers(const LogLevels& levels, spdlog::sink_ptr sink, std::string_vi
   ready.store(true, std::memory_order_release);
 }
 
+void SetLogLevels(const LogLevels& levels) {
+  if (!ready.load(std::memory_order_acquire)) return;
+  for (size_t m = 0; m < loggers.size(); ++m) loggers[m]->set_level(levels.modules[m]);
+  spdlog::default_logger_raw()->set_level(levels.modules[0]);
+}
+
 spdlog::logger& Log(Module m) {
   if (!ready.load(std::memory_order_acquire)) return *spdlog::default_logger_raw();
   return *loggers[static_cast<size_t>(m)];

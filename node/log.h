@@ -41,6 +41,9 @@ std::unique_ptr<spdlog::formatter> MakeLogFormatter(std::string_view format,
 void SetUpLoggers(const LogLevels& levels, spdlog::sink_ptr sink, std::string_view format,
                   std::string_view moniker);
 
+// Changes the modules' levels after SetUpLoggers (SIGHUP reloads `log.level`). Any thread.
+void SetLogLevels(const LogLevels& levels);
+
 spdlog::logger& Log(Module m);
 
 }  // namespace civitas::node

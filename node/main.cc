@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
@@ -96,6 +97,7 @@ int CmdStart(const std::string& home, const StartFlags& flags) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   auto loaded = LoadHome(home);
   if (!loaded.ok()) return Die(loaded.status());
@@ -128,14 +130,48 @@ int CmdStart(const std::string& home, const StartFlags& flags) {
   spdlog::info("chain {} at height {}", loaded->genesis.chain_id, (*node)->store().height());
   s = (*node)->Start();
   if (!s.ok()) return Die(s);
-  Node* raw = node->get();
-  std::thread([raw, signals] {
+  // The signal thread outlives the node: it reaches it only through `live`, cleared (under its
+  // lock) before the node stops.
+  struct Live {
+    std::mutex mu;
+    Node* node = nullptr;
+  };
+  auto live = std::make_shared<Live>();
+  live->node = node->get();
+  std::thread([live, signals, home, flags] {
     int sig = 0;
-    sigwait(&signals, &sig);
+    // SIGHUP: reload the peer list and the log levels from the config file (docs/OPERATIONS.md,
+    // "Reloading"); anything else in the file waits for a restart.
+    while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
+      auto reloaded = LoadHome(home);
+      Status st = reloaded.ok() ? ValidateConfig(reloaded->config) : reloaded.status();
+      std::string level = flags.log_level;
+      if (st.ok() && level.empty()) level = reloaded->config.log_level;
+      auto levels = ParseLogLevels(level);
+      if (st.ok() && !levels.ok()) st = levels.status();
+      if (st.ok()) {
+        std::lock_guard lock(live->mu);
+        if (!live->node) break;
+        st = live->node->ReloadPeers(reloaded->config.p2p_peers);
+      }
+      if (!st.ok()) {
+        spdlog::warn("SIGHUP: config not reloaded, nothing changed: {}", st.ToString());
+        continue;
+      }
+      SetLogLevels(*levels);
+      spdlog::info("SIGHUP: reloaded p2p.peers ({}) and log.level \"{}\"",
+                   reloaded->config.p2p_peers.size(), level);
+    }
+    std::lock_guard lock(live->mu);
+    if (!live->node) return;
     spdlog::info("signal {}: shutting down", sig);
-    raw->RequestStop();  // the main thread stops and destroys the node
+    live->node->RequestStop();  // the main thread stops and destroys the node
   }).detach();
   s = (*node)->Wait();
+  {
+    std::lock_guard lock(live->mu);
+    live->node = nullptr;
+  }
   (*node)->Stop();
   if (!s.ok()) return Die(s);
   spdlog::info("stopped at height {}", (*node)->store().height());

@@ -69,6 +69,10 @@ class Node {
   int http_port() const { return http_ ? http_->port() : 0; }
   int p2p_port() const { return validator_ ? validator_->p2p_port() : 0; }
   Validator::Stats validator_stats() const { return validator_->GetStats(); }
+  // Replaces the configured P2P peers (SIGHUP; Validator::ReloadPeers). Thread-safe.
+  Status ReloadPeers(const std::vector<std::string>& p2p_peers) {
+    return validator_->ReloadPeers(p2p_peers);
+  }
 
   // Prometheus text exposition of the node's metrics (docs/OPERATIONS.md, "Metrics").
   std::string MetricsText() const;

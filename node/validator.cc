@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "consensus/codec.h"
+#include "genesis/nation_state.h"
 #include "ledger/pending.h"
 #include "node/log.h"
 
@@ -12,6 +13,40 @@ namespace civitas::node {
 namespace {
 
 using consensus::Actions;
+
+// `p2p.peers` entries, "<public key hex>@host:port": the local key's entry is dropped.
+Result<std::map<crypto::PublicKey, std::string>> ParseConfiguredPeers(
+    const std::vector<std::string>& peers, const crypto::PublicKey& self) {
+  std::map<crypto::PublicKey, std::string> out;
+  for (const auto& peer : peers) {
+    auto at = peer.find('@');
+    auto key = at == std::string::npos ? std::nullopt : FixedFromHex<32>(peer.substr(0, at));
+    if (!key) return Status::Invalid("bad_config", "p2p peer '" + peer + "' has no valid key");
+    auto address = peer.substr(at + 1);
+    if (auto hp = p2p::ParseHostPort(address); !hp.ok()) {
+      return Status::Invalid("bad_config", "p2p peer '" + peer + "': " + hp.status().message());
+    }
+    if (*key != self) out[*key] = address;
+  }
+  return out;
+}
+
+// Whether a block may have changed a validator's endpoint on chain: an event of the DID
+// registry that sets or removes a service, rotates a controller key or deactivates a DID.
+bool ChangesDidServices(const PreparedBlock& p) {
+  const Address registry = nation::DidRegistryAddress();
+  for (const auto& r : p.exec.receipts) {
+    for (const auto& e : r.events()) {
+      if (e.contract() != AsStringView(registry)) continue;
+      const std::string& t = e.topic();
+      if (t == "did.service_set" || t == "did.service_removed" || t == "did.key_rotated" ||
+          t == "did.deactivated") {
+        return true;
+      }
+    }
+  }
+  return false;
+}
 
 constexpr uint32_t kSyncBatch = 64;
 constexpr uint64_t kSyncLag = 4;
@@ -81,25 +116,10 @@ Validator::~Validator() { Stop(); }
 Status Validator::Start() {
   if (Status s = CheckFreeSpace(config_.DataPath()); !s.ok()) return s;
   p2p::Options opts;
-  for (const auto& peer : config_.p2p_peers) {
-    auto at = peer.find('@');
-    auto key = at == std::string::npos ? std::nullopt : FixedFromHex<32>(peer.substr(0, at));
-    if (!key) return Status::Invalid("bad_config", "p2p peer '" + peer + "' has no valid key");
-    if (*key == key_.public_key()) continue;
-    opts.peers.push_back({*key, peer.substr(at + 1)});
-    peer_keys_.push_back(*key);
-  }
-  // The genesis council's endpoints (from the members' offers, docs/COUNCIL.md), so a council
-  // formed by a ceremony needs no peer list; a configured address for the same key wins. They
-  // are dialed, not admitted as peers: a member that governance removed is refused as any
-  // other key outside the council.
-  for (const auto& v : genesis_.validators) {
-    if (v.p2p.empty() || v.public_key == key_.public_key()) continue;
-    if (std::find(peer_keys_.begin(), peer_keys_.end(), v.public_key) != peer_keys_.end()) {
-      continue;
-    }
-    opts.peers.push_back({v.public_key, v.p2p});
-  }
+  auto peers = ParseConfiguredPeers(config_.p2p_peers, key_.public_key());
+  if (!peers.ok()) return peers.status();
+  configured_peers_ = std::move(*peers);
+  for (const auto& kv : configured_peers_) peer_keys_.push_back(kv.first);
 
   std::optional<consensus::SafetyData> safety;
   auto stored = store_.GetConsensus(kSafetyKey);
@@ -136,6 +156,10 @@ Status Validator::Start() {
   opts.listen = config_.p2p_listen;
   opts.chain_id = genesis_.chain_id;
   opts.council = AdmittedKeys();
+  for (const auto& [key, where] : WantedEndpoints()) {
+    opts.peers.push_back({key, where.first});
+    dial_addresses_[key] = where.first;
+  }
   opts.max_frame_bytes = consensus::kMaxMessageBytes + 64;
   opts.max_queue_bytes = 4 * opts.max_frame_bytes;
   opts.critical_channels = {p2p::kChannelConsensus, p2p::kChannelSync};
@@ -925,6 +949,7 @@ void Validator::AfterCommit(const PreparedBlock& p) {
     }
   }
   last_progress_ms_ = SteadyMs();
+  if (ChangesDidServices(p)) RefreshEndpoints();
   callbacks_.committed(p);
 }
 
@@ -965,6 +990,66 @@ Result<consensus::RecoveryData> Validator::Recovery(const consensus::SafetyData&
     }
   }
   return rd;
+}
+
+std::map<crypto::PublicKey, std::pair<std::string, std::string_view>> Validator::WantedEndpoints() {
+  std::map<crypto::PublicKey, std::pair<std::string, std::string_view>> out;
+  for (const auto& key : AdmittedKeys()) {
+    if (key == key_.public_key()) continue;
+    if (auto it = configured_peers_.find(key); it != configured_peers_.end()) {
+      out[key] = {it->second, "config"};
+      continue;
+    }
+    if (epoch_.validators.Contains(key)) {
+      auto on_chain = nation::ReadValidatorEndpoint(store_, key);
+      if (!on_chain.ok()) {
+        Log(Module::kP2p)
+            .warn("cannot read the endpoint of validator {} on chain: {}", ToHex(key).substr(0, 12),
+                  on_chain.status().ToString());
+      } else if (*on_chain) {
+        out[key] = {**on_chain, "chain"};
+        continue;
+      }
+    }
+    for (const auto& v : genesis_.validators) {
+      if (v.public_key == key && !v.p2p.empty()) out[key] = {v.p2p, "genesis"};
+    }
+  }
+  return out;
+}
+
+void Validator::RefreshEndpoints() {
+  if (!transport_) return;
+  for (const auto& [key, where] : WantedEndpoints()) {
+    auto it = dial_addresses_.find(key);
+    if (it != dial_addresses_.end() && it->second == where.first) continue;
+    Status s = transport_->SetPeerAddress({key, where.first});
+    if (!s.ok()) {
+      Log(Module::kP2p)
+          .warn("validator {}: cannot dial {} (from {}): {}", ToHex(key).substr(0, 12), where.first,
+                where.second, s.ToString());
+      continue;
+    }
+    Log(Module::kP2p)
+        .info("validator {} is dialed at {} (from {})", ToHex(key).substr(0, 12), where.first,
+              where.second);
+    dial_addresses_[key] = where.first;
+  }
+}
+
+Status Validator::ReloadPeers(const std::vector<std::string>& p2p_peers) {
+  auto peers = ParseConfiguredPeers(p2p_peers, key_.public_key());
+  if (!peers.ok()) return peers.status();
+  Post([this, peers = std::move(*peers)]() mutable {
+    if (!transport_) return;
+    configured_peers_ = std::move(peers);
+    peer_keys_.clear();
+    for (const auto& kv : configured_peers_) peer_keys_.push_back(kv.first);
+    transport_->SetCouncil(AdmittedKeys());
+    RefreshEndpoints();
+    Log(Module::kP2p).info("peer list reloaded: {} configured peers", configured_peers_.size());
+  });
+  return Status::Ok();
 }
 
 std::vector<crypto::PublicKey> Validator::AdmittedKeys() const {
@@ -1039,6 +1124,7 @@ void Validator::SwitchEpoch() {
     return;
   }
   transport_->SetCouncil(AdmittedKeys());
+  RefreshEndpoints();
   last_block_ms_ = last_progress_ms_ = SteadyMs();
   if (replica_) {
     Actions out;

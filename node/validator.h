@@ -79,6 +79,10 @@ class Validator final : public consensus::App {
   void SubmitLocal(const v1::Transaction& tx);
 
   Stats GetStats() const;
+  // Replaces the configured peers (config `p2p.peers`, on SIGHUP): the keys admitted besides
+  // the council and the addresses dialed. Refuses a malformed list, changing nothing. Any
+  // thread; applied on the io thread.
+  Status ReloadPeers(const std::vector<std::string>& p2p_peers);
   uint16_t p2p_port() const { return transport_ ? transport_->listen_port() : 0; }
 
   // consensus::App (io thread, inside replica calls).
@@ -149,6 +153,12 @@ class Validator final : public consensus::App {
   void SwitchEpoch();
   // The keys the transport admits: the epoch's validators and the configured peers.
   std::vector<crypto::PublicKey> AdmittedKeys() const;
+  // Where to dial each admitted key, and where the address comes from: a configured peer's
+  // address, else (a member of the current council) its endpoint on chain, else its genesis
+  // endpoint (docs/COUNCIL.md, "Endpoints on chain"). io thread.
+  std::map<crypto::PublicKey, std::pair<std::string, std::string_view>> WantedEndpoints();
+  // Gives the transport every address of WantedEndpoints that changed. io thread.
+  void RefreshEndpoints();
   Result<consensus::RecoveryData> Recovery(const consensus::SafetyData& safety);
   v1::QuorumCert ToLedgerQc(const consensus::QuorumCert& qc) const;
   Result<consensus::QuorumCert> FromLedgerQc(const v1::QuorumCert& qc) const;
@@ -168,7 +178,9 @@ class Validator final : public consensus::App {
   consensus::ValidatorSet vs_;                // its validators, for consensus
   std::optional<consensus::ReplicaId> self_;  // this node's place in vs_, if any
   std::vector<crypto::PublicKey> peer_keys_;  // configured peers' keys
-  bool epoch_ended_ = false;                  // a commit ended the epoch; SwitchEpoch is pending
+  std::map<crypto::PublicKey, std::string> configured_peers_;  // io thread after Start
+  std::map<crypto::PublicKey, std::string> dial_addresses_;    // given to the transport
+  bool epoch_ended_ = false;  // a commit ended the epoch; SwitchEpoch is pending
   consensus::Bip340Signer signer_;
 
   boost::asio::io_context io_;

@@ -87,7 +87,7 @@ class Transport::Impl : public ConnectionHost,
   void Stop();
   Status Send(const crypto::PublicKey& to, uint8_t channel, Bytes payload);
   size_t Broadcast(uint8_t channel, const Bytes& payload);
-  Status AddPeer(const Peer& peer);
+  Status AddPeer(const Peer& peer, bool replace);
   void SetCouncil(const std::vector<crypto::PublicKey>& council);
   void Penalize(const crypto::PublicKey& key, const std::string& reason);
   std::vector<crypto::PublicKey> ConnectedPeers() const;
@@ -132,7 +132,7 @@ class Transport::Impl : public ConnectionHost,
                      channel) != options_.critical_channels.end();
   }
   PeerState& StateFor(const crypto::PublicKey& key);  // mu_ held
-  Status AddPeerLocked(const Peer& peer);
+  Status AddPeerLocked(const Peer& peer, bool replace);
   void Accept();
   // Admits an accepted socket into the pending-inbound caps: the connection to close to make
   // room (null if none), or a refusal reason. mu_ held.
@@ -230,7 +230,7 @@ Status Transport::Impl::Start() {
     acceptor_ = std::move(acceptor);
   }
   for (const Peer& peer : o.peers) {
-    Status s = AddPeerLocked(peer);
+    Status s = AddPeerLocked(peer, /*replace=*/false);
     if (!s.ok()) {
       // Undo: no dial scheduled so far may run.
       stopped_ = true;
@@ -254,15 +254,15 @@ Status Transport::Impl::Start() {
   return Status::Ok();
 }
 
-Status Transport::Impl::AddPeer(const Peer& peer) {
+Status Transport::Impl::AddPeer(const Peer& peer, bool replace) {
   std::lock_guard lock(mu_);
   if (!started_ || stopped_) {
     return Status::Error(Status::Code::kFailedPrecondition, "not_running", "not running");
   }
-  return AddPeerLocked(peer);
+  return AddPeerLocked(peer, replace);
 }
 
-Status Transport::Impl::AddPeerLocked(const Peer& peer) {
+Status Transport::Impl::AddPeerLocked(const Peer& peer, bool replace) {
   if (peer.key == self_.public_key()) {
     return Status::Invalid("bad_peer", "peer " + peer.address + " has the local key");
   }
@@ -272,12 +272,30 @@ Status Transport::Impl::AddPeerLocked(const Peer& peer) {
   auto hp = ParseHostPort(peer.address);
   if (!hp.ok()) return hp.status();
   PeerState& ps = StateFor(peer.key);
-  if (ps.address)
+  if (ps.address && !replace) {
     return Status::Invalid("bad_peer", "peer " + ShortKey(peer.key) + " listed twice");
-  ps.address = peer.address;
+  }
+  if (ps.address == peer.address) return Status::Ok();
   error_code literal;
+  if (ps.address) {
+    // A new address for a known peer: the next dial uses it; a live connection stays.
+    auto old = ParseHostPort(*ps.address);
+    auto old_ip = asio::ip::make_address(old->first, literal);
+    if (!literal) {
+      auto it = peer_addresses_.find(old_ip.to_string());
+      if (it != peer_addresses_.end() && it->second.erase(peer.key) && it->second.empty()) {
+        peer_addresses_.erase(it);
+      }
+    }
+  }
+  const bool known = ps.address.has_value();
+  ps.address = peer.address;
   auto ip = asio::ip::make_address(hp->first, literal);
   if (!literal) peer_addresses_[ip.to_string()].insert(peer.key);
+  if (known) {
+    MaybeDialLocked(peer.key);
+    return Status::Ok();
+  }
   ps.backoff = std::make_unique<Backoff>(options_.backoff_initial, options_.backoff_max,
                                          seed_ ^ std::hash<std::string>()(ToHex(peer.key)));
   ps.dial_timer = std::make_unique<asio::steady_timer>(io_);
@@ -773,7 +791,10 @@ Status Transport::Send(const crypto::PublicKey& to, uint8_t channel, Bytes paylo
 size_t Transport::Broadcast(uint8_t channel, const Bytes& payload) {
   return impl_->Broadcast(channel, payload);
 }
-Status Transport::AddPeer(const Peer& peer) { return impl_->AddPeer(peer); }
+Status Transport::AddPeer(const Peer& peer) { return impl_->AddPeer(peer, /*replace=*/false); }
+Status Transport::SetPeerAddress(const Peer& peer) {
+  return impl_->AddPeer(peer, /*replace=*/true);
+}
 void Transport::SetCouncil(const std::vector<crypto::PublicKey>& council) {
   impl_->SetCouncil(council);
 }

@@ -153,6 +153,9 @@ class Transport {
 
   // Adds a peer to dial (e.g. learned after Start). Same rules as Options::peers.
   Status AddPeer(const Peer& peer);
+  // Adds a peer to dial, or gives a known one a new address (its next dial uses it; a live
+  // connection stays). Refuses as AddPeer does, except for a key listed before.
+  Status SetPeerAddress(const Peer& peer);
   // Replaces the council (at an epoch boundary): connections of keys no longer in it are closed.
   // Configured peers that left the council are no longer dialed.
   void SetCouncil(const std::vector<crypto::PublicKey>& council);

@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 import traceback
+import urllib.request
 
 sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -167,6 +168,18 @@ class Net:
 
     def grpc_addr(self, i):
         return f"127.0.0.1:{self.base + 10 * i + 1}"
+
+    def p2p_peers(self, i):
+        """Node i's civitas_p2p_peers metric (None when it cannot be read)."""
+        try:
+            url = f"http://127.0.0.1:{self.base + 10 * i + 2}/metrics"
+            with urllib.request.urlopen(url, timeout=2) as r:
+                for line in r.read().decode().splitlines():
+                    if line.startswith("civitas_p2p_peers "):
+                        return int(float(line.split()[1]))
+        except (OSError, ValueError):
+            pass
+        return None
 
     def proxy_port(self, i, j):
         # The link node i -> node j (i dials j).
@@ -574,11 +587,14 @@ class Chaos:
 
         pool = self.pool
         try:
+            net.proxy.start_capture()
             accounts = self.fund(chain_id, pool)
+            self.check_no_plaintext(net.proxy.stop_capture(), chain_id, accounts)
             load = self.load = Load(self.pb, clients, chain_id, accounts, pool,
                                     sink=address_of(bip340.pubkey_gen(b"\x07" * 32)))
             load.start()
             time.sleep(3)
+            self.check_flipped_byte()
             self.perturb()
             t_faults_end = now()
             h_end = mon.max_height()
@@ -631,6 +647,7 @@ class Chaos:
                                        transfer=self.pb.types.Transfer(to=acc.addr, amount=10**9))
                   .SerializeToString() for k, acc in enumerate(accounts)]
         signed = [f.result() for f in [pool.submit(sign_job, op_secret, b) for b in bodies]]
+        self.funding_secrets = [op_pk] + [sig for _, sig in signed]
         ids = []
         for body, sig in signed:
             tx = self.pb.types.Transaction(body=body, public_key=op_pk, signature=sig)
@@ -646,6 +663,59 @@ class Chaos:
         self.wait_for(all_in, 60, "the funding transfers to commit")
         log(f"funded {len(accounts)} accounts; account k submits to node k mod {N}")
         return accounts
+
+    # ---- the links' channel security (docs/P2P.md) ----
+
+    def check_no_plaintext(self, captured, chain_id, accounts):
+        """What crossed the links while the funding transfers were gossiped and committed holds
+        none of the transactions' bytes in the clear (the payees' addresses, the operator's
+        public key, the signatures, the chain id)."""
+        total = sum(len(b) for b in captured.values())
+        if total < 20_000:
+            self.violation(f"the proxy captured only {total} bytes of P2P traffic: nothing to check")
+            return
+        needles = [acc.addr for acc in accounts] + self.funding_secrets + [chain_id.encode()]
+        for (i, j), data in sorted(captured.items()):
+            for n in needles:
+                if n in data:
+                    self.violation(f"link {i}->{j} carried {n.hex()[:16]}... in plaintext")
+        self.notes.append(f"wire: {total} bytes captured on the links during the funding, "
+                          f"no plaintext of {len(needles)} known values")
+        log(f"wire: {total} bytes captured, no plaintext of the funding")
+
+    def check_flipped_byte(self):
+        """One flipped byte in the stream of the pair {0, 1}: that connection fails its record
+        MAC and is closed, a new one is made, no node exits, and the council keeps committing."""
+        proxy = self.net.proxy
+        accepted_before = proxy.flip_byte(0, 1)
+        h0 = self.mon.max_height()
+        t0 = now()
+        relinked = False
+        while now() - t0 < 30:
+            flipped, accepted = proxy.flip_result(0, 1)
+            # A new connection on the pair means the corrupted one was dropped; both ends back
+            # at three peers after it means the pair authenticated again.
+            relinked = (flipped and accepted > accepted_before and
+                        all(self.net.p2p_peers(i) == N - 1 for i in (0, 1)))
+            if relinked and self.mon.max_height() >= h0 + 3:
+                break
+            time.sleep(0.2)
+        proxy.disarm_flips()
+        flipped, accepted = proxy.flip_result(0, 1)
+        if not flipped:
+            self.violation("flipped byte: no traffic crossed the pair 0-1 in 30 s")
+        elif accepted <= accepted_before:
+            self.violation("flipped byte: the corrupted connection of the pair 0-1 was kept")
+        elif not relinked:
+            self.violation("flipped byte: nodes 0 and 1 did not link again within 30 s "
+                           f"(peers {self.net.p2p_peers(0)}, {self.net.p2p_peers(1)})")
+        elif self.mon.max_height() < h0 + 3:
+            self.violation(f"flipped byte: the council stalled at height {self.mon.max_height()}")
+        else:
+            self.notes.append(f"wire: a flipped byte on the pair 0-1 dropped that connection; it "
+                              f"was reconnected in {now() - t0:.1f}s while blocks committed")
+            log(f"wire: flipped byte dropped the 0-1 connection; reconnected in {now() - t0:.1f}s")
+        self.net.check_alive()
 
     # ---- perturbations ----
 

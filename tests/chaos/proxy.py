@@ -3,13 +3,17 @@
 Every directed link i->j (node i dials node j) gets its own listening port; node i's config
 names that port as node j's address. The test can cut a link (close its open connections and
 refuse new ones), add latency to it (each chunk is held back for the delay, order kept), and
-heal it. Since the P2P transport keeps one connection per pair, chosen by a tie-break on who
+heal it. It can also record what crosses the links (to check that nothing travels in
+plaintext) and flip one byte of a link's stream (to check that a corrupted frame drops that
+connection only). Since the P2P transport keeps one connection per pair, chosen by a tie-break on who
 dialed, cutting both directed links of a pair cuts the pair.
 """
 
 import asyncio
 import threading
 import time
+
+CAPTURE_LIMIT = 4 << 20  # bytes recorded per directed link while capturing
 
 
 class _Link:
@@ -23,6 +27,9 @@ class _Link:
         self.server = None
         self.accepted = 0
         self.refused = 0
+        self.capture = None  # bytearray of what crossed the link (both directions), while on
+        self.flip = False    # flip one byte of the next chunk crossing the link
+        self.flipped = 0
 
 
 class LinkProxy:
@@ -102,6 +109,47 @@ class LinkProxy:
                 link.delay = 0.0
         self._call(_heal)
 
+    def start_capture(self):
+        """Records the bytes crossing every link, at most CAPTURE_LIMIT per link."""
+        def _on():
+            for link in self.links.values():
+                link.capture = bytearray()
+        self._call(_on)
+
+    def stop_capture(self):
+        """Stops recording; returns {(i, j): bytes} of what each directed link carried."""
+        def _off():
+            out = {k: bytes(l.capture or b"") for k, l in self.links.items()}
+            for link in self.links.values():
+                link.capture = None
+            return out
+        return self._call(_off)
+
+    def flip_byte(self, i, j):
+        """Flips one byte of the next chunk crossing the pair {i, j} (whichever directed link
+        carries its connection). Returns the links' accepted counts before, for comparison."""
+        def _arm():
+            for k in [(i, j), (j, i)]:
+                self.links[k].flip = True
+            return self.links[(i, j)].accepted + self.links[(j, i)].accepted
+        return self._call(_arm)
+
+    def flip_result(self, i, j):
+        """(bytes flipped, connections accepted) on the pair {i, j}; disarms a pending flip."""
+        def _read():
+            flipped = accepted = 0
+            for k in [(i, j), (j, i)]:
+                flipped += self.links[k].flipped
+                accepted += self.links[k].accepted
+            return flipped, accepted
+        return self._call(_read)
+
+    def disarm_flips(self):
+        def _off():
+            for link in self.links.values():
+                link.flip = False
+        self._call(_off)
+
     def state(self):
         return {k: (l.cut, l.delay) for k, l in self.links.items()}
 
@@ -176,6 +224,17 @@ class LinkProxy:
                 data = await reader.read(65536)
                 if not data:
                     break
+                if link.capture is not None and len(link.capture) < CAPTURE_LIMIT:
+                    link.capture += data[:CAPTURE_LIMIT - len(link.capture)]
+                if link.flip and len(data) > 0:
+                    link.flip = False
+                    for k in self.links.values():  # the pair's other direction too
+                        if {k.src, k.dst} == {link.src, link.dst}:
+                            k.flip = False
+                    link.flipped += 1
+                    b = bytearray(data)
+                    b[len(b) // 2] ^= 0x01
+                    data = bytes(b)
                 queue.put_nowait((time.monotonic() + link.delay, data))
                 if task.done():
                     break

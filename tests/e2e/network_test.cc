@@ -443,6 +443,16 @@ TEST_F(EpochNetworkTest, CouncilChangeHandsConsensusToTheNewValidatorSet) {
     uint64_t member_nonce = 0;
     Civic(i, *member, member_nonce, nation::CouncilDecide(did, nation::CouncilAction::kApprove));
   }
+  // The joiner publishes its P2P endpoint on chain (docs/COUNCIL.md, "Endpoints on chain"): a
+  // DID of its validator key with the service `p2p`. It names the joiner by hostname, unlike
+  // the configs, so the address the members dial shows where they learned it.
+  const std::string joiner_endpoint = "localhost:" + std::to_string(base_port_ + 10 * kJoiner);
+  {
+    uint64_t joiner_nonce = 0;
+    Civic(1, *joiner_key, joiner_nonce, nation::RegisterDid(joiner));
+    Civic(2, *joiner_key, joiner_nonce,
+          nation::SetDidService("p2p", "CivitasP2P", joiner_endpoint));
+  }
   // The citizen proposes that the joiner's validator join the council, votes, and after the
   // voting period the decision executes.
   auto proposed = Civic(2, operator_key_, nonce,
@@ -467,6 +477,30 @@ TEST_F(EpochNetworkTest, CouncilChangeHandsConsensusToTheNewValidatorSet) {
   EXPECT_GT(st.epoch_start_height(), executed.height());
   ASSERT_EQ(st.validators_size(), kNodes + 1);
   EXPECT_EQ(st.validators(kNodes), std::string(AsStringView(joiner)));
+  // Node 0's operator drops the joiner from p2p.peers and sends SIGHUP: the node reloads its
+  // peer list without a restart and dials the new member where the chain says.
+  {
+    auto config = node::LoadConfig(Home(0));
+    ASSERT_TRUE(config.ok()) << config.status().ToString();
+    const auto listed = std::erase_if(config->p2p_peers, [&](const std::string& p) {
+      return p.starts_with(ToHex(joiner) + "@");
+    });
+    ASSERT_EQ(listed, 1u);
+    std::ofstream(config->ConfigPath()) << node::ConfigToToml(*config);
+    ASSERT_EQ(::kill(nodes_[0]->pid(), SIGHUP), 0);
+    const std::string dialed = "is dialed at " + joiner_endpoint + " (from chain)";
+    std::string log;
+    for (int i = 0; i < 400 && log.find(dialed) == std::string::npos; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polling, bounded above
+      std::ifstream l(Home(0) + ".log");
+      std::stringstream t;
+      t << l.rdbuf();
+      log = t.str();
+    }
+    EXPECT_NE(log.find("SIGHUP: reloaded p2p.peers"), std::string::npos)
+        << "see " << Home(0) << ".log";
+    EXPECT_NE(log.find(dialed), std::string::npos) << "see " << Home(0) << ".log";
+  }
   // Empty blocks come every 100 ms: the pruning node leaves the epoch change's state behind.
   for (int i = 0; i < 1200 && Height(0) <= st.epoch_start_height() + kHistory + 2; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -30,6 +30,37 @@ TEST_F(NationTest, DidDocumentTestVector) {
   EXPECT_EQ(resolved->dump(), kVectorResolution);
 }
 
+// A validator's P2P endpoint on chain (docs/COUNCIL.md, "Endpoints on chain"): the `p2p`
+// service of type CivitasP2P in the DID its validator key controls, and nothing else.
+TEST_F(NationTest, ValidatorEndpointIsTheP2pServiceOfTheKeysDid) {
+  const crypto::SecretKey& v = Person(kAlice);
+  const crypto::SecretKey fresh = crypto::SecretKey::Generate();
+  auto endpoint = [&](const crypto::SecretKey& k) {
+    return *ReadValidatorEndpoint(state_, k.public_key());
+  };
+  EXPECT_EQ(endpoint(v), std::nullopt);  // no DID
+  ASSERT_TRUE(Ok(Do(v, RegisterDid(v.public_key()))));
+  EXPECT_EQ(endpoint(v), std::nullopt);  // no service
+  ASSERT_TRUE(Ok(Do(v, SetDidService("p2p", "LinkedDomains", "alice.example:26656"))));
+  EXPECT_EQ(endpoint(v), std::nullopt);  // another type
+  ASSERT_TRUE(Ok(Do(v, SetDidService("p2p", "CivitasP2P", "https://alice.example/"))));
+  EXPECT_EQ(endpoint(v), std::nullopt);  // not host:port
+  ASSERT_TRUE(Ok(Do(v, SetDidService("node", "CivitasP2P", "alice.example:26656"))));
+  EXPECT_EQ(endpoint(v), std::nullopt);  // another fragment
+  ASSERT_TRUE(Ok(Do(v, SetDidService("p2p", "CivitasP2P", "alice.example:26656"))));
+  EXPECT_EQ(endpoint(v), "alice.example:26656");
+  ASSERT_TRUE(Ok(Do(v, SetDidService("p2p", "CivitasP2P", "[2001:db8::1]:26656"))));
+  EXPECT_EQ(endpoint(v), "[2001:db8::1]:26656");
+  EXPECT_EQ(endpoint(Person(kBob)), std::nullopt);  // someone else's key
+  // The DID's controller moves to another key: the validator key has no record any more.
+  Block({SignTransfer(v, AddressOfKey(fresh), 10'000'000)});
+  ASSERT_TRUE(Ok(Do(v, Rotation(v, fresh, "key-2"))));
+  EXPECT_EQ(endpoint(v), std::nullopt);
+  EXPECT_EQ(endpoint(fresh), "[2001:db8::1]:26656");
+  ASSERT_TRUE(Ok(Do(fresh, DeactivateDid())));
+  EXPECT_EQ(endpoint(fresh), std::nullopt);
+}
+
 TEST(DidMetadataTime, IsXmlDateTimeInUtcToTheSecond) {
   EXPECT_EQ(XmlDateTime(0), "1970-01-01T00:00:00Z");
   EXPECT_EQ(XmlDateTime(1'795'442'700'999), "2026-11-23T14:05:00Z");  // milliseconds dropped
