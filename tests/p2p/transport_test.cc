@@ -244,8 +244,8 @@ TEST_F(MeshTest, ListenAddressesAndPeersMayBeHostnames) {
   io_.Call([&] {
     for (auto& t : nodes_) ASSERT_TRUE(t->Start().ok());
     ASSERT_NE(nodes_[1]->listen_port(), 0);
-    Status s = nodes_[0]->AddPeer(
-        {council_[1], "localhost:" + std::to_string(nodes_[1]->listen_port())});
+    Status s =
+        nodes_[0]->AddPeer({council_[1], "localhost:" + std::to_string(nodes_[1]->listen_port())});
     ASSERT_TRUE(s.ok()) << s.ToString();
   });
   ASSERT_TRUE(rec_.WaitUntil([&] { return FullMesh(); }));
