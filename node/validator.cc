@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <chrono>
+#include <cstdlib>
 
 #include "consensus/codec.h"
 #include "genesis/nation_state.h"
@@ -65,10 +66,24 @@ uint64_t SteadyMs() {
                                    std::chrono::steady_clock::now().time_since_epoch())
                                    .count());
 }
+// CIVITAS_CLOCK_SKEW_MS (fault injection, docs/OPERATIONS.md): milliseconds added to this
+// node's wall clock, so a test can run a validator whose clock is off (libfaketime cannot be
+// preloaded into civitasd). Read once; warned about at start.
+int64_t ClockSkewMs() {
+  static const int64_t skew = [] {
+    const char* v = std::getenv("CIVITAS_CLOCK_SKEW_MS");
+    if (!v || !*v) return int64_t{0};
+    char* end = nullptr;
+    const long long ms = std::strtoll(v, &end, 10);
+    return *end == '\0' ? static_cast<int64_t>(ms) : int64_t{0};
+  }();
+  return skew;
+}
 uint64_t WallMs() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
+                                   .count() +
+                               ClockSkewMs());
 }
 std::string Str(const Bytes& b) { return std::string(AsStringView(b)); }
 template <size_t N>
@@ -115,6 +130,11 @@ Validator::~Validator() { Stop(); }
 
 Status Validator::Start() {
   if (Status s = CheckFreeSpace(config_.DataPath()); !s.ok()) return s;
+  if (ClockSkewMs() != 0) {
+    Log(Module::kNode).warn("CIVITAS_CLOCK_SKEW_MS: this node's clock is moved by {} ms (fault "
+                            "injection; never set it in production)",
+                            ClockSkewMs());
+  }
   p2p::Options opts;
   auto peers = ParseConfiguredPeers(config_.p2p_peers, key_.public_key());
   if (!peers.ok()) return peers.status();

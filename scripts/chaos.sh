@@ -5,6 +5,10 @@
 # 2|2 partition and added latency; then safety and liveness checks.
 #   scripts/chaos.sh --short                   about 75 s of perturbations (CI)
 #   scripts/chaos.sh --duration 600 --seed N   as long as asked; the same seed replays the schedule
+#   scripts/chaos.sh --soak 400 [--seed N]     a soak of 400 perturbations (about 55 min): adds
+#                                              restarts with the clock 60-90 s off
+#                                              (CIVITAS_CLOCK_SKEW_MS), a full disk (a tmpfs;
+#                                              root) and one twin validator
 # Options: --seed N, --duration SECONDS, --dir DIR (default build/chaos/<seed>-<time>),
 #          --no-build (use build/ as it is); anything else goes to tests/chaos/chaos.py.
 # Exit status non-zero on any violation; the summary prints the seed and the node logs' path.

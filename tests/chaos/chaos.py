@@ -149,6 +149,18 @@ def port_free(port):
             return False
 
 
+def metric(http_port, name):
+    """A metric of the node whose HTTP port is `http_port` (None when it cannot be read)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/metrics", timeout=2) as r:
+            for line in r.read().decode().splitlines():
+                if line.startswith(name + " "):
+                    return float(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 class Net:
     """The four node processes and the link proxy."""
 
@@ -171,15 +183,8 @@ class Net:
 
     def p2p_peers(self, i):
         """Node i's civitas_p2p_peers metric (None when it cannot be read)."""
-        try:
-            url = f"http://127.0.0.1:{self.base + 10 * i + 2}/metrics"
-            with urllib.request.urlopen(url, timeout=2) as r:
-                for line in r.read().decode().splitlines():
-                    if line.startswith("civitas_p2p_peers "):
-                        return int(float(line.split()[1]))
-        except (OSError, ValueError):
-            pass
-        return None
+        v = metric(self.base + 10 * i + 2, "civitas_p2p_peers")
+        return None if v is None else int(v)
 
     def proxy_port(self, i, j):
         # The link node i -> node j (i dials j).
@@ -234,22 +239,47 @@ class Net:
         os.makedirs(os.path.join(self.dir, "bin"), exist_ok=True)
         self.node_bin = os.path.join(self.dir, "bin", "chaos-node")
         os.symlink(os.path.abspath(self.args.civitasd), self.node_bin)
+        if self.args.soak:
+            self.mount_small_disk()
         links = {(i, j): (self.proxy_port(i, j), self.p2p_port(j))
                  for i in range(N) for j in range(N) if i != j}
         self.proxy = LinkProxy(links)
         self.proxy.start()
 
-    def start(self, i):
+    def start(self, i, skew_ms=0):
+        """Starts node i; with `skew_ms`, its clock is that far off (CIVITAS_CLOCK_SKEW_MS)."""
         with self.lock:
             logf = open(self.log_path(i), "ab")
-            logf.write(f"\n==== chaos: start node{i} at {now():.1f}s ====\n".encode())
+            logf.write(f"\n==== chaos: start node{i} at {now():.1f}s"
+                       f"{f' clock skew {skew_ms} ms' if skew_ms else ''} ====\n".encode())
             logf.flush()
+            env = dict(os.environ, CIVITAS_CLOCK_SKEW_MS=str(skew_ms)) if skew_ms else None
             self.procs[i] = subprocess.Popen([self.node_bin, "start", "--home", self.home(i)],
-                                             stdout=logf, stderr=subprocess.STDOUT,
+                                             stdout=logf, stderr=subprocess.STDOUT, env=env,
                                              start_new_session=True)
             logf.close()
             self.expected_down[i] = False
             self.stopped[i] = False
+
+    # The soak's full disk: node DISK_NODE keeps its ledger on a tmpfs of its own.
+    def mount_small_disk(self):
+        data = os.path.join(self.home(DISK_NODE), "data")
+        self.disk = os.path.join(self.dir, "disk")
+        os.makedirs(self.disk, exist_ok=True)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={DISK_MB}m,mode=0700", "tmpfs",
+                            self.disk], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"--soak needs a tmpfs for the full-disk fault (run as root): "
+                               f"{r.stderr.strip()}")
+        if os.path.exists(data):
+            for name in os.listdir(data):
+                subprocess.run(["mv", os.path.join(data, name), self.disk], check=True)
+            os.rmdir(data)
+        os.symlink(self.disk, data)
+
+    def unmount_small_disk(self):
+        if getattr(self, "disk", None):
+            subprocess.run(["umount", "-l", self.disk], capture_output=True)
 
     def kill(self, i):
         with self.lock:
@@ -309,6 +339,10 @@ class Net:
                     p.wait()
         if self.proxy:
             self.proxy.stop()
+        twin = getattr(self, "twin", None)
+        if twin is not None and twin.poll() is None:
+            twin.kill()
+            twin.wait()
 
 
 # ---- observation -------------------------------------------------------------------------------
@@ -490,20 +524,30 @@ class Load:
 
 KINDS = ["kill", "stop", "cut", "partition", "latency"]
 WEIGHTS = {"kill": 3, "stop": 2, "cut": 2, "partition": 1, "latency": 2}
+# The soak adds a skewed clock (a restart with CIVITAS_CLOCK_SKEW_MS), a full disk (the ledger's tmpfs of
+# node DISK_NODE filled) and, once, a second instance of a validator (a copy of its home).
+SOAK_KINDS = KINDS + ["skew", "diskfull", "twin"]
+SOAK_WEIGHTS = dict(WEIGHTS, skew=1, diskfull=1)
 PAIRS = [(i, j) for i in range(N) for j in range(i + 1, N)]
+DISK_NODE = N - 1
+DISK_MB = 1024
 
 
-def make_schedule(seed, duration):
+def make_schedule(seed, duration, soak_count=0):
     """A list of perturbations, one at a time, with gaps; every kind at least once (first, in
-    a seeded order), then drawn by weight until the duration is used."""
+    a seeded order), then drawn by weight until the duration is used. A soak (`soak_count`
+    > 0) draws from SOAK_KINDS, with shorter gaps, until it holds `soak_count` perturbations
+    (the duration is then ignored); it has exactly one twin."""
     rng = random.Random(seed)
     events = []
     t = 3.0
-    first = KINDS[:]
+    kinds = SOAK_KINDS if soak_count else KINDS
+    weights = SOAK_WEIGHTS if soak_count else WEIGHTS
+    first = kinds[:]
     rng.shuffle(first)
     while True:
         forced = bool(first)
-        kind = first.pop(0) if forced else rng.choices(KINDS, [WEIGHTS[k] for k in KINDS])[0]
+        kind = first.pop(0) if forced else rng.choices(list(weights), list(weights.values()))[0]
         ev = {"kind": kind}
         if kind == "kill":
             ev.update(node=rng.randrange(N), hold=rng.uniform(2, 8))
@@ -523,8 +567,18 @@ def make_schedule(seed, duration):
             if rng.random() < 0.4:  # a validator fails while the links are slow
                 ev["also"] = {"kind": rng.choice(["kill", "stop"]), "node": rng.randrange(N),
                               "after": rng.uniform(0.5, 1.5), "hold": rng.uniform(1.5, 3)}
-        gap = rng.uniform(2, 5)
-        if t + ev["hold"] > duration and not forced:
+        elif kind == "skew":
+            ev.update(node=rng.randrange(N), offset=rng.choice([-90, -60, 60, 90]),
+                      hold=rng.uniform(6, 12))
+        elif kind == "diskfull":
+            ev.update(node=DISK_NODE, hold=rng.uniform(2, 5))
+        elif kind == "twin":
+            ev.update(node=rng.randrange(N), hold=rng.uniform(15, 25))
+        gap = rng.uniform(1.5, 3) if soak_count else rng.uniform(2, 5)
+        if soak_count:
+            if len(events) >= soak_count:
+                break
+        elif t + ev["hold"] > duration and not forced:
             break
         ev["at"] = t
         events.append(ev)
@@ -540,6 +594,12 @@ def describe(ev):
         return f"cut {' '.join(f'{a}-{b}' for a, b in ev['pairs'])} for {ev['hold']:.1f}s"
     if k == "partition":
         return f"partition {ev['sides'][0]}|{ev['sides'][1]} for {ev['hold']:.1f}s"
+    if k == "skew":
+        return f"skew node{ev['node']}'s clock by {ev['offset']:+d}s for {ev['hold']:.1f}s"
+    if k == "diskfull":
+        return f"fill node{ev['node']}'s disk for {ev['hold']:.1f}s"
+    if k == "twin":
+        return f"twin of node{ev['node']} (same key) for {ev['hold']:.1f}s"
     s = f"latency +{ev['ms']}ms on {' '.join(f'{a}-{b}' for a, b in ev['pairs'])} for {ev['hold']:.1f}s"
     if "also" in ev:
         also = ev["also"]
@@ -721,7 +781,7 @@ class Chaos:
 
     def perturb(self):
         a, net, mon = self.args, self.net, self.mon
-        events = make_schedule(a.seed, a.duration)
+        events = make_schedule(a.seed, a.duration, a.soak)
         log(f"schedule (seed {a.seed}, {a.duration:.0f}s): {len(events)} perturbations")
         for ev in events:
             log(f"  at {ev['at']:6.1f}s  {describe(ev)}")
@@ -779,6 +839,76 @@ class Chaos:
         time.sleep(max(0.0, ev["hold"] - (now() - t)))
         for p in ev["pairs"]:
             self.net.proxy.set_delay(*p, 0.0)
+
+    def _restart_tracked(self, i):
+        target = self.mon.max_height()
+        self.net.start(i)
+        self.restarts.append({"node": i, "t": now(), "target": target, "caught_up": None})
+        threading.Thread(target=self._watch_catch_up, args=(self.restarts[-1],), daemon=True).start()
+
+    def do_skew(self, ev):
+        """Node i runs with its clock `offset` seconds off, then normally."""
+        i = ev["node"]
+        self.net.kill(i)
+        self.net.start(i, skew_ms=ev["offset"] * 1000)
+        time.sleep(ev["hold"])
+        self.net.kill(i)
+        self._restart_tracked(i)
+
+    def do_diskfull(self, ev):
+        """A filler takes the free space of node i's ledger file system: the node must stop by
+        itself (exit 1, disk_full), and start again at its height once the filler is gone."""
+        i = ev["node"]
+        net = self.net
+        st = os.statvfs(net.disk)
+        free = st.f_bavail * st.f_frsize
+        filler = os.path.join(net.disk, "filler")
+        with net.lock:
+            net.expected_down[i] = True  # it is to stop by itself
+        subprocess.run(["fallocate", "-l", str(max(0, free - (8 << 20))), filler], check=True)
+        p = net.procs[i]
+        try:
+            rc = p.wait(10)
+        except subprocess.TimeoutExpired:
+            rc = None
+        if rc != 1:
+            self.violation(f"node{i} did not stop with exit code 1 on a full disk (got {rc})")
+            if rc is None:
+                net.kill(i)
+        else:
+            with open(net.log_path(i), "rb") as f:
+                f.seek(max(0, os.path.getsize(net.log_path(i)) - 4096))
+                if b"disk_full" not in f.read():
+                    self.violation(f"node{i} stopped on a full disk without saying disk_full")
+            self.applied["diskfull_clean_stop"] += 1
+        time.sleep(ev["hold"])
+        os.remove(filler)
+        self._restart_tracked(i)
+
+    def do_twin(self, ev):
+        """A second process runs a copy of node i's home (same validator key, its own ports)
+        beside it; the council must keep one chain. The copy is taken with node i stopped."""
+        i = ev["node"]
+        net = self.net
+        twin_home = os.path.join(net.dir, f"twin{i}")
+        net.sigstop(i)
+        try:
+            subprocess.run(["cp", "-a", "--dereference", net.home(i), twin_home], check=True)
+        finally:
+            net.sigcont(i)
+        base = net.base + 10 * N  # unused by the testnet and the proxy
+        logf = open(os.path.join(net.dir, f"twin{i}.log"), "ab")
+        net.twin = subprocess.Popen(
+            [net.node_bin, "start", "--home", twin_home, "--p2p-listen", f"127.0.0.1:{base}",
+             "--grpc-listen", f"127.0.0.1:{base + 1}", "--http-listen", f"127.0.0.1:{base + 2}"],
+            stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
+        logf.close()
+        time.sleep(ev["hold"])
+        net.twin.kill()
+        net.twin.wait()
+        seen = sum(max(0, metric(net.base + 10 * j + 2, "civitas_consensus_equivocations_total") or 0)
+                   for j in range(N) if j != i)
+        self.notes.append(f"twin of node{i}: {seen:.0f} equivocations counted by the others")
 
     def do_partition(self, ev):
         """Cuts the four cross links. Messages already delivered may still complete a commit
@@ -918,9 +1048,13 @@ class Chaos:
         lines = ["", "==== chaos summary ===="]
         lines.append(f"seed {a.seed}, schedule {a.duration:.0f}s, run {now():.0f}s, dir {a.dir}")
         lines.append("perturbations applied: " + (", ".join(
-            f"{k} {self.applied[k]}" for k in KINDS if self.applied[k]) or "none") +
-            f" (total {sum(self.applied[k] for k in KINDS)}; {self.applied['with_latency']} "
+            f"{k} {self.applied[k]}" for k in SOAK_KINDS if self.applied[k]) or "none") +
+            f" (total {sum(self.applied[k] for k in SOAK_KINDS)}; {self.applied['with_latency']} "
             f"kill/stop during added latency)")
+        if self.applied["diskfull"]:
+            lines.append(f"full disk: {self.applied['diskfull_clean_stop']} of "
+                         f"{self.applied['diskfull']} fills stopped the node cleanly (exit 1, "
+                         f"disk_full)")
         if load:
             ok = sum(1 for r in load.committed.values() if r["status"] == self.pb.types.TX_STATUS_SUCCESS)
             lines.append(f"transactions: {load.submitted} submitted, {load.resubmits} resubmissions, "
@@ -968,6 +1102,9 @@ def main():
     ap.add_argument("--resume-bound", type=float, default=15.0)
     ap.add_argument("--converge-bound", type=float, default=60.0)
     ap.add_argument("--partition-settle", type=float, default=1.0)
+    ap.add_argument("--soak", type=int, default=0, metavar="N",
+                    help="soak: N perturbations (>= 400 for the record), adding clock skew, a "
+                         "full disk and a twin validator; needs root (tmpfs)")
     args = ap.parse_args()
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(1, 1 << 31)
@@ -1002,6 +1139,7 @@ def main():
     finally:
         if getattr(chaos, "net", None):
             chaos.net.shutdown()
+            chaos.net.unmount_small_disk()
         if getattr(chaos, "mon", None):
             chaos.mon.stop_ev.set()
         if getattr(chaos, "load", None):
