@@ -78,12 +78,13 @@ Result<Standing> ReadCredentialStanding(const StateReader& state, const DidId& d
 
 Status CheckStanding(const Standing& s, uint64_t height) {
   if (!s.citizenship.InGoodStanding(height)) {
-    return Status::Invalid("not_in_good_standing",
-                           "at height " + std::to_string(height) + " the DID's citizenship is " +
-                               std::string(CitizenStatusName(s.citizenship.status)) +
-                               (s.citizenship.status == CitizenStatus::kCitizen
-                                    ? " but lapsed at height " + std::to_string(s.citizenship.expiry)
-                                    : ""));
+    return Status::Invalid(
+        "not_in_good_standing",
+        "at height " + std::to_string(height) + " the DID's citizenship is " +
+            std::string(CitizenStatusName(s.citizenship.status)) +
+            (s.citizenship.status == CitizenStatus::kCitizen
+                 ? " but lapsed at height " + std::to_string(s.citizenship.expiry)
+                 : ""));
   }
   if (!s.controller) {
     return Status::Invalid("no_controller", "the DID is deactivated or has no controller key");
@@ -91,29 +92,10 @@ Status CheckStanding(const Standing& s, uint64_t height) {
   return Status::Ok();
 }
 
-// The credential that (genesis, did, proof) imply; `proof_value` is the multibase proofValue.
 json BuildCredential(const Genesis& genesis, std::string_view did, const ProvenState& state,
                      const std::string& proof_value) {
-  const uint64_t from = state.certifying_header().time_ms();
-  const std::string urn = NationUrn(genesis);
-  return json{
-      {"@context", json::array({kVcContext})},
-      {"type", json::array({"VerifiableCredential", "CitizenshipCredential"})},
-      {"issuer", urn},
-      {"validFrom", XmlDateTime(from)},
-      {"validUntil", XmlDateTime(from + kCredentialLifetimeMs)},
-      {"credentialSubject",
-       {{"id", did},
-        {"citizenOf", {{"chainId", genesis.chain_id}, {"genesisHash", ToHex(genesis.hash)}}},
-        {"status", "citizen"},
-        {"inGoodStanding", true}}},
-      {"proof",
-       {{"type", kCredentialProofType},
-        {"proofPurpose", "assertionMethod"},
-        {"verificationMethod", urn + "#council"},
-        {"created", XmlDateTime(from)},
-        {"stateHeight", state.height()},
-        {"proofValue", proof_value}}}};
+  return CredentialJson(genesis, did, state.height(), state.certifying_header().time_ms(),
+                        proof_value);
 }
 
 // A JSON string member, or an error naming it.
@@ -139,6 +121,36 @@ std::string FirstDifference(const json& expected, const json& shown) {
 }  // namespace
 
 std::string NationUrn(const Genesis& genesis) { return "urn:civitas:" + ToHex(genesis.hash); }
+
+json CredentialJson(const Genesis& genesis, std::string_view did, uint64_t state_height,
+                    uint64_t proof_time_ms, std::string_view proof_value) {
+  const std::string urn = NationUrn(genesis);
+  return json{
+      {"@context", json::array({kVcContext})},
+      {"type", json::array({"VerifiableCredential", "CitizenshipCredential"})},
+      {"issuer", urn},
+      {"validFrom", XmlDateTime(proof_time_ms)},
+      {"validUntil", XmlDateTime(proof_time_ms + kCredentialLifetimeMs)},
+      {"credentialSubject",
+       {{"id", did},
+        {"citizenOf", {{"chainId", genesis.chain_id}, {"genesisHash", ToHex(genesis.hash)}}},
+        {"status", "citizen"},
+        {"inGoodStanding", true}}},
+      {"proof",
+       {{"type", kCredentialProofType},
+        {"proofPurpose", "assertionMethod"},
+        {"verificationMethod", urn + "#council"},
+        {"created", XmlDateTime(proof_time_ms)},
+        {"stateHeight", state_height},
+        {"proofValue", proof_value}}}};
+}
+
+std::string EncodeProofValue(std::string_view bytes) { return "u" + Base64Url(bytes); }
+
+std::optional<std::string> DecodeProofValue(std::string_view value) {
+  if (value.empty() || value[0] != 'u') return std::nullopt;
+  return FromBase64Url(value.substr(1));
+}
 
 std::string PresentationMessage(const Genesis& genesis, std::string_view did,
                                 std::string_view challenge, std::string_view proof_bytes) {
@@ -178,7 +190,7 @@ Result<json> IssueCredential(const Genesis& genesis, std::string_view did,
   if (!bundle.SerializeToString(&bytes)) {
     return Status::Error(Status::Code::kInternal, "internal", "serializing the proof failed");
   }
-  return BuildCredential(genesis, CanonicalDid(*id), *kept, "u" + Base64Url(bytes));
+  return BuildCredential(genesis, CanonicalDid(*id), *kept, EncodeProofValue(bytes));
 }
 
 Result<VerifiedCredential> VerifyCredential(const Genesis& genesis, const json& doc,
@@ -186,9 +198,8 @@ Result<VerifiedCredential> VerifyCredential(const Genesis& genesis, const json& 
   if (!doc.is_object() || !doc.contains("type") || !doc["type"].is_array()) {
     return Bad("not a credential or presentation (no \"type\" array)");
   }
-  const bool is_presentation =
-      std::find(doc["type"].begin(), doc["type"].end(), "VerifiablePresentation") !=
-      doc["type"].end();
+  const bool is_presentation = std::find(doc["type"].begin(), doc["type"].end(),
+                                         "VerifiablePresentation") != doc["type"].end();
   const json* vc = &doc;
   if (is_presentation) {
     if (!doc.contains("verifiableCredential") || !doc["verifiableCredential"].is_array() ||
@@ -205,8 +216,7 @@ Result<VerifiedCredential> VerifyCredential(const Genesis& genesis, const json& 
   auto issuer = StringAt(*vc, "issuer");
   if (!issuer.ok()) return issuer.status();
   if (*issuer != NationUrn(genesis)) {
-    return Status::Invalid("wrong_nation", "the credential is issued by " +
-                                               issuer->substr(0, 100) +
+    return Status::Invalid("wrong_nation", "the credential is issued by " + issuer->substr(0, 100) +
                                                ", not by the nation of this genesis (" +
                                                NationUrn(genesis) + ")");
   }
@@ -228,9 +238,8 @@ Result<VerifiedCredential> VerifyCredential(const Genesis& genesis, const json& 
   auto value = StringAt(proof, "proofValue");
   if (!value.ok()) return value.status();
   if (value->size() > kMaxCredentialBytes) return Bad("proofValue too large");
-  if (value->empty() || (*value)[0] != 'u') return Bad("proofValue is not multibase base64url");
-  auto bytes = FromBase64Url(std::string_view(*value).substr(1));
-  if (!bytes) return Bad("proofValue is not base64url");
+  auto bytes = DecodeProofValue(*value);
+  if (!bytes) return Bad("proofValue is not multibase base64url (\"u\" + RFC 4648 section 5)");
   v1::CertifiedState bundle;
   if (!bundle.ParseFromString(*bytes)) {
     return Status::Invalid("bad_proof", "proofValue does not decode as a CertifiedState");
@@ -264,14 +273,13 @@ Result<VerifiedCredential> VerifyCredential(const Genesis& genesis, const json& 
   out.controller = *did + "#" + standing->controller->fragment;
   out.controller_key = standing->controller->key;
   if (options.now_ms >= out.valid_until_ms) {
-    return Status::Invalid("expired", "the credential expired at " +
-                                          XmlDateTime(out.valid_until_ms));
+    return Status::Invalid("expired",
+                           "the credential expired at " + XmlDateTime(out.valid_until_ms));
   }
   if (options.max_age_ms && out.age_ms > *options.max_age_ms) {
-    return Status::Invalid("too_old", "the proof is " + std::to_string(out.age_ms / 1000) +
-                                          " s old, more than the " +
-                                          std::to_string(*options.max_age_ms / 1000) +
-                                          " s asked for");
+    return Status::Invalid(
+        "too_old", "the proof is " + std::to_string(out.age_ms / 1000) + " s old, more than the " +
+                       std::to_string(*options.max_age_ms / 1000) + " s asked for");
   }
   if (!is_presentation) return out;
 
@@ -289,8 +297,8 @@ Result<VerifiedCredential> VerifyCredential(const Genesis& genesis, const json& 
     if (!r->ok()) return Status::Invalid("bad_holder_signature", r->status().message());
   }
   if (*vp_type != kPresentationProofType) {
-    return Status::Invalid("bad_holder_signature", "proof type is not " +
-                                                       std::string(kPresentationProofType));
+    return Status::Invalid("bad_holder_signature",
+                           "proof type is not " + std::string(kPresentationProofType));
   }
   if (challenge->size() > kMaxChallengeBytes) return Bad("challenge too long");
   if (options.challenge && *challenge != *options.challenge) {
@@ -298,10 +306,10 @@ Result<VerifiedCredential> VerifyCredential(const Genesis& genesis, const json& 
                            "the presentation answers another challenge than the one asked");
   }
   if (*method != out.controller) {
-    return Status::Invalid("bad_holder_signature",
-                           "signed with " + method->substr(0, 200) +
-                               ", but the DID's controller key at height " +
-                               std::to_string(out.height) + " is " + out.controller);
+    return Status::Invalid("bad_holder_signature", "signed with " + method->substr(0, 200) +
+                                                       ", but the DID's controller key at height " +
+                                                       std::to_string(out.height) + " is " +
+                                                       out.controller);
   }
   std::optional<Bytes> sig_bytes;
   if (!sig_text->empty() && (*sig_text)[0] == 'z') sig_bytes = Base58Decode(sig_text->substr(1));
@@ -337,8 +345,8 @@ Result<json> PresentCredential(const Genesis& genesis, const json& credential,
                                verified->controller + ")");
   }
   const std::string value = credential["proof"]["proofValue"].get<std::string>();
-  auto bytes = FromBase64Url(std::string_view(value).substr(1));
-  if (!bytes) return Bad("proofValue is not base64url");
+  auto bytes = DecodeProofValue(value);
+  if (!bytes) return Bad("proofValue is not multibase base64url");
   const crypto::Signature sig = crypto::SignTagged(
       key, kPresentationTag, PresentationMessage(genesis, verified->did, challenge, *bytes));
   return json{{"@context", json::array({kVcContext})},

@@ -35,6 +35,16 @@ inline constexpr size_t kMaxChallengeBytes = 1024;
 // The issuer id of the nation of `genesis`: "urn:civitas:" + hex(genesis hash).
 std::string NationUrn(const Genesis& genesis);
 
+// The credential every verifier rebuilds and compares, from the genesis (chain id and hash), the
+// canonical DID, the proof's state height and certifying block time, and the proofValue
+// (docs/NATION.md, "Citizenship credential", with its vector).
+nlohmann::json CredentialJson(const Genesis& genesis, std::string_view did, uint64_t state_height,
+                              uint64_t proof_time_ms, std::string_view proof_value);
+// proofValue: multibase base64url, "u" + RFC 4648 section 5 without padding, of the serialized
+// CertifiedState. Decoding refuses any other form.
+std::string EncodeProofValue(std::string_view bytes);
+std::optional<std::string> DecodeProofValue(std::string_view value);
+
 // A credential for `did` from a proved GetCitizenship answer for it: the answer is checked
 // (CheckCitizenshipAnswer), the DID must be a citizen in good standing with an active DID at the
 // proof's height, and the proof keeps only the entries the credential rests on (citizenship
@@ -60,8 +70,8 @@ struct VerifiedCredential {
   uint64_t expiry_height = 0;   // the citizenship lapses at this height unless renewed
   std::string controller;       // the DID URL of the controller key at `height`
   crypto::PublicKey controller_key{};
-  bool presented = false;       // a presentation whose holder signature verified
-  std::string challenge;        // its challenge
+  bool presented = false;  // a presentation whose holder signature verified
+  std::string challenge;   // its challenge
 };
 
 // Checks a credential or a presentation of one offline: issuer and chain are those of `genesis`;

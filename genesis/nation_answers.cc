@@ -56,8 +56,7 @@ Status CitizenshipAnswer(const StateReader& state, uint64_t height, const DidId&
   if (controller->has_value()) {
     out->mutable_citizenship()->set_controller(out->citizenship().did() + "#" +
                                                (*controller)->fragment);
-    out->mutable_citizenship()->set_controller_key(
-        std::string(AsStringView((*controller)->key)));
+    out->mutable_citizenship()->set_controller_key(std::string(AsStringView((*controller)->key)));
   }
   out->set_height(height);
   return Status::Ok();

@@ -41,10 +41,9 @@ Result<ProvenState> ProvenOf(std::string_view chain_id, const Epoch& first, cons
   auto state = VerifyCertifiedState(chain_id, first, answer.proof());
   if (!state.ok()) return state.status();
   if (answer.height() != state->height()) {
-    return Status::Invalid("bad_proof", "the answer claims height " +
-                                            std::to_string(answer.height()) +
-                                            ", its proof is of height " +
-                                            std::to_string(state->height()));
+    return Status::Invalid("bad_proof",
+                           "the answer claims height " + std::to_string(answer.height()) +
+                               ", its proof is of height " + std::to_string(state->height()));
   }
   return state;
 }

@@ -118,7 +118,8 @@ class Credential : public Commands {
     if (!challenge_.empty()) options.challenge = challenge_;
     if (max_age_s_ >= 0) options.max_age_ms = static_cast<uint64_t>(max_age_s_) * 1000;
     auto v = nation::VerifyCredential(genesis, *doc, options);
-    if (!v.ok()) return Fail("the credential is refused: " + v.status().message(), v.status().reason());
+    if (!v.ok())
+      return Fail("the credential is refused: " + v.status().message(), v.status().reason());
     Print({{"valid", true},
            {"did", v->did},
            {"status", "citizen"},
