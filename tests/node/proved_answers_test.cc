@@ -4,9 +4,13 @@
 // council; each must be caught. Every tampering of a credential must be refused with its reason.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "civitas/v1/node.grpc.pb.h"
 #include "genesis/credential.h"
@@ -14,6 +18,7 @@
 #include "ledger/base58.h"
 #include "ledger/civic_calls.h"
 #include "ledger/did.h"
+#include "node/keyfile.h"
 #include "node/node.h"
 #include "node_client.h"
 #include "test_chain.h"
@@ -483,6 +488,91 @@ TEST_F(CitizenshipCredentialTest, ASignatureByARotatedAwayKeyIsRefused) {
   EXPECT_EQ(Refusal(forged, {0, "c", {}}), "bad_holder_signature");
   forged["proof"]["verificationMethod"] = Did(alice_) + "#key-1";
   EXPECT_EQ(Refusal(forged, {0, "c", {}}), "bad_holder_signature");
+}
+
+// ---- The CLI, as a citizen and a verifier run it. -----------------------------------------------
+
+class ProvedCliTest : public CitizenshipCredentialTest {
+ protected:
+  struct Run {
+    int code = -1;
+    std::string out, err;
+  };
+  // Runs the `civitas` binary with `args` against the node (stdin empty, output captured).
+  Run Civitas(const std::string& args) {
+    const std::string out = home_ + "/cli.out", err = home_ + "/cli.err";
+    const std::string cmd = std::string(CIVITAS_CLI) +
+                            " --node 127.0.0.1:" + std::to_string(node_->grpc_port()) + " " + args +
+                            " </dev/null >" + out + " 2>" + err;
+    Run r;
+    const int status = std::system(cmd.c_str());
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = Slurp(out);
+    r.err = Slurp(err);
+    return r;
+  }
+  static std::string Slurp(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  std::string WriteGenesis() {
+    const std::string path = home_ + "/genesis.json";
+    std::ofstream(path) << GenesisToJson(genesis_);
+    return path;
+  }
+};
+
+TEST_F(ProvedCliTest, ProvedQueriesPrintWhatTheyChecked) {
+  FoundTheNation();
+  const std::string genesis = WriteGenesis();
+  for (const std::string& query : {"citizenship show " + Did(alice_), "did resolve " + Did(alice_),
+                                   "proposal tally 1", "treasury"}) {
+    auto r = Civitas("-o json " + query + " --prove --genesis " + genesis);
+    ASSERT_EQ(r.code, 0) << query << ": " << r.err;
+    auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["verified"]["chain_id"], genesis_.chain_id) << query;
+    EXPECT_GE(j["verified"]["state_entries_proven"].get<int>(), 1) << query;
+    EXPECT_EQ(j["verified"]["state_height"], j["height"]) << query;
+  }
+  // Without the genesis file there is nothing to check against.
+  EXPECT_EQ(Civitas("treasury --prove").code, 1);
+}
+
+TEST_F(ProvedCliTest, IssuePresentVerify) {
+  FoundTheNation();
+  const std::string genesis = WriteGenesis();
+  const std::string key = home_ + "/alice.key";
+  ASSERT_TRUE(WriteKeyFile(key, alice_).ok());
+  const std::string vc = home_ + "/vc.json", vp = home_ + "/vp.json";
+  auto r = Civitas("credential issue " + Did(alice_) + " --genesis " + genesis + " --out " + vc);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Civitas("-o json credential verify " + vc + " --genesis " + genesis);
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["did"], Did(alice_));
+  EXPECT_TRUE(j.contains("proof_age_seconds"));
+  EXPECT_EQ(j["holder_signature"], "none");
+  r = Civitas("credential verify " + vc + " --genesis " + genesis + " --challenge n-7");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("not_presented"), std::string::npos) << r.err;
+  r = Civitas("credential present " + vc + " --challenge n-7 --key " + key + " --genesis " +
+              genesis + " --out " + vp);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Civitas("-o json credential verify " + vp + " --genesis " + genesis + " --challenge n-7");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["challenge"], "n-7");
+  r = Civitas("credential verify " + vp + " --genesis " + genesis + " --challenge n-8");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("wrong_challenge"), std::string::npos) << r.err;
+  // Bob cannot present Alice's credential.
+  const std::string bob_key = home_ + "/bob.key";
+  ASSERT_TRUE(WriteKeyFile(bob_key, bob_).ok());
+  r = Civitas("credential present " + vc + " --challenge n-7 --key " + bob_key + " --genesis " +
+              genesis);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("not_controller"), std::string::npos) << r.err;
 }
 
 }  // namespace
