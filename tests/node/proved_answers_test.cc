@@ -527,8 +527,10 @@ class ProvedCliTest : public CitizenshipCredentialTest {
 TEST_F(ProvedCliTest, ProvedQueriesPrintWhatTheyChecked) {
   FoundTheNation();
   const std::string genesis = WriteGenesis();
-  for (const std::string& query : {"citizenship show " + Did(alice_), "did resolve " + Did(alice_),
-                                   "proposal tally 1", "treasury"}) {
+  const std::vector<std::string> queries = {"citizenship show " + Did(alice_),
+                                            "did resolve " + Did(alice_), "proposal tally 1",
+                                            "treasury"};
+  for (const std::string& query : queries) {
     auto r = Civitas("-o json " + query + " --prove --genesis " + genesis);
     ASSERT_EQ(r.code, 0) << query << ": " << r.err;
     auto j = nlohmann::json::parse(r.out);
