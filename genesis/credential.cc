@@ -336,6 +336,11 @@ Result<json> PresentCredential(const Genesis& genesis, const json& credential,
     return Status::Invalid("bad_request", "the challenge is longer than " +
                                               std::to_string(kMaxChallengeBytes) + " bytes");
   }
+  try {
+    (void)json(std::string(challenge)).dump();
+  } catch (const json::exception&) {
+    return Status::Invalid("bad_request", "the challenge is not UTF-8 text");
+  }
   auto verified = VerifyCredential(genesis, credential, {now_ms, std::nullopt, std::nullopt});
   if (!verified.ok()) return verified.status();
   if (verified->presented) return Status::Invalid("bad_request", "already a presentation");
