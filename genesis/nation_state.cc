@@ -100,6 +100,20 @@ Result<std::optional<DidRecord>> ReadDid(const StateReader& state, const DidId& 
   return std::optional<DidRecord>(std::move(r));
 }
 
+Result<std::optional<DidController>> ReadDidController(const StateReader& state, const DidId& id) {
+  const Address& reg = DidRegistryAddress();
+  const std::string p = DidKeyPrefix(id);
+  ASSIGN_OR_RETURN(key, Get(state, reg, p + "/key"));
+  if (!key.has_value()) return std::optional<DidController>();
+  ASSIGN_OR_RETURN(deact, Get(state, reg, p + "/deactivated"));
+  if (deact.has_value()) return std::optional<DidController>();
+  ASSIGN_OR_RETURN(ctl_key, GetBytes(state, reg, p + "/key"));
+  auto k = FixedFromBytes<32>(ctl_key);
+  if (!k) return Status::Corruption("DID controller key is not 32 bytes");
+  ASSIGN_OR_RETURN(ctl, GetBytes(state, reg, p + "/ctl"));
+  return std::optional<DidController>(DidController{ctl, *k});
+}
+
 Result<std::optional<DidId>> DidOfAddress(const StateReader& state, const Address& a) {
   ASSIGN_OR_RETURN(v, Get(state, DidRegistryAddress(), "addr/" + S(a)));
   if (!v.has_value()) return std::optional<DidId>();
@@ -240,6 +254,19 @@ Result<Citizenship> ReadCitizenship(const StateReader& state, const DidId& did) 
   out.since = since;
   out.expiry = expiry;
   out.applied = applied;
+  return out;
+}
+
+Result<Citizenship> ReadStanding(const StateReader& state, const DidId& did) {
+  const Address& c = CitizenshipAddress();
+  const std::string p = "c/" + S(did);
+  Citizenship out;
+  out.did = did;
+  ASSIGN_OR_RETURN(status, GetInt(state, c, p + "/status"));
+  if (status > 4) return Status::Corruption("citizenship status out of range");
+  out.status = static_cast<CitizenStatus>(status);
+  ASSIGN_OR_RETURN(expiry, GetInt(state, c, p + "/expiry"));
+  out.expiry = expiry;
   return out;
 }
 

@@ -43,6 +43,14 @@ struct DidRecord {
 
 // The DID's record, or nullopt when it is not registered (in `state`).
 Result<std::optional<DidRecord>> ReadDid(const StateReader& state, const DidId& id);
+// The DID's current controller key and its fragment, read from the registry's entries
+// `/key`, `/ctl` and `/deactivated` of the DID only (so a proof of them discloses nothing else);
+// nullopt when the DID is not registered or is deactivated.
+struct DidController {
+  std::string fragment;
+  crypto::PublicKey key{};
+};
+Result<std::optional<DidController>> ReadDidController(const StateReader& state, const DidId& id);
 // The DID whose current controller key has address `a`.
 Result<std::optional<DidId>> DidOfAddress(const StateReader& state, const Address& a);
 // The P2P endpoint a validator publishes on chain (docs/COUNCIL.md, "Endpoints on chain"): the
@@ -104,6 +112,10 @@ struct Citizenship {
 };
 
 Result<Citizenship> ReadCitizenship(const StateReader& state, const DidId& did);
+// The status and expiry of the DID's citizenship only (since and applied stay 0): what its
+// standing rests on, read from the entries `/status` and `/expiry` alone (a credential's proof
+// discloses nothing more).
+Result<Citizenship> ReadStanding(const StateReader& state, const DidId& did);
 // DIDs ever made citizens, in order of first issue, from index `start`, at most `limit`.
 Result<std::vector<Citizenship>> ListCitizens(const StateReader& state, uint64_t start,
                                               uint64_t limit);

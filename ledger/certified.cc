@@ -4,6 +4,9 @@
 
 namespace civitas {
 namespace {
+std::string KeyHex(std::string_view k) {
+  return ToHex(reinterpret_cast<const uint8_t*>(k.data()), k.size());
+}
 Hash32 H32(const std::string& s) {
   Hash32 h{};
   std::copy_n(s.begin(), std::min<size_t>(32, s.size()), h.begin());
@@ -31,10 +34,15 @@ v1::StateProof ProofToProto(const smt::Proof& p) {
   return out;
 }
 
-Result<Epoch> FollowEpochChanges(
-    std::string_view chain_id, const Epoch& first,
-    const google::protobuf::RepeatedPtrField<v1::EpochChange>& changes) {
+namespace {
+
+// FollowEpochChanges, keeping every epoch passed through (first, then each change's) in
+// `passed` when it is not null.
+Result<Epoch> FollowEpochs(std::string_view chain_id, const Epoch& first,
+                           const google::protobuf::RepeatedPtrField<v1::EpochChange>& changes,
+                           std::vector<Epoch>* passed) {
   Epoch epoch = first;
+  if (passed) passed->push_back(epoch);
   for (const auto& change : changes) {
     const std::string which = "epoch change to " + std::to_string(epoch.number + 1) + ": ";
     const auto& header = change.last_block().block().header();
@@ -58,8 +66,17 @@ Result<Epoch> FollowEpochChanges(
     auto next = NextEpoch(epoch, header.height(), header.state_height(), *record);
     if (!next) return Status::Invalid("bad_proof", which + "the record does not change the set");
     epoch = std::move(*next);
+    if (passed) passed->push_back(epoch);
   }
   return epoch;
+}
+
+}  // namespace
+
+Result<Epoch> FollowEpochChanges(
+    std::string_view chain_id, const Epoch& first,
+    const google::protobuf::RepeatedPtrField<v1::EpochChange>& changes) {
+  return FollowEpochs(chain_id, first, changes, nullptr);
 }
 
 Status VerifyCertifiedValue(std::string_view chain_id, const Epoch& first,
@@ -102,6 +119,108 @@ Status VerifyCertifiedValue(std::string_view chain_id, const ValidatorSet& counc
   std::optional<Hash32> value_hash;
   if (value) value_hash = crypto::Sha256(*value);
   return smt::VerifyProof(*root, TreeKey(key), value_hash, ProofFromProto(proof));
+}
+
+Result<std::optional<std::string>> ProvenState::Get(std::string_view key) const {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) {
+    return Status::Invalid("bad_proof", "the answer rests on state key " + KeyHex(key) +
+                                            ", which the node did not prove");
+  }
+  return it->second;
+}
+
+Result<uint64_t> ProvenState::BlockTime(uint64_t height) const {
+  auto it = block_times_.find(height);
+  if (it == block_times_.end()) {
+    return Status::Invalid("bad_proof", "the answer shows the time of block " +
+                                            std::to_string(height) +
+                                            ", which the node did not prove");
+  }
+  return it->second;
+}
+
+Result<ProvenState> VerifyCertifiedState(std::string_view chain_id, const Epoch& first,
+                                         const v1::CertifiedState& bundle) {
+  if (static_cast<size_t>(bundle.entries_size()) > kMaxProvenEntries) {
+    return Status::Invalid("bad_proof",
+                           "more than " + std::to_string(kMaxProvenEntries) + " proven entries");
+  }
+  if (static_cast<size_t>(bundle.dated_blocks_size()) > kMaxDatedBlocks) {
+    return Status::Invalid("bad_proof",
+                           "more than " + std::to_string(kMaxDatedBlocks) + " dated blocks");
+  }
+  std::vector<Epoch> epochs;
+  auto epoch = FollowEpochs(chain_id, first, bundle.epoch_changes(), &epochs);
+  if (!epoch.ok()) return epoch.status();
+  const auto& header = bundle.certifying_block().block().header();
+  if (header.epoch() != epoch->number) {
+    return Status::Invalid("bad_proof",
+                           "the certifying block is of epoch " + std::to_string(header.epoch()) +
+                               ", the changes shown reach epoch " + std::to_string(epoch->number));
+  }
+  if (header.chain_id() != chain_id) return Status::Invalid("bad_proof", "block of another chain");
+  if (header.state_height() != bundle.height()) {
+    return Status::Invalid("bad_proof", "the block certifies height " +
+                                            std::to_string(header.state_height()) + ", not " +
+                                            std::to_string(bundle.height()));
+  }
+  Status s = VerifyCommitCertificate(bundle.certifying_block(), chain_id, epoch->validators);
+  if (!s.ok()) return Status::Invalid("bad_proof", "certificate: " + s.message());
+  auto root = FixedFromBytes<32>(header.state_root());
+  if (!root) return Status::Invalid("bad_proof", "state root of the wrong length");
+
+  ProvenState out;
+  out.height_ = bundle.height();
+  out.certifying_header_ = header;
+  out.block_times_[header.height()] = header.time_ms();
+  for (const auto& e : bundle.entries()) {
+    if (e.key().empty() || e.key().size() > kMaxProvenKeyBytes) {
+      return Status::Invalid("bad_proof",
+                             "a proven key of " + std::to_string(e.key().size()) + " bytes");
+    }
+    if (!e.present() && !e.value().empty()) {
+      return Status::Invalid("bad_proof", "an absent entry with a value: " + KeyHex(e.key()));
+    }
+    const auto& p = e.proof();
+    for (const auto& sib : p.siblings()) {
+      if (sib.size() != 32) return Status::Invalid("bad_proof", "sibling of the wrong length");
+    }
+    if (p.has_leaf() && (p.leaf_key().size() != 32 || p.leaf_value_hash().size() != 32)) {
+      return Status::Invalid("bad_proof", "leaf of the wrong length");
+    }
+    std::optional<Hash32> value_hash;
+    if (e.present()) value_hash = crypto::Sha256(e.value());
+    s = smt::VerifyProof(*root, TreeKey(e.key()), value_hash, ProofFromProto(p));
+    if (!s.ok()) {
+      return Status::Invalid("bad_proof", "state key " + KeyHex(e.key()) + ": " + s.message());
+    }
+    std::optional<std::string> value;
+    if (e.present()) value = e.value();
+    if (!out.entries_.emplace(e.key(), std::move(value)).second) {
+      return Status::Invalid("bad_proof", "state key " + KeyHex(e.key()) + " proven twice");
+    }
+  }
+  for (const auto& b : bundle.dated_blocks()) {
+    const auto& h = b.block().header();
+    if (h.chain_id() != chain_id) return Status::Invalid("bad_proof", "block of another chain");
+    // The epoch a height belongs to: the last one starting at or below it.
+    const Epoch* of = nullptr;
+    for (const auto& e : epochs) {
+      if (e.start_height <= h.height()) of = &e;
+    }
+    if (of == nullptr || of->number != h.epoch() || h.height() > header.height()) {
+      return Status::Invalid("bad_proof", "dated block " + std::to_string(h.height()) +
+                                              " is not of an epoch the changes shown cover");
+    }
+    s = VerifyCommitCertificate(b, chain_id, of->validators);
+    if (!s.ok()) {
+      return Status::Invalid("bad_proof", "dated block " + std::to_string(h.height()) +
+                                              " certificate: " + s.message());
+    }
+    out.block_times_[h.height()] = h.time_ms();
+  }
+  return out;
 }
 
 }  // namespace civitas

@@ -1,6 +1,12 @@
 #include "ledger/state.h"
 
 namespace civitas {
+
+Result<std::optional<std::string>> RecordingReader::Get(std::string_view key) const {
+  if (seen_.emplace(key).second) keys_.emplace_back(key);
+  return base_.Get(key);
+}
+
 namespace {
 std::string Prefixed(KeySpace space, std::string_view rest) {
   std::string k(1, static_cast<char>(space));

@@ -5,8 +5,10 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ledger/address.h"
 #include "ledger/smt.h"
@@ -44,6 +46,20 @@ class StateReader {
   virtual ~StateReader() = default;
   // The value under `key`, or nullopt; an error only when storage fails.
   virtual Result<std::optional<std::string>> Get(std::string_view key) const = 0;
+};
+
+// A reader that passes reads to `base` and remembers which keys were read, in order of first
+// read: what an answer was built from, to prove it. `base` must outlive it. Not thread-safe.
+class RecordingReader final : public StateReader {
+ public:
+  explicit RecordingReader(const StateReader& base) : base_(base) {}
+  Result<std::optional<std::string>> Get(std::string_view key) const override;
+  const std::vector<std::string>& keys() const { return keys_; }
+
+ private:
+  const StateReader& base_;
+  mutable std::set<std::string, std::less<>> seen_;
+  mutable std::vector<std::string> keys_;
 };
 
 // Ordered writes of a block: key -> new value, or nullopt for a deletion.

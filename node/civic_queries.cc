@@ -11,15 +11,7 @@
 #include "ledger/did.h"
 
 namespace civitas::node {
-namespace {
-
-// Compact JSON of chain data: invalid UTF-8 (a DID service set by a raw contract call may hold
-// any bytes) becomes U+FFFD instead of an exception.
-std::string Dump(const nlohmann::json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-}  // namespace
+using nation::DumpJson;
 
 Result<std::optional<std::string>> StateAt::Get(std::string_view key) const {
   auto proven = store_.GetProven(key, height_);
@@ -74,7 +66,7 @@ Result<DidAnswer> ResolveDidAt(const Store& store, std::string_view did, const D
                           {"didDocument", nullptr},
                           {"didDocumentMetadata", nlohmann::json::object()},
                           {"didResolutionMetadata", {{"error", "notFound"}}}};
-      out.result_json = Dump(r);
+      out.result_json = DumpJson(r);
       out.error = "notFound";
       return out;
     }
@@ -85,19 +77,7 @@ Result<DidAnswer> ResolveDidAt(const Store& store, std::string_view did, const D
     if (!block.ok()) return block.status();
     return block->block().header().time_ms();
   };
-  auto result = nation::ResolveDid(StateAt(store, out.height), did, block_time);
-  if (!result.ok()) return result.status();
-  const auto& meta = (*result)["didResolutionMetadata"];
-  if (meta.contains("error")) out.error = meta["error"].get<std::string>();
-  if (out.error.empty()) {
-    const auto& doc_meta = (*result)["didDocumentMetadata"];
-    out.deactivated = doc_meta.value("deactivated", false);
-    out.created = doc_meta.value("createdHeight", uint64_t{0});
-    out.updated = doc_meta.value("updatedHeight", uint64_t{0});
-    out.version_id = std::stoull(doc_meta.value("versionId", std::string("0")));
-  }
-  out.result_json = Dump(*result);
-  return out;
+  return nation::DidAnswerAt(StateAt(store, out.height), out.height, did, block_time);
 }
 
 HttpReply ResolveDidOverHttp(const Store& store, const DidRequest& request) {

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "genesis/nation_answers.h"
 #include "ledger/state.h"
 #include "ledger/store.h"
 #include "node/http_server.h"
@@ -44,15 +45,7 @@ struct DidQuery {
   uint64_t version_time_ms = 0;  // the latest block at or before this time
 };
 
-struct DidAnswer {
-  std::string result_json;  // the DID Resolution result (compact JSON)
-  std::string error;        // "", "invalidDid" or "notFound" (also for an unknown version)
-  uint64_t height = 0;      // the state height resolved at
-  bool deactivated = false;
-  // Heights of the DID's first and latest versions (the result's createdHeight and
-  // updatedHeight; its `created` and `updated` are those blocks' times).
-  uint64_t version_id = 0, created = 0, updated = 0;
-};
+using DidAnswer = nation::DidAnswer;  // genesis/nation_answers.h
 
 // Resolves `did` as `query` says. Resolution errors are in the answer (`error` and the result's
 // didResolutionMetadata); the call fails only for a bad query (reason invalid_request: more

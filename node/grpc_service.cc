@@ -1,11 +1,13 @@
 #include "node/grpc_service.h"
 
+#include "genesis/nation_answers.h"
 #include "genesis/nation_state.h"
 #include "ledger/base58.h"
 #include "ledger/certified.h"
 #include "ledger/did.h"
 #include "ledger/quote.h"
 #include "node/block_stream.h"
+#include "node/certified_answer.h"
 #include "node/civic_queries.h"
 #include "node/node.h"
 
@@ -150,15 +152,10 @@ grpc::Status NodeService::GetAccount(grpc::ServerContext* ctx, const v1::GetAcco
   resp->mutable_account()->set_address(req->address());
   AccountState acct;
   if (req->prove()) {
-    // The latest root that a committed header certifies: that of the latest block's parent.
-    const uint64_t tip = store.height();
-    if (tip == 0) {
-      return ToGrpc(ctx, Status::Error(Status::Code::kFailedPrecondition, "not_certified",
-                                       "no block has certified a state root yet"));
-    }
-    auto block = store.GetBlock(tip);
-    if (!block.ok()) return ToGrpc(ctx, block.status());
-    const uint64_t height = block->block().header().state_height();
+    // The latest root that a committed header certifies.
+    auto cb = LatestCertifyingBlock(store);
+    if (!cb.ok()) return ToGrpc(ctx, cb.status());
+    const uint64_t height = cb->height;
     auto proven = store.GetProven(AccountKey(*addr), height);
     if (!proven.ok()) return ToGrpc(ctx, proven.status());
     if (proven->value) {
@@ -166,12 +163,10 @@ grpc::Status NodeService::GetAccount(grpc::ServerContext* ctx, const v1::GetAcco
       if (!decoded.ok()) return ToGrpc(ctx, decoded.status());
       acct = *decoded;
     }
-    auto changes = EpochChangesUpTo(store, block->block().header().epoch());
-    if (!changes.ok()) return ToGrpc(ctx, changes.status());
-    for (auto& c : *changes) *resp->add_epoch_changes() = std::move(c);
+    for (auto& c : cb->epoch_changes) *resp->add_epoch_changes() = std::move(c);
     resp->set_height(height);
     *resp->mutable_proof() = ProofToProto(proven->proof);
-    *resp->mutable_certifying_block() = std::move(*block);
+    *resp->mutable_certifying_block() = std::move(cb->block);
   } else {
     uint64_t height = store.height();
     StateOverlay view(store);
@@ -298,43 +293,17 @@ Result<nation::DidId> ParseDidArg(const std::string& did) {
   return *id;
 }
 
-void FillCitizenship(const nation::Citizenship& c, uint64_t height, v1::CitizenshipRecord* out) {
-  out->set_did(std::string(kDidPrefix) + Base58Encode(c.did.data(), c.did.size()));
-  out->set_status(std::string(nation::CitizenStatusName(c.status)));
-  out->set_since(c.since);
-  out->set_expiry(c.expiry);
-  out->set_applied(c.applied);
-  out->set_in_good_standing(c.InGoodStanding(height));
-}
-
-Status FillProposal(const StateReader& state, const nation::Proposal& p, uint64_t height,
-                    v1::ProposalInfo* out) {
-  out->set_id(p.id);
-  out->set_kind(std::string(nation::ProposalKindName(p.kind)));
-  out->set_proposer(std::string(AsStringView(p.proposer)));
-  out->set_deposit(p.deposit);
-  out->set_start(p.start);
-  out->set_end(p.end);
-  out->set_eta(p.eta);
-  out->set_executed(p.executed);
-  out->set_status(std::string(nation::ProposalStatusName(p.status)));
-  out->set_voters(p.voters);
-  out->set_sunset(p.sunset);
-  out->set_text(p.text);
-  out->set_a(p.a);
-  out->set_b(p.b);
-  out->set_c(p.c);
-  out->set_paid_until(p.paid_until);
-  out->set_failure(p.failure);
-  out->set_in_force(nation::InForce(p, height));
-  auto tally = nation::TallyOf(state, p);
-  if (!tally.ok()) return tally.status();
-  auto* t = out->mutable_tally();
-  t->set_yes(tally->yes);
-  t->set_no(tally->no);
-  t->set_abstain(tally->abstain);
-  t->set_quorum_reached(tally->quorum_reached);
-  t->set_passing(tally->passing);
+// A proved answer: built by `build` at the latest certified height, with the bundle that
+// proves it (node/certified_answer.h). The request must not also ask for a height.
+template <typename Resp>
+Status Prove(const Store& store, bool at_height_given, Resp* resp, const ProvedBuild& build) {
+  if (at_height_given) {
+    return Status::Invalid("invalid_request",
+                           "prove answers at the latest certified height: give no height");
+  }
+  auto bundle = ProveAnswer(store, build);
+  if (!bundle.ok()) return bundle.status();
+  *resp->mutable_proof() = std::move(*bundle);
   return Status::Ok();
 }
 
@@ -425,6 +394,29 @@ grpc::Status NodeService::StreamEvents(grpc::ServerContext* ctx, const v1::Strea
 
 grpc::Status NodeService::ResolveDid(grpc::ServerContext* ctx, const v1::ResolveDidRequest* req,
                                      v1::ResolveDidResponse* resp) {
+  if (req->prove()) {
+    const bool given = req->at_height() || req->version_id() || req->version_time_ms();
+    nation::DidAnswer answer;
+    Status s = Prove(node_.store(), given, resp,
+                     [&](const StateReader& state, uint64_t height, const nation::BlockTimeFn& t) {
+                       auto a = nation::DidAnswerAt(state, height, req->did(), t);
+                       if (!a.ok()) return a.status();
+                       answer = std::move(*a);
+                       return Status::Ok();
+                     });
+    if (!s.ok()) return ToGrpcQuery(ctx, s);
+    if (answer.error == "invalidDid") {
+      return ToGrpc(ctx,
+                    Status::Invalid("invalid_did", QuoteInput(req->did()) + " is not a valid DID"));
+    }
+    if (answer.error == "notFound") {
+      return ToGrpc(ctx, Status::Error(Status::Code::kNotFound, "not_found",
+                                       QuoteInput(req->did()) + " is not registered at height " +
+                                           std::to_string(answer.height)));
+    }
+    nation::FillDidResponse(answer, resp);
+    return grpc::Status::OK;
+  }
   DidQuery query{req->at_height(), req->version_id(), req->version_time_ms()};
   auto answer = ResolveDidAt(node_.store(), req->did(), query);
   if (!answer.ok()) return ToGrpcQuery(ctx, answer.status());
@@ -438,12 +430,7 @@ grpc::Status NodeService::ResolveDid(grpc::ServerContext* ctx, const v1::Resolve
                                      QuoteInput(req->did()) + " is not registered at height " +
                                          std::to_string(answer->height)));
   }
-  resp->set_result_json(answer->result_json);
-  resp->set_height(answer->height);
-  resp->set_deactivated(answer->deactivated);
-  resp->set_version_id(answer->version_id);
-  resp->set_created(answer->created);
-  resp->set_updated(answer->updated);
+  nation::FillDidResponse(*answer, resp);
   return grpc::Status::OK;
 }
 
@@ -452,13 +439,17 @@ grpc::Status NodeService::GetCitizenship(grpc::ServerContext* ctx,
                                          v1::GetCitizenshipResponse* resp) {
   auto id = ParseDidArg(req->did());
   if (!id.ok()) return ToGrpc(ctx, id.status());
+  if (req->prove()) {
+    Status s = Prove(node_.store(), req->at_height() != 0, resp,
+                     [&](const StateReader& state, uint64_t height, const nation::BlockTimeFn&) {
+                       return nation::CitizenshipAnswer(state, height, *id, resp);
+                     });
+    return ToGrpcQuery(ctx, s);
+  }
   auto height = QueryHeight(node_.store(), req->at_height());
   if (!height.ok()) return ToGrpcQuery(ctx, height.status());
-  auto c = nation::ReadCitizenship(StateAt(node_.store(), *height), *id);
-  if (!c.ok()) return ToGrpc(ctx, c.status());
-  FillCitizenship(*c, *height, resp->mutable_citizenship());
-  resp->set_height(*height);
-  return grpc::Status::OK;
+  Status s = nation::CitizenshipAnswer(StateAt(node_.store(), *height), *height, *id, resp);
+  return ToGrpc(ctx, s);
 }
 
 grpc::Status NodeService::ListCitizens(grpc::ServerContext* ctx, const v1::ListCitizensRequest* req,
@@ -473,7 +464,7 @@ grpc::Status NodeService::ListCitizens(grpc::ServerContext* ctx, const v1::ListC
   const uint32_t limit = PageSize(req->page_size(), kDefaultCitizenPage, kMaxCitizenPage);
   auto page = nation::ListCitizens(state, *start, limit);
   if (!page.ok()) return ToGrpc(ctx, page.status());
-  for (const auto& c : *page) FillCitizenship(c, *height, resp->add_citizens());
+  for (const auto& c : *page) nation::FillCitizenship(c, *height, resp->add_citizens());
   const uint64_t next = *start + page->size();
   if (next < *total) resp->set_next_page_token(std::to_string(next));
   resp->set_total(*total);
@@ -483,19 +474,17 @@ grpc::Status NodeService::ListCitizens(grpc::ServerContext* ctx, const v1::ListC
 
 grpc::Status NodeService::GetProposal(grpc::ServerContext* ctx, const v1::GetProposalRequest* req,
                                       v1::GetProposalResponse* resp) {
+  if (req->prove()) {
+    Status s = Prove(node_.store(), req->at_height() != 0, resp,
+                     [&](const StateReader& state, uint64_t height, const nation::BlockTimeFn&) {
+                       return nation::ProposalAnswer(state, height, req->id(), resp);
+                     });
+    return ToGrpcQuery(ctx, s);
+  }
   auto height = QueryHeight(node_.store(), req->at_height());
   if (!height.ok()) return ToGrpcQuery(ctx, height.status());
-  StateAt state(node_.store(), *height);
-  auto p = nation::ReadProposal(state, req->id());
-  if (!p.ok()) return ToGrpc(ctx, p.status());
-  if (!p->has_value()) {
-    return ToGrpc(ctx, Status::NotFound("no proposal " + std::to_string(req->id()) + " at height " +
-                                        std::to_string(*height)));
-  }
-  Status s = FillProposal(state, **p, *height, resp->mutable_proposal());
-  if (!s.ok()) return ToGrpc(ctx, s);
-  resp->set_height(*height);
-  return grpc::Status::OK;
+  Status s = nation::ProposalAnswer(StateAt(node_.store(), *height), *height, req->id(), resp);
+  return ToGrpc(ctx, s);
 }
 
 grpc::Status NodeService::ListProposals(grpc::ServerContext* ctx,
@@ -517,7 +506,7 @@ grpc::Status NodeService::ListProposals(grpc::ServerContext* ctx,
     auto p = nation::ReadProposal(state, id);
     if (!p.ok()) return ToGrpc(ctx, p.status());
     if (!p->has_value()) continue;
-    Status s = FillProposal(state, **p, *height, resp->add_proposals());
+    Status s = nation::FillProposal(state, **p, *height, resp->add_proposals());
     if (!s.ok()) return ToGrpc(ctx, s);
   }
   if (in_range(id)) resp->set_next_page_token(std::to_string(id));
@@ -528,15 +517,17 @@ grpc::Status NodeService::ListProposals(grpc::ServerContext* ctx,
 
 grpc::Status NodeService::GetTreasury(grpc::ServerContext* ctx, const v1::GetTreasuryRequest* req,
                                       v1::GetTreasuryResponse* resp) {
+  if (req->prove()) {
+    Status s = Prove(node_.store(), req->at_height() != 0, resp,
+                     [&](const StateReader& state, uint64_t height, const nation::BlockTimeFn&) {
+                       return nation::TreasuryAnswer(state, height, resp);
+                     });
+    return ToGrpcQuery(ctx, s);
+  }
   auto height = QueryHeight(node_.store(), req->at_height());
   if (!height.ok()) return ToGrpcQuery(ctx, height.status());
-  auto t = nation::ReadTreasury(StateAt(node_.store(), *height));
-  if (!t.ok()) return ToGrpc(ctx, t.status());
-  resp->set_address(std::string(AsStringView(TreasuryAddress())));
-  resp->set_balance(t->balance);
-  resp->set_spent(t->spent);
-  resp->set_height(*height);
-  return grpc::Status::OK;
+  Status s = nation::TreasuryAnswer(StateAt(node_.store(), *height), *height, resp);
+  return ToGrpc(ctx, s);
 }
 
 grpc::Status NodeService::ListTreasuryMovements(grpc::ServerContext* ctx,

@@ -206,6 +206,52 @@ TEST_F(EpochTest, CouncilDecisionChangesTheValidatorSetAtTheNextEpoch) {
                                    AccountKey(who), value->value, at, proof, *tip)
                   .reason(),
               "bad_proof");
+
+    // A CertifiedState across the change: an entry, a dated block of epoch 0 (signed by its
+    // council alone) and one of epoch 1, under the epoch-1 tip.
+    v1::CertifiedState bundle;
+    bundle.set_height(at);
+    *bundle.mutable_certifying_block() = *tip;
+    *bundle.mutable_epoch_changes() = shown;
+    auto* e = bundle.add_entries();
+    e->set_key(AccountKey(who));
+    e->set_present(value->value.has_value());
+    if (value->value) e->set_value(*value->value);
+    *e->mutable_proof() = proof;
+    auto old_block = store_->GetBlock(2);
+    auto new_block = store_->GetBlock(one.start_height);
+    ASSERT_TRUE(old_block.ok() && new_block.ok());
+    *bundle.add_dated_blocks() = *old_block;
+    *bundle.add_dated_blocks() = *new_block;
+    auto state = VerifyCertifiedState(genesis_.chain_id, genesis_.first_epoch(), bundle);
+    ASSERT_TRUE(state.ok()) << state.status().ToString();
+    EXPECT_EQ(*state->BlockTime(2), old_block->block().header().time_ms());
+    EXPECT_EQ(*state->BlockTime(one.start_height), new_block->block().header().time_ms());
+    EXPECT_EQ(state->BlockTime(3).status().reason(), "bad_proof");
+    EXPECT_EQ(state->Get(AccountKey(AddressOf(v1_.public_key()))).status().reason(), "bad_proof");
+    // A block of epoch 0 shown as one of epoch 1's, or the other way round: refused.
+    auto lie = bundle;
+    lie.mutable_dated_blocks(0)->mutable_block()->mutable_header()->set_epoch(1);
+    EXPECT_EQ(
+        VerifyCertifiedState(genesis_.chain_id, genesis_.first_epoch(), lie).status().reason(),
+        "bad_proof");
+    lie = bundle;
+    *lie.mutable_dated_blocks(1) = *store_->GetBlock(one.start_height - 1);
+    lie.mutable_dated_blocks(1)->mutable_block()->mutable_header()->set_epoch(1);
+    EXPECT_EQ(
+        VerifyCertifiedState(genesis_.chain_id, genesis_.first_epoch(), lie).status().reason(),
+        "bad_proof");
+    // The same key twice, or an entry whose value was changed: refused.
+    lie = bundle;
+    *lie.add_entries() = bundle.entries(0);
+    EXPECT_EQ(
+        VerifyCertifiedState(genesis_.chain_id, genesis_.first_epoch(), lie).status().reason(),
+        "bad_proof");
+    lie = bundle;
+    lie.mutable_entries(0)->mutable_value()->push_back('\0');
+    EXPECT_EQ(
+        VerifyCertifiedState(genesis_.chain_id, genesis_.first_epoch(), lie).status().reason(),
+        "bad_proof");
   }
 
   // A block claiming the old epoch is refused.

@@ -2,18 +2,23 @@
 // sender's next nonce) and the nation's queries (docs/NATION.md).
 //   civitas did register|add-key|rotate-key|revoke-key|set-service|deactivate --key FILE ...
 //   civitas did sign-rotation --key NEWFILE --did DID --old-key HEX --version N
-//   civitas did resolve DID [--height H | --version N]
+//   civitas did resolve DID [--height H | --version N | --prove --genesis FILE]
 //   civitas citizenship apply|renew --key FILE | approve|suspend|reinstate|revoke DID --key FILE
-//   civitas citizenship show DID | list [--page-size N --page-token T]
+//   civitas citizenship show DID [--prove --genesis FILE] | list [--page-size N --page-token T]
 //   civitas proposal create --kind text|spend|param|council|upgrade ... --key FILE
-//   civitas proposal show|tally ID | list | execute|pay|withdraw ID --key FILE
-//   civitas vote ID yes|no|abstain --weight N --key FILE
-//   civitas treasury [--movements --from H --to H]
+//   civitas proposal show|tally ID [--prove --genesis FILE] | list | execute|pay|withdraw ID --key
+//   FILE civitas vote ID yes|no|abstain --weight N --key FILE civitas treasury [--prove --genesis
+//   FILE | --movements --from H --to H]
+// With --prove, the answer comes with a CertifiedState and is checked against the genesis file
+// (genesis/proven_answers.h); what was checked is printed under "verified".
 
 #include <functional>
 
+#include "genesis/nation_answers.h"
+#include "genesis/proven_answers.h"
 #include "ledger/civic_calls.h"
 #include "ledger/did.h"
+#include "ledger/genesis.h"
 #include "ledger/tx.h"
 #include "tools/cli/cli.h"
 
@@ -104,13 +109,21 @@ class Civic : public Commands {
       req.set_did(did_);
       req.set_at_height(height_);
       req.set_version_id(version_);
+      req.set_prove(prove_);
       v1::ResolveDidResponse resp;
-      return Call(stub, &Stub::ResolveDid, req, &resp, [&] {
-        auto result = json::parse(resp.result_json());
-        result["height"] = resp.height();
-        return result;
-      });
+      return Call(
+          stub, &Stub::ResolveDid, req, &resp,
+          [&] {
+            auto result = json::parse(resp.result_json(), nullptr, false);
+            if (result.is_discarded()) result = json{{"result_json", resp.result_json()}};
+            result["height"] = resp.height();
+            return result;
+          },
+          [&](const Genesis& g) {
+            return nation::CheckDidAnswer(g.chain_id, g.first_epoch(), did_, resp);
+          });
     });
+    ProveOptions(resolve);
     resolve->add_option("did", did_, "did:civitas:...")->required();
     resolve->add_option("--height", height_, "resolve as of this height");
     resolve->add_option("--version", version_, "resolve this versionId");
@@ -143,13 +156,23 @@ class Civic : public Commands {
       v1::GetCitizenshipRequest req;
       req.set_did(did_);
       req.set_at_height(height_);
+      req.set_prove(prove_);
       v1::GetCitizenshipResponse resp;
-      return Call(stub, &Stub::GetCitizenship, req, &resp, [&] {
-        json j = CitizenJson(resp.citizenship());
-        j["height"] = resp.height();
-        return j;
-      });
+      return Call(
+          stub, &Stub::GetCitizenship, req, &resp,
+          [&] {
+            json j = CitizenJson(resp.citizenship());
+            j["controller"] = resp.citizenship().controller();
+            j["height"] = resp.height();
+            return j;
+          },
+          [&](const Genesis& g) -> Result<nation::CheckedAnswer> {
+            auto id = ParseDid(did_);
+            if (!id) return civitas::Status::Invalid("bad_request", "not a did:civitas: DID");
+            return nation::CheckCitizenshipAnswer(g.chain_id, g.first_epoch(), *id, resp);
+          });
     });
+    ProveOptions(show);
     show->add_option("did", did_, "did:civitas:...")->required();
     show->add_option("--height", height_, "as of this height");
     auto* list = Query(cit, "list", "citizens in order of first issue", [this](Stub& stub) {
@@ -194,10 +217,20 @@ class Civic : public Commands {
         v1::GetProposalRequest req;
         req.set_id(id_);
         req.set_at_height(height_);
+        req.set_prove(prove_);
         v1::GetProposalResponse resp;
-        return Call(stub, &Stub::GetProposal, req, &resp,
-                    [&] { return ProposalJson(resp.proposal()); });
+        return Call(
+            stub, &Stub::GetProposal, req, &resp,
+            [&] {
+              json j = ProposalJson(resp.proposal());
+              j["height"] = resp.height();
+              return j;
+            },
+            [&](const Genesis& g) {
+              return nation::CheckProposalAnswer(g.chain_id, g.first_epoch(), id_, resp);
+            });
       });
+      ProveOptions(cmd);
       cmd->add_option("id", id_, "proposal id")->required();
       cmd->add_option("--height", height_, "as of this height");
     }
@@ -253,6 +286,7 @@ class Civic : public Commands {
     treasury->add_flag("--movements", movements_, "list movements (fees, in, out)");
     treasury->add_option("--from", from_, "first height of the movements");
     treasury->add_option("--to", to_, "last height of the movements");
+    ProveOptions(treasury)->excludes("--movements");
   }
 
   std::optional<int> Run(const Globals& g) override {
@@ -334,6 +368,14 @@ class Civic : public Commands {
     cmd->add_option("--fragment", fragment_, "key id, e.g. key-2")->required();
     cmd->add_option("--public-key", public_key_, "the key (64 hex digits)")->required();
   }
+  // --prove: ask for a CertifiedState and check the answer against --genesis.
+  CLI::Option* ProveOptions(CLI::App* cmd) {
+    auto* prove = cmd->add_flag("--prove", prove_,
+                                "verify the answer (Merkle proofs, commit certificate, council "
+                                "changes) against --genesis; at the latest certified height");
+    cmd->add_option("--genesis", genesis_path_, "the chain's genesis.json, for --prove");
+    return prove;
+  }
   void PageOptions(CLI::App* cmd) {
     cmd->add_option("--page-size", page_size_, "entries per page");
     cmd->add_option("--page-token", page_token_, "next_page_token of the previous page");
@@ -341,11 +383,42 @@ class Civic : public Commands {
 
   template <typename Req, typename Resp, typename Method, typename ToJson>
   int Call(Stub& stub, Method method, const Req& req, Resp* resp, ToJson to_json) {
+    return Call(stub, method, req, resp, to_json, nullptr);
+  }
+  // With --prove, `check` (given the genesis) must accept the answer before it is printed.
+  using Check = std::function<Result<nation::CheckedAnswer>(const Genesis&)>;
+  template <typename Req, typename Resp, typename Method, typename ToJson>
+  int Call(Stub& stub, Method method, const Req& req, Resp* resp, ToJson to_json,
+           const Check& check) {
+    std::optional<Genesis> genesis;
+    if (prove_) {
+      if (genesis_path_.empty()) return Fail("--prove needs --genesis FILE", "bad_request");
+      auto g = LoadGenesisFile(genesis_path_);
+      if (!g.ok()) return Fail(g.status());
+      genesis = std::move(*g);
+    }
     grpc::ClientContext ctx;
     SetDeadline(ctx, 30);
     auto s = (stub.*method)(&ctx, req, resp);
     if (!s.ok()) return FailRpc(s, ctx);
-    Print(to_json(), globals_->json());
+    json j = to_json();
+    if (genesis && check) {
+      auto checked = check(*genesis);
+      if (!checked.ok()) {
+        return Fail("the node's answer does not verify: " + checked.status().message(),
+                    checked.status().reason());
+      }
+      j["verified"] = json{{"chain_id", genesis->chain_id},
+                           {"genesis_hash", Hex(std::string(AsStringView(genesis->hash)))},
+                           {"state_height", checked->height},
+                           {"certified_by_block", checked->certified_by},
+                           {"certified_at", nation::XmlDateTime(checked->certified_time_ms)},
+                           {"epoch", checked->epoch},
+                           {"council_changes_followed", checked->epoch_changes},
+                           {"state_entries_proven", checked->entries},
+                           {"block_times_proven", checked->dated_blocks}};
+    }
+    Print(j, globals_->json());
     return 0;
   }
 
@@ -449,13 +522,20 @@ class Civic : public Commands {
 
   int Treasury(Stub& stub) {
     if (!movements_) {
+      v1::GetTreasuryRequest req;
+      req.set_prove(prove_);
       v1::GetTreasuryResponse resp;
-      return Call(stub, &Stub::GetTreasury, v1::GetTreasuryRequest{}, &resp, [&] {
-        return json{{"address", Hex(resp.address())},
-                    {"balance", resp.balance()},
-                    {"spent", resp.spent()},
-                    {"height", resp.height()}};
-      });
+      return Call(
+          stub, &Stub::GetTreasury, req, &resp,
+          [&] {
+            return json{{"address", Hex(resp.address())},
+                        {"balance", resp.balance()},
+                        {"spent", resp.spent()},
+                        {"height", resp.height()}};
+          },
+          [&](const Genesis& g) {
+            return nation::CheckTreasuryAnswer(g.chain_id, g.first_epoch(), resp);
+          });
     }
     v1::ListTreasuryMovementsRequest req;
     req.set_from_height(from_);
@@ -479,12 +559,12 @@ class Civic : public Commands {
   const Globals* globals_ = nullptr;
   std::vector<std::pair<CLI::App*, std::function<int()>>> commands_;
   std::string key_, new_key_, old_key_, signature_, fragment_, public_key_, type_, endpoint_, did_,
-      kind_, text_, address_, source_, name_, choice_, page_token_;
+      kind_, text_, address_, source_, name_, choice_, page_token_, genesis_path_;
   int64_t nonce_ = -1, value_ = 0;
   uint64_t gas_limit_ = 3'000'000, height_ = 0, version_ = 0, deposit_ = 0, sunset_ = 0,
            amount_ = 0, every_ = 0, id_ = 0, weight_ = 0, from_ = 0, to_ = 0;
   uint32_t page_size_ = 0;
-  bool wait_ = false, remove_ = false, movements_ = false;
+  bool wait_ = false, remove_ = false, movements_ = false, prove_ = false;
 };
 
 }  // namespace

@@ -44,7 +44,8 @@ class Commands {
 std::unique_ptr<Commands> KeysCommands();
 std::unique_ptr<Commands> TxCommands();
 std::unique_ptr<Commands> QueryCommands();
-std::unique_ptr<Commands> CivicCommands();  // did, citizenship, proposal, vote, treasury
+std::unique_ptr<Commands> CivicCommands();       // did, citizenship, proposal, vote, treasury
+std::unique_ptr<Commands> CredentialCommands();  // credential issue, present, verify
 
 // Output. Errors go to stderr as "error: MESSAGE [reason]" and give exit code 1.
 std::string Hex(const std::string& raw);

@@ -6,6 +6,8 @@
 //   civitas sign transfer|deploy|call --key FILE --chain-id ID --nonce N ...   offline
 //   civitas broadcast FILE|- [--wait]                            submit a signed envelope
 //   civitas account ADDRESS [--prove --genesis FILE] | tx TXID | block [HEIGHT] | status
+//   civitas did|citizenship|proposal|vote|treasury ...            the nation (civic_cmd.cc)
+//   civitas credential issue|present|verify ...                  offline credentials
 // Global: --node HOST:PORT (default 127.0.0.1:26657), --tls, --ca FILE, --output/-o text|json,
 //         --passphrase-file FILE (else $CIVITAS_PASSPHRASE, else the terminal),
 //         --keyring DIR (else $CIVITAS_KEYRING, else ~/.civitas/keys). --key takes a file or the
@@ -33,7 +35,7 @@ int main(int argc, char** argv) {
   app.add_option("--keyring", g.keyring,
                  "keyring folder; default $CIVITAS_KEYRING, else ~/.civitas/keys");
   std::unique_ptr<Commands> families[] = {KeysCommands(), TxCommands(), QueryCommands(),
-                                          CivicCommands()};
+                                          CivicCommands(), CredentialCommands()};
   for (auto& f : families) f->Register(app);
   CLI11_PARSE(app, argc, argv);
   if (!g.ca.empty()) {
