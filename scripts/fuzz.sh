@@ -12,7 +12,7 @@ shift || true
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$root/build-fuzz"
 all=(tx_fuzz block_fuzz consensus_msg_fuzz consensus_records_fuzz p2p_fuzz sync_fuzz proof_fuzz
-  genesis_fuzz config_fuzz keyfile_fuzz vm_fuzz vm_diff_fuzz)
+  genesis_fuzz config_fuzz keyfile_fuzz vm_fuzz vm_diff_fuzz credential_fuzz)
 targets=("${all[@]}")
 [ $# -eq 0 ] || targets=("$@")
 san="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer"

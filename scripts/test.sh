@@ -26,7 +26,7 @@ bash scripts/chaos.sh --short --seed 3 --no-build >chaos-smoke.log 2>&1 || { tai
 grep -E "perturbations applied|OK: no violation" chaos-smoke.log
 
 if [ "$quick" -eq 0 ]; then
-  echo "== fuzz smoke: 12 targets, 2 s each (longer: scripts/fuzz.sh SECONDS)"
+  echo "== fuzz smoke: 13 targets, 2 s each (longer: scripts/fuzz.sh SECONDS)"
   if ! bash scripts/fuzz.sh 2 >fuzz-smoke.log 2>&1; then
     tail -n 60 fuzz-smoke.log
     echo "fuzz smoke FAILED (crashing input under build-fuzz/artifacts-*)"
