@@ -6,6 +6,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -21,6 +22,7 @@
 #include "ledger/block.h"
 #include "ledger/store.h"
 #include "node/ceremony.h"
+#include "node/cli_parse.h"
 #include "node/export.h"
 #include "node/home.h"
 #include "node/keyfile.h"
@@ -83,6 +85,14 @@ uint64_t TableBytes(const std::string& dir) {
   return total;
 }
 
+// Tells systemd (Type=notify, packaging/civitasd@.service) about the service's state. Only
+// under a service manager that set NOTIFY_SOCKET; a failure to reach it is logged, not fatal.
+void NotifyServiceManager(const std::string& state) {
+  if (::getenv("NOTIFY_SOCKET") == nullptr) return;
+  const int r = sd_notify(0, state.c_str());
+  if (r < 0) spdlog::warn("sd_notify({}) failed: {}", state.substr(0, state.find('\n')), -r);
+}
+
 struct StartFlags {
   std::string grpc_listen, http_listen, p2p_listen, log_level;
   int block_interval_ms = 0;
@@ -128,6 +138,9 @@ int CmdStart(const std::string& home, const StartFlags& flags) {
   spdlog::info("chain {} at height {}", loaded->genesis.chain_id, (*node)->store().height());
   s = (*node)->Start();
   if (!s.ok()) return Die(s);
+  // Serving: the API and P2P ports are bound and the validator runs.
+  NotifyServiceManager("READY=1\nSTATUS=serving chain " + loaded->genesis.chain_id +
+                       " from height " + std::to_string((*node)->store().height()));
   Node* raw = node->get();
   std::thread([raw, signals] {
     int sig = 0;
@@ -136,6 +149,7 @@ int CmdStart(const std::string& home, const StartFlags& flags) {
     raw->RequestStop();  // the main thread stops and destroys the node
   }).detach();
   s = (*node)->Wait();
+  NotifyServiceManager("STOPPING=1\nSTATUS=stopping");
   (*node)->Stop();
   if (!s.ok()) return Die(s);
   spdlog::info("stopped at height {}", (*node)->store().height());
@@ -222,10 +236,13 @@ int CmdReplay(const std::string& home) {
 
 int main(int argc, char** argv) {
   CLI::App app{"civitasd: a Civitas council node"};
+  AddVersionFlag(app, "civitasd");
   app.require_subcommand(1);
   std::string home;
   auto add_home = [&](CLI::App* cmd) {
-    cmd->add_option("--home", home, "node home directory")->required();
+    cmd->add_option("--home", home, "node home directory (default: $CIVITAS_HOME)")
+        ->envname("CIVITAS_HOME")
+        ->required();
   };
 
   InitOptions init;
@@ -375,7 +392,7 @@ int main(int argc, char** argv) {
   add_home(validate);
   config->require_subcommand(1);
 
-  CLI11_PARSE(app, argc, argv);
+  if (auto code = ParseCommandLine(app, argc, argv)) return *code;
 
   if (*init_cmd) {
     init.home = home;

@@ -59,6 +59,14 @@ class Node {
   bool stopping();
   // Empty when /readyz is to answer ready, else why not (node/health.h). Thread-safe.
   std::string NotReady() const;
+  // Whether the node is fetching blocks it is behind by (a peer reported a tip more than
+  // Validator::Stats::kCaughtUpLag above the acknowledged height), and the validators
+  // connected over P2P. Thread-safe; {false, 0} before Start.
+  struct Sync {
+    bool catching_up = false;
+    size_t peers = 0;
+  };
+  Sync SyncState() const;
 
   const Store& store() const { return *store_; }
   const Genesis& genesis() const { return genesis_; }
