@@ -21,6 +21,7 @@
 
 #include "ledger/block.h"
 #include "ledger/store.h"
+#include "node/backup.h"
 #include "node/ceremony.h"
 #include "node/cli_parse.h"
 #include "node/export.h"
@@ -387,6 +388,16 @@ int main(int argc, char** argv) {
   exp->add_option("--from", export_opts.from, "first height")->capture_default_str();
   exp->add_option("--to", export_opts.to, "last height (default: latest)");
   exp->add_option("--out", export_out, "output file (default: standard output)");
+  std::string backup_out, restore_from;
+  auto* backup = app.add_subcommand(
+      "backup",
+      "write a verified backup of the ledger into a new folder; online through the running node");
+  add_home(backup);
+  backup->add_option("--out", backup_out, "the new backup folder")->required();
+  auto* restore = app.add_subcommand(
+      "restore", "check a backup and install its ledger as HOME/data (which must not exist)");
+  restore->add_option("--from", restore_from, "a folder written by civitasd backup")->required();
+  add_home(restore);
   auto* config = app.add_subcommand("config", "configuration tools");
   auto* validate = config->add_subcommand("validate", "check config.toml and genesis.json");
   add_home(validate);
@@ -509,6 +520,18 @@ int main(int argc, char** argv) {
   if (*status) return CmdStatus(home);
   if (*replay) return CmdReplay(home);
   if (*compact) return CmdCompact(home);
+  if (*backup) {
+    auto manifest = BackupHome(home, backup_out);
+    if (!manifest.ok()) return Die(manifest.status());
+    std::cout << *manifest;
+    return 0;
+  }
+  if (*restore) {
+    auto manifest = RestoreHome(restore_from, home);
+    if (!manifest.ok()) return Die(manifest.status());
+    std::cout << *manifest;
+    return 0;
+  }
   if (*exp) {
     auto loaded = LoadHome(home);
     if (!loaded.ok()) return Die(loaded.status());

@@ -13,6 +13,7 @@
 #include "ledger/chain.h"
 #include "ledger/genesis.h"
 #include "ledger/store.h"
+#include "node/backup.h"
 #include "node/config.h"
 #include "node/http_server.h"
 #include "node/mempool.h"
@@ -99,6 +100,8 @@ class Node {
   std::unique_ptr<Validator> validator_;
   int grpc_port_ = 0;
   std::unique_ptr<HttpServer> http_;
+  // HOME/admin.sock: `civitasd backup` asks the running node for a checkpoint (node/backup.h).
+  std::unique_ptr<AdminServer> admin_;
 
   // Metrics. Block intervals are kept in a histogram with these upper bounds (seconds).
   static constexpr std::array<double, 8> kIntervalBuckets = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};

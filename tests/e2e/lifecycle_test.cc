@@ -17,6 +17,7 @@
 #include "node/build_info.h"
 #include "node/config.h"
 #include "node/home.h"
+#include "node/keyfile.h"
 #include "node_client.h"
 #include "process.h"
 
@@ -82,7 +83,8 @@ class LifecycleTest : public ::testing::Test {
     http_port_ = FreePort();
     config->grpc_listen = "127.0.0.1:" + std::to_string(grpc_port_);
     config->http_listen = "127.0.0.1:" + std::to_string(http_port_);
-    config->p2p_listen = "127.0.0.1:" + std::to_string(FreePort());
+    p2p_port_ = FreePort();
+    config->p2p_listen = "127.0.0.1:" + std::to_string(p2p_port_);
     config->block_interval_ms = 50;
     config->timeout_base_ms = 200;
     std::ofstream(config->ConfigPath(), std::ios::trunc) << node::ConfigToToml(*config);
@@ -105,7 +107,7 @@ class LifecycleTest : public ::testing::Test {
 
   std::string dir_;
   int step_ = 0;
-  int grpc_port_ = 0, http_port_ = 0;
+  int grpc_port_ = 0, http_port_ = 0, p2p_port_ = 0;
   std::unique_ptr<Process> node_;
 };
 
@@ -201,6 +203,103 @@ TEST_F(LifecycleTest, StatusReadyzAndMetricsCarryVersionPeersAndCatchingUp) {
             std::string::npos)
       << metrics;
   EXPECT_EQ(civitas::testing::MetricValue(http_port_, "civitas_catching_up"), 0.0);
+}
+
+// The node's committed height from /metrics; 0 when it does not answer.
+uint64_t HeightOf(int http_port) {
+  const double h = civitas::testing::MetricValue(http_port, "civitas_height");
+  return h > 0 ? static_cast<uint64_t>(h) : 0;
+}
+
+// `civitasd backup` of a running validator while it commits, verified; `civitasd restore` into
+// a follower's home; what each refuses (docs/OPERATIONS.md, "Backup and restore").
+TEST_F(LifecycleTest, OnlineBackupWhileCommittingAndRestoreIntoAFollower) {
+  const std::string home = SoloHome("val");
+  ASSERT_TRUE(StartNode(home)) << "see " << home << ".log";
+  for (int i = 0; i < 3000 && HeightOf(http_port_) < 5; ++i) {
+    ASSERT_FALSE(node_->WaitFor(std::chrono::milliseconds(10)).has_value());
+  }
+  ASSERT_GE(HeightOf(http_port_), 5u);
+
+  std::string out;
+  const std::string b1 = dir_ + "/b1";
+  ASSERT_EQ(RunCmd({CIVITASD, "backup", "--home", home, "--out", b1}, &out), 0) << out;
+  auto m = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_FALSE(m.is_discarded()) << out;
+  EXPECT_EQ(m["format"], "civitas-backup-1");
+  EXPECT_EQ(m["online"], true);
+  EXPECT_EQ(m["chain_id"], "life-test");
+  const uint64_t backed_up = m["height"].get<uint64_t>();
+  EXPECT_GE(backed_up, 5u);
+  EXPECT_FALSE(m["files"].empty());
+  EXPECT_TRUE(fs::exists(b1 + "/manifest.json"));
+
+  // The node kept committing: it goes on past the backup's height.
+  for (int i = 0; i < 3000 && HeightOf(http_port_) < backed_up + 5; ++i) {
+    ASSERT_FALSE(node_->WaitFor(std::chrono::milliseconds(10)).has_value());
+  }
+  EXPECT_GE(HeightOf(http_port_), backed_up + 5);
+  // A backup never goes into an existing folder.
+  EXPECT_EQ(RunCmd({CIVITASD, "backup", "--home", home, "--out", b1}, &out), 1) << out;
+  EXPECT_NE(out.find("[exists]"), std::string::npos) << out;
+
+  // Restore into the home of a node that follows the chain (its key is no validator's).
+  auto key = node::ReadKeyFile(home + "/config/validator_key.json");
+  ASSERT_TRUE(key.ok());
+  const std::string peer = ToHex(key->public_key()) + "@127.0.0.1:" + std::to_string(p2p_port_);
+  const std::string follower = dir_ + "/follower";
+  ASSERT_EQ(RunCmd({CIVITASD, "join", "--home", follower, "--genesis",
+                    home + "/config/genesis.json", "--peer", peer},
+                   &out),
+            0)
+      << out;
+  ASSERT_EQ(RunCmd({CIVITASD, "restore", "--from", b1, "--home", follower}, &out), 0) << out;
+  ASSERT_EQ(RunCmd({CIVITASD, "status", "--home", follower}, &out), 0) << out;
+  auto st = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_FALSE(st.is_discarded()) << out;
+  EXPECT_EQ(st["height"].get<uint64_t>(), backed_up);
+  // Never over an existing ledger.
+  EXPECT_EQ(RunCmd({CIVITASD, "restore", "--from", b1, "--home", follower}, &out), 1) << out;
+  EXPECT_NE(out.find("[exists]"), std::string::npos) << out;
+
+  // The validator's own home: refused, its safety data in the backup is older than its votes.
+  ASSERT_EQ(node_->Kill(SIGTERM) & 0x7f, 0);
+  fs::rename(home + "/data", home + "/data.old");
+  EXPECT_EQ(RunCmd({CIVITASD, "restore", "--from", b1, "--home", home}, &out), 1) << out;
+  EXPECT_NE(out.find("[unsafe_validator_restore]"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(home + "/data"));
+  fs::rename(home + "/data.old", home + "/data");
+  // The node stopped: backup checkpoints the ledger itself.
+  ASSERT_EQ(RunCmd({CIVITASD, "backup", "--home", home, "--out", dir_ + "/b2"}, &out), 0) << out;
+  m = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_FALSE(m.is_discarded()) << out;
+  EXPECT_EQ(m["online"], false);
+  EXPECT_GE(m["height"].get<uint64_t>(), backed_up + 5);
+
+  // A damaged backup is refused and installs nothing.
+  std::string victim;
+  for (const auto& e : fs::directory_iterator(b1 + "/ledger")) {
+    if (e.path().extension() == ".sst") victim = e.path().string();
+  }
+  ASSERT_FALSE(victim.empty());
+  {
+    std::fstream f(victim, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(100);
+    char c = 0;
+    f.read(&c, 1);
+    c = static_cast<char>(c ^ 0x55);
+    f.seekp(100);
+    f.write(&c, 1);
+  }
+  const std::string follower2 = dir_ + "/follower2";
+  ASSERT_EQ(RunCmd({CIVITASD, "join", "--home", follower2, "--genesis",
+                    home + "/config/genesis.json", "--peer", peer},
+                   &out),
+            0)
+      << out;
+  EXPECT_EQ(RunCmd({CIVITASD, "restore", "--from", b1, "--home", follower2}, &out), 1) << out;
+  EXPECT_NE(out.find("[bad_backup]"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(follower2 + "/data"));
 }
 
 // A unix datagram socket standing in for systemd's notification socket.
