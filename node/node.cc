@@ -133,7 +133,8 @@ Status Node::Start() {
   }
   admin_ = std::make_unique<AdminServer>([this](const std::string& line) {
     // "backup DIR": a checkpoint of the ledger into the new folder DIR (absolute).
-    if (!line.starts_with("backup /")) return std::string("error bad_request: backup /ABSOLUTE/DIR");
+    if (!line.starts_with("backup /"))
+      return std::string("error bad_request: backup /ABSOLUTE/DIR");
     const std::string dir = line.substr(7);
     Status s = store_->Checkpoint(dir);
     if (!s.ok()) return "error " + s.reason() + ": " + s.message();
