@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -211,6 +212,31 @@ uint64_t HeightOf(int http_port) {
   return h > 0 ? static_cast<uint64_t>(h) : 0;
 }
 
+// Sends `request` to the Unix stream socket at `path`, then reads the answer until the node
+// closes the connection (bounded by 30 s).
+std::string AdminRequest(const std::string& path, const std::string& request) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return "connect failed";
+  }
+  (void)::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  std::string answer;
+  char buf[256];
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 30'000) != 1) break;
+    const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    answer.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return answer;
+}
+
 // `civitasd backup` of a running validator while it commits, verified; `civitasd restore` into
 // a follower's home; what each refuses (docs/OPERATIONS.md, "Backup and restore").
 TEST_F(LifecycleTest, OnlineBackupWhileCommittingAndRestoreIntoAFollower) {
@@ -239,6 +265,16 @@ TEST_F(LifecycleTest, OnlineBackupWhileCommittingAndRestoreIntoAFollower) {
     ASSERT_FALSE(node_->WaitFor(std::chrono::milliseconds(10)).has_value());
   }
   EXPECT_GE(HeightOf(http_port_), backed_up + 5);
+  // The admin socket: the node's user only, and bounded requests.
+  struct stat sock_stat {};
+  ASSERT_EQ(::stat((home + "/admin.sock").c_str(), &sock_stat), 0);
+  EXPECT_TRUE(S_ISSOCK(sock_stat.st_mode));
+  EXPECT_EQ(sock_stat.st_mode & 0777, 0600u);
+  EXPECT_EQ(AdminRequest(home + "/admin.sock", "backup relative/dir\n"),
+            "error bad_request: backup /ABSOLUTE/DIR\n");
+  EXPECT_EQ(AdminRequest(home + "/admin.sock", std::string(5000, 'x')),
+            "error bad_request: one line of at most 4096 bytes within 5 s\n");
+  EXPECT_EQ(AdminRequest(home + "/admin.sock", "backup " + b1 + "\n").substr(0, 6), "error ");
   // A backup never goes into an existing folder.
   EXPECT_EQ(RunCmd({CIVITASD, "backup", "--home", home, "--out", b1}, &out), 1) << out;
   EXPECT_NE(out.find("[exists]"), std::string::npos) << out;
