@@ -3,11 +3,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -83,18 +84,23 @@ Result<nlohmann::json> ReadManifest(const fs::path& from) {
   return j;
 }
 
-// Sends `line` to the admin socket at `path`; the answer line, or nullopt when no node listens.
-Result<std::optional<std::string>> AdminCall(const std::string& path, const std::string& line) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) {
-    return Status::Invalid("bad_home", "the admin socket path " + path + " is longer than " +
-                                           std::to_string(sizeof(addr.sun_path) - 1) + " bytes");
-  }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+// The abstract socket address of `name` (a leading NUL, then the name; no file).
+socklen_t AbstractAddress(const std::string& name, sockaddr_un* addr) {
+  *addr = sockaddr_un{};
+  addr->sun_family = AF_UNIX;
+  const size_t n = std::min(name.size(), sizeof(addr->sun_path) - 1);
+  std::memcpy(addr->sun_path + 1, name.data(), n);
+  return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + n);
+}
+
+// Sends `line` to the admin socket `name`; the answer line, or nullopt when no node listens.
+Result<std::optional<std::string>> AdminCall(const std::string& name, const std::string& line) {
+  sockaddr_un addr;
+  const socklen_t len = AbstractAddress(name, &addr);
+  const std::string path = "@" + name;
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return Status::IOError(std::string("socket: ") + std::strerror(errno));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
     const int err = errno;
     ::close(fd);
     if (err == ENOENT || err == ECONNREFUSED) return std::optional<std::string>();
@@ -123,7 +129,12 @@ Result<std::optional<std::string>> AdminCall(const std::string& path, const std:
 
 }  // namespace
 
-std::string AdminSocketPath(const Config& config) { return config.home + "/admin.sock"; }
+std::string AdminSocketPath(const Config& config) {
+  std::error_code ec;
+  fs::path home = fs::weakly_canonical(fs::absolute(config.home, ec), ec);
+  if (ec) home = config.home;
+  return "civitas-admin-" + ToHex(crypto::Sha256(home.string())).substr(0, 32);
+}
 
 Result<LedgerCopyInfo> VerifyLedgerCopy(const std::string& path, const Genesis& genesis) {
   if (!fs::is_directory(path)) return BadBackup(path + " is not a ledger folder");
@@ -284,28 +295,18 @@ AdminServer::AdminServer(std::function<std::string(const std::string&)> handle)
 
 AdminServer::~AdminServer() { Stop(); }
 
-Status AdminServer::Start(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) {
-    return Status::Invalid("bad_home", "the admin socket path " + path + " is longer than " +
-                                           std::to_string(sizeof(addr.sun_path) - 1) + " bytes");
-  }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  ::unlink(path.c_str());
+Status AdminServer::Start(const std::string& name) {
+  sockaddr_un addr;
+  const socklen_t len = AbstractAddress(name, &addr);
   listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listen_fd_ < 0) return Status::IOError(std::string("socket: ") + std::strerror(errno));
-  // Created 0600 (umask) and chmod'ed again: only the node's user may ask for a backup.
-  const mode_t old = ::umask(0177);
-  const int b = ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  ::umask(old);
-  if (b != 0 || ::chmod(path.c_str(), 0600) != 0 || ::listen(listen_fd_, 4) != 0 ||
-      ::pipe2(wake_, O_CLOEXEC) != 0) {
+  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+      ::listen(listen_fd_, 4) != 0 || ::pipe2(wake_, O_CLOEXEC) != 0) {
     const std::string err = std::strerror(errno);
     Stop();
-    return Status::IOError("cannot listen on the admin socket " + path + ": " + err);
+    return Status::IOError("cannot listen on the admin socket @" + name + ": " + err);
   }
-  path_ = path;
+  path_ = name;
   thread_ = std::thread([this] { Run(); });
   return Status::Ok();
 }
@@ -319,7 +320,6 @@ void AdminServer::Stop() {
     if (*fd >= 0) ::close(*fd);
     *fd = -1;
   }
-  if (!path_.empty()) ::unlink(path_.c_str());
   path_.clear();
 }
 
@@ -333,6 +333,16 @@ void AdminServer::Run() {
     if (p[1].revents) return;
     const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
+    // An abstract socket has no file permissions: only this process's user and root may ask.
+    ucred peer{};
+    socklen_t peer_len = sizeof(peer);
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &peer_len) != 0 ||
+        (peer.uid != ::geteuid() && peer.uid != 0)) {
+      const std::string refused = "error forbidden: only the node's user may use this socket\n";
+      (void)::send(fd, refused.data(), refused.size(), MSG_NOSIGNAL);
+      ::close(fd);
+      continue;
+    }
     std::string line;
     char buf[512];
     bool complete = false;

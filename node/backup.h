@@ -2,8 +2,9 @@
 
 // Online backup and restore of a node's ledger (docs/OPERATIONS.md, "Backup and restore";
 // docs/STORAGE.md, "Backups"). A running node holds its RocksDB ledger exclusively, so
-// `civitasd backup` asks it, over the admin socket HOME/admin.sock (a Unix socket, mode 0600:
-// only the node's user), to write a RocksDB checkpoint; a stopped node's ledger is
+// `civitasd backup` asks it, over its admin socket (AdminSocketPath: an abstract Unix socket,
+// so no file is left behind by a crash; only the node's user and root are served), to write a
+// RocksDB checkpoint; a stopped node's ledger is
 // checkpointed by the command itself. A backup is a folder: `ledger/` (the checkpoint) and
 // `manifest.json` (chain, height, certified state root, every file's size and SHA-256).
 
@@ -43,10 +44,12 @@ Result<std::string> BackupHome(const std::string& home, const std::string& out);
 // vote (docs/STORAGE.md, "Backups"). Returns the manifest's JSON text.
 Result<std::string> RestoreHome(const std::string& from, const std::string& home);
 
-// HOME/admin.sock.
+// The name of the admin socket of the home `config.home`, in Linux's abstract namespace:
+// "civitas-admin-" and the first 32 hex digits of the SHA-256 of the home's canonical path.
 std::string AdminSocketPath(const Config& config);
 
-// The node's admin socket: one connection at a time, one request line of at most 4 KiB read
+// The node's admin socket: one connection at a time, from a process of the node's user or root
+// (SO_PEERCRED; others get "error forbidden: ..."), one request line of at most 4 KiB read
 // within 5 s, one answer line. `handle` gets the line without its newline and returns the
 // answer without its newline. Runs its own thread between Start and Stop.
 class AdminServer {
@@ -56,9 +59,8 @@ class AdminServer {
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;
 
-  // Binds `path` (a stale socket file there is replaced: the caller holds the ledger's lock,
-  // so no other node of this home runs) with mode 0600.
-  Status Start(const std::string& path);
+  // Binds the abstract socket `name` (AdminSocketPath); fails if another process holds it.
+  Status Start(const std::string& name);
   void Stop();
 
  private:

@@ -100,7 +100,7 @@ class Node {
   std::unique_ptr<Validator> validator_;
   int grpc_port_ = 0;
   std::unique_ptr<HttpServer> http_;
-  // HOME/admin.sock: `civitasd backup` asks the running node for a checkpoint (node/backup.h).
+  // The admin socket (node/backup.h): `civitasd backup` asks the running node for a checkpoint.
   std::unique_ptr<AdminServer> admin_;
 
   // Metrics. Block intervals are kept in a histogram with these upper bounds (seconds).
