@@ -185,6 +185,9 @@ int CmdStatus(const std::string& home) {
   // Past states readable from this height on (above 0 once pruned: docs/STORAGE.md).
   j["state_kept_from"] = (*store)->StateKeptFrom();
   j["listen"] = {{"grpc", c.grpc_listen}, {"http", c.http_listen}, {"p2p", c.p2p_listen}};
+  // Of this binary (the running node's own is in GetStatus).
+  j["version"] = std::string(BuildVersion());
+  j["commit"] = std::string(BuildCommit());
   std::cout << j.dump(2) << "\n";
   return 0;
 }

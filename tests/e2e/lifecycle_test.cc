@@ -198,6 +198,16 @@ TEST_F(LifecycleTest, StatusReadyzAndMetricsCarryVersionPeersAndCatchingUp) {
     EXPECT_NE(out.find("grpc code 14"), std::string::npos) << out;  // UNAVAILABLE
   }
 
+  {
+    // `civitasd status` reads the running node's ledger; the home from CIVITAS_HOME.
+    ScopedEnv env("CIVITAS_HOME", home);
+    ASSERT_EQ(RunCmd({CIVITASD, "status"}, &out), 0) << out;
+    auto j = nlohmann::json::parse(out, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << out;
+    EXPECT_EQ(j["moniker"], "node0");
+    EXPECT_EQ(j["version"], CIVITAS_PROJECT_VERSION);
+    EXPECT_EQ(j["commit"], std::string(node::BuildCommit()));
+  }
   const std::string readyz = civitas::testing::HttpGet(http_port_, "/readyz");
   EXPECT_NE(readyz.find("\r\n\r\nready\ncatching_up: false\npeers: 0\n"), std::string::npos)
       << readyz;
