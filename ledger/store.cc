@@ -6,6 +6,7 @@
 #include <rocksdb/listener.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -734,6 +735,22 @@ Status Store::Compact() {
     if (!s.ok()) return s;
   }
   return Status::Ok();
+}
+
+Status Store::Checkpoint(const std::string& dir) const {
+  rocksdb::Checkpoint* raw = nullptr;
+  rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw);
+  if (!s.ok()) return FromRocks(s, "cannot make a checkpoint of the ledger");
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // log_size_for_flush 0: memtables are always flushed, so the copy needs no WAL replay.
+  return FromRocks(checkpoint->CreateCheckpoint(dir, /*log_size_for_flush=*/0),
+                   "cannot write a checkpoint of the ledger to " + dir);
+}
+
+Status Store::VerifyChecksums() const {
+  rocksdb::ReadOptions r = Reads();
+  r.readahead_size = 4 << 20;
+  return FromRocks(db_->VerifyChecksum(r), "checksum verification of " + path_ + " failed");
 }
 
 Store::Background Store::background() const {

@@ -148,6 +148,13 @@ class Store : public StateReader, public smt::NodeReader {
   // Compacts every family into RocksDB's last level: the space of deleted and overwritten
   // entries (pruned nodes, above all) is given back at once rather than over time.
   Status Compact();
+  // Writes a consistent copy of the ledger as of now into `dir`, which must not exist
+  // (RocksDB's Checkpoint: memtables flushed, table files hard-linked when `dir` is on the same
+  // file system, else copied). Safe while blocks are being committed; the copy may hold blocks
+  // whose write was not yet synced here. Any thread.
+  Status Checkpoint(const std::string& dir) const;
+  // Reads every block of every table file and checks its checksum. Reason corruption.
+  Status VerifyChecksums() const;
 
   // Epochs (ledger/epoch.h): the one block height()+1 belongs to; all of them, oldest first.
   Epoch CurrentEpoch() const;

@@ -12,6 +12,16 @@ namespace {
 
 Status Bad(const std::string& msg) { return Status::Invalid("bad_config", msg); }
 
+// `s` as a TOML basic string ("..."), quotes and escapes written by toml++: a moniker may hold
+// '"', '\\' or a line break. Always double-quoted and on one line (no literal or multi-line
+// strings), so the file keeps the shape scripts and operators expect; UTF-8 stays readable.
+std::string Quoted(const std::string& s) {
+  const toml::value<std::string> v(s);
+  std::ostringstream o;
+  o << toml::toml_formatter(v, toml::format_flags::allow_unicode_strings);
+  return o.str();
+}
+
 bool ValidHostPort(const std::string& a) {
   auto colon = a.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 >= a.size() || a.size() - colon > 6) {
@@ -228,14 +238,14 @@ std::string ConfigToToml(const Config& c) {
   o << "# Civitas node configuration. Flags of `civitasd start` override these values.\n"
     << "# Check it with `civitasd config validate --home DIR`.\n\n"
     << "# A name for this node in logs and status output.\n"
-    << "moniker = \"" << c.moniker << "\"\n\n"
+    << "moniker = " << Quoted(c.moniker) << "\n\n"
     << "[grpc]\n"
     << "# The public API (civitas.v1.Node, reflection, grpc.health.v1).\n"
-    << "listen = \"" << c.grpc_listen << "\"\n"
+    << "listen = " << Quoted(c.grpc_listen) << "\n"
     << "# TLS: PEM certificate chain and private key (absolute, or relative to this folder).\n"
     << "# Without them gRPC is plaintext, which is refused off loopback unless insecure = true.\n"
-    << "tls_cert = \"" << c.grpc_tls_cert << "\"\n"
-    << "tls_key = \"" << c.grpc_tls_key << "\"\n"
+    << "tls_cert = " << Quoted(c.grpc_tls_cert) << "\n"
+    << "tls_key = " << Quoted(c.grpc_tls_key) << "\n"
     << "insecure = " << (c.grpc_insecure ? "true" : "false") << "\n"
     << "# Largest request accepted, in bytes.\n"
     << "max_receive_bytes = " << c.grpc_max_receive_bytes << "\n"
@@ -252,18 +262,18 @@ std::string ConfigToToml(const Config& c) {
     << "[http]\n"
     << "# Metrics, health and the explorer. No TLS: off loopback it is refused unless\n"
     << "# insecure = true (serve it through a TLS proxy instead).\n"
-    << "listen = \"" << c.http_listen << "\"\n"
+    << "listen = " << Quoted(c.http_listen) << "\n"
     << "insecure = " << (c.http_insecure ? "true" : "false") << "\n\n"
     << "[p2p]\n"
     << "# Validator-to-validator connections (authenticated with the validator key).\n"
-    << "listen = \"" << c.p2p_listen << "\"\n"
+    << "listen = " << Quoted(c.p2p_listen) << "\n"
     << "# Nodes to dial besides the genesis council, whose endpoints come from genesis.json:\n"
     << "# \"<public key hex>@host:port\" (a hostname or an IP address). An entry for a genesis\n"
     << "# member's key replaces that member's genesis endpoint. A council formed by the\n"
     << "# ceremony needs none (docs/COUNCIL.md).\n"
     << "peers = [";
   for (size_t i = 0; i < c.p2p_peers.size(); ++i) {
-    o << (i ? "," : "") << "\n  \"" << c.p2p_peers[i] << "\"";
+    o << (i ? "," : "") << "\n  " << Quoted(c.p2p_peers[i]);
   }
   o << (c.p2p_peers.empty() ? "" : "\n") << "]\n\n"
     << "[consensus]\n"
@@ -290,9 +300,9 @@ std::string ConfigToToml(const Config& c) {
     << "state_history = " << c.state_history << "\n\n"
     << "[log]\n"
     << "# trace, debug, info, warn or error.\n"
-    << "level = \"" << c.log_level << "\"\n"
+    << "level = " << Quoted(c.log_level) << "\n"
     << "# plain or json (one object per line).\n"
-    << "format = \"" << c.log_format << "\"\n";
+    << "format = " << Quoted(c.log_format) << "\n";
   return o.str();
 }
 

@@ -7,6 +7,7 @@
 #include "ledger/did.h"
 #include "ledger/quote.h"
 #include "node/block_stream.h"
+#include "node/build_info.h"
 #include "node/certified_answer.h"
 #include "node/civic_queries.h"
 #include "node/node.h"
@@ -191,6 +192,11 @@ grpc::Status NodeService::GetStatus(grpc::ServerContext* ctx, const v1::GetStatu
   resp->set_epoch(epoch.number);
   resp->set_epoch_start_height(epoch.start_height);
   for (const auto& k : epoch.validators.keys()) resp->add_validators(Str(k));
+  resp->set_version(std::string(BuildVersion()));
+  resp->set_commit(std::string(BuildCommit()));
+  const Node::Sync sync = node_.SyncState();
+  resp->set_catching_up(sync.catching_up);
+  resp->set_peers(static_cast<uint32_t>(sync.peers));
   if (height > 0) {
     auto block = store.GetBlock(height);
     if (!block.ok()) return ToGrpc(ctx, block.status());

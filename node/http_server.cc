@@ -167,8 +167,10 @@ struct HttpServer::Impl {
             ok ? "ok\n" : "failed\n");
     } else if (target == "/readyz") {
       const std::string why = handlers.not_ready();
+      std::string body = why.empty() ? "ready\n" : "not ready: " + why + "\n";
+      if (handlers.readiness_details) body += handlers.readiness_details();
       reply(why.empty() ? http::status::ok : http::status::service_unavailable, "text/plain",
-            why.empty() ? "ready\n" : "not ready: " + why + "\n");
+            std::move(body));
     } else if (auto did = ParseDidTarget(target); did && handlers.resolve_did) {
       if (!did->ok()) {
         reply(http::status::bad_request, "text/plain", did->status().message() + "\n");

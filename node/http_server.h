@@ -39,6 +39,8 @@ struct HttpHandlers {
   // Empty while the node is healthy and can serve its part (docs/OPERATIONS.md, "Readiness"),
   // else why not, one line; /readyz answers it after "not ready: ".
   std::function<std::string()> not_ready;
+  // Lines /readyz adds after its first, ready or not ("catching_up: false\npeers: 3\n").
+  std::function<std::string()> readiness_details;
   std::function<HttpReply(const DidRequest&)> resolve_did;  // GET /1.0/identifiers/{did}
   // The explorer: called with the raw request target (path and query) of every request whose
   // path is "/" or starts with "/static/" or "/api/" (IsExplorerTarget).

@@ -6,6 +6,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -21,7 +22,9 @@
 
 #include "ledger/block.h"
 #include "ledger/store.h"
+#include "node/backup.h"
 #include "node/ceremony.h"
+#include "node/cli_parse.h"
 #include "node/export.h"
 #include "node/home.h"
 #include "node/keyfile.h"
@@ -84,6 +87,14 @@ uint64_t TableBytes(const std::string& dir) {
   return total;
 }
 
+// Tells systemd (Type=notify, packaging/civitasd@.service) about the service's state. Only
+// under a service manager that set NOTIFY_SOCKET; a failure to reach it is logged, not fatal.
+void NotifyServiceManager(const std::string& state) {
+  if (::getenv("NOTIFY_SOCKET") == nullptr) return;
+  const int r = sd_notify(0, state.c_str());
+  if (r < 0) spdlog::warn("sd_notify({}) failed: {}", state.substr(0, state.find('\n')), -r);
+}
+
 struct StartFlags {
   std::string grpc_listen, http_listen, p2p_listen, log_level;
   int block_interval_ms = 0;
@@ -130,6 +141,9 @@ int CmdStart(const std::string& home, const StartFlags& flags) {
   spdlog::info("chain {} at height {}", loaded->genesis.chain_id, (*node)->store().height());
   s = (*node)->Start();
   if (!s.ok()) return Die(s);
+  // Serving: the API and P2P ports are bound and the validator runs.
+  NotifyServiceManager("READY=1\nSTATUS=serving chain " + loaded->genesis.chain_id +
+                       " from height " + std::to_string((*node)->store().height()));
   // The signal thread outlives the node: it reaches it only through `live`, cleared (under its
   // lock) before the node stops.
   struct Live {
@@ -172,6 +186,7 @@ int CmdStart(const std::string& home, const StartFlags& flags) {
     std::lock_guard lock(live->mu);
     live->node = nullptr;
   }
+  NotifyServiceManager("STOPPING=1\nSTATUS=stopping");
   (*node)->Stop();
   if (!s.ok()) return Die(s);
   spdlog::info("stopped at height {}", (*node)->store().height());
@@ -206,6 +221,9 @@ int CmdStatus(const std::string& home) {
   // Past states readable from this height on (above 0 once pruned: docs/STORAGE.md).
   j["state_kept_from"] = (*store)->StateKeptFrom();
   j["listen"] = {{"grpc", c.grpc_listen}, {"http", c.http_listen}, {"p2p", c.p2p_listen}};
+  // Of this binary (the running node's own is in GetStatus).
+  j["version"] = std::string(BuildVersion());
+  j["commit"] = std::string(BuildCommit());
   std::cout << j.dump(2) << "\n";
   return 0;
 }
@@ -258,10 +276,13 @@ int CmdReplay(const std::string& home) {
 
 int main(int argc, char** argv) {
   CLI::App app{"civitasd: a Civitas council node"};
+  AddVersionFlag(app, "civitasd");
   app.require_subcommand(1);
   std::string home;
   auto add_home = [&](CLI::App* cmd) {
-    cmd->add_option("--home", home, "node home directory")->required();
+    cmd->add_option("--home", home, "node home directory (default: $CIVITAS_HOME)")
+        ->envname("CIVITAS_HOME")
+        ->required();
   };
 
   InitOptions init;
@@ -406,12 +427,22 @@ int main(int argc, char** argv) {
   exp->add_option("--from", export_opts.from, "first height")->capture_default_str();
   exp->add_option("--to", export_opts.to, "last height (default: latest)");
   exp->add_option("--out", export_out, "output file (default: standard output)");
+  std::string backup_out, restore_from;
+  auto* backup = app.add_subcommand(
+      "backup",
+      "write a verified backup of the ledger into a new folder; online through the running node");
+  add_home(backup);
+  backup->add_option("--out", backup_out, "the new backup folder")->required();
+  auto* restore = app.add_subcommand(
+      "restore", "check a backup and install its ledger as HOME/data (which must not exist)");
+  restore->add_option("--from", restore_from, "a folder written by civitasd backup")->required();
+  add_home(restore);
   auto* config = app.add_subcommand("config", "configuration tools");
   auto* validate = config->add_subcommand("validate", "check config.toml and genesis.json");
   add_home(validate);
   config->require_subcommand(1);
 
-  CLI11_PARSE(app, argc, argv);
+  if (auto code = ParseCommandLine(app, argc, argv)) return *code;
 
   if (*init_cmd) {
     init.home = home;
@@ -528,6 +559,18 @@ int main(int argc, char** argv) {
   if (*status) return CmdStatus(home);
   if (*replay) return CmdReplay(home);
   if (*compact) return CmdCompact(home);
+  if (*backup) {
+    auto manifest = BackupHome(home, backup_out);
+    if (!manifest.ok()) return Die(manifest.status());
+    std::cout << *manifest;
+    return 0;
+  }
+  if (*restore) {
+    auto manifest = RestoreHome(restore_from, home);
+    if (!manifest.ok()) return Die(manifest.status());
+    std::cout << *manifest;
+    return 0;
+  }
   if (*exp) {
     auto loaded = LoadHome(home);
     if (!loaded.ok()) return Die(loaded.status());

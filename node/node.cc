@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "node/build_info.h"
 #include "node/civic_queries.h"
 #include "node/explorer.h"
 #include "node/grpc_service.h"
@@ -115,6 +116,11 @@ Status Node::Start() {
         return failure_.ok();
       },
       [this] { return NotReady(); },
+      [this] {
+        const Sync sync = SyncState();
+        return std::string("catching_up: ") + (sync.catching_up ? "true" : "false") +
+               "\npeers: " + std::to_string(sync.peers) + "\n";
+      },
       [this](const DidRequest& r) { return ResolveDidOverHttp(*store_, r); },
       [this](std::string_view target) { return ServeExplorer(*store_, genesis_, target); }});
   Status hs = http_->Start(config_.http_listen);
@@ -124,6 +130,21 @@ Status Node::Start() {
   if (!IsLoopbackListen(config_.http_listen)) {
     spdlog::warn("HTTP serves plaintext beyond this machine on {} (http.insecure = true)",
                  config_.http_listen);
+  }
+  admin_ = std::make_unique<AdminServer>([this](const std::string& line) {
+    // "backup DIR": a checkpoint of the ledger into the new folder DIR (absolute).
+    if (!line.starts_with("backup /"))
+      return std::string("error bad_request: backup /ABSOLUTE/DIR");
+    const std::string dir = line.substr(7);
+    Status s = store_->Checkpoint(dir);
+    if (!s.ok()) return "error " + s.reason() + ": " + s.message();
+    spdlog::info("backup: checkpoint of the ledger written to {} (height {})", dir,
+                 store_->height());
+    return std::string("ok");
+  });
+  // Without it the node runs on; `civitasd backup` then says the ledger is locked.
+  if (Status as = admin_->Start(AdminSocketPath(config_)); !as.ok()) {
+    spdlog::warn("no online backup: {}", as.message());
   }
   return Status::Ok();
 }
@@ -140,6 +161,7 @@ void Node::Stop() {
     grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     grpc_server_.reset();
   }
+  if (admin_) admin_->Stop();
   if (validator_) validator_->Stop();
   if (http_) http_->Stop();
 }
@@ -257,6 +279,12 @@ std::string Node::NotReady() const {
       HealthInputs{v.validating, v.council_size, v.peers, v.own_equivocations, v.clock_offset_ms});
 }
 
+Node::Sync Node::SyncState() const {
+  if (!validator_) return {};
+  const Validator::Stats v = validator_->GetStats();
+  return Sync{v.peer_tip > acknowledged_height_.load() + Validator::Stats::kCaughtUpLag, v.peers};
+}
+
 bool Node::stopping() {
   std::lock_guard lock(mu_);
   return stopping_;
@@ -272,6 +300,11 @@ std::string Node::MetricsText() const {
     out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
            name + " " + std::to_string(value) + "\n";
   };
+  out +=
+      "# HELP civitas_build_info The node's version and git commit (the value is 1).\n"
+      "# TYPE civitas_build_info gauge\n"
+      "civitas_build_info{version=\"" +
+      std::string(BuildVersion()) + "\",commit=\"" + std::string(BuildCommit()) + "\"} 1\n";
   metric("civitas_height", "gauge", "Height of the latest committed block.",
          static_cast<double>(acknowledged_height_.load()));
   metric("civitas_committed_transactions_total", "counter",
@@ -329,6 +362,9 @@ std::string Node::MetricsText() const {
            static_cast<double>(v.dropped_messages));
     metric("civitas_p2p_peers", "gauge", "Validators connected over P2P.",
            static_cast<double>(v.peers));
+    metric("civitas_catching_up", "gauge",
+           "1 while a peer reported a tip more than 4 blocks above this node's height.",
+           SyncState().catching_up ? 1.0 : 0.0);
     metric("civitas_consensus_equivocations_total", "counter",
            "Second, different proposals or votes of one validator for one round, seen here.",
            static_cast<double>(v.equivocations));

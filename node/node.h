@@ -13,6 +13,7 @@
 #include "ledger/chain.h"
 #include "ledger/genesis.h"
 #include "ledger/store.h"
+#include "node/backup.h"
 #include "node/config.h"
 #include "node/http_server.h"
 #include "node/mempool.h"
@@ -59,6 +60,14 @@ class Node {
   bool stopping();
   // Empty when /readyz is to answer ready, else why not (node/health.h). Thread-safe.
   std::string NotReady() const;
+  // Whether the node is fetching blocks it is behind by (a peer reported a tip more than
+  // Validator::Stats::kCaughtUpLag above the acknowledged height), and the validators
+  // connected over P2P. Thread-safe; {false, 0} before Start.
+  struct Sync {
+    bool catching_up = false;
+    size_t peers = 0;
+  };
+  Sync SyncState() const;
 
   const Store& store() const { return *store_; }
   const Genesis& genesis() const { return genesis_; }
@@ -95,6 +104,8 @@ class Node {
   std::unique_ptr<Validator> validator_;
   int grpc_port_ = 0;
   std::unique_ptr<HttpServer> http_;
+  // The admin socket (node/backup.h): `civitasd backup` asks the running node for a checkpoint.
+  std::unique_ptr<AdminServer> admin_;
 
   // Metrics. Block intervals are kept in a histogram with these upper bounds (seconds).
   static constexpr std::array<double, 8> kIntervalBuckets = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};

@@ -50,7 +50,7 @@ bool ChangesDidServices(const PreparedBlock& p) {
 }
 
 constexpr uint32_t kSyncBatch = 64;
-constexpr uint64_t kSyncLag = 4;
+constexpr uint64_t kSyncLag = Validator::Stats::kCaughtUpLag;
 constexpr size_t kSyncResponseBytes = 6 << 20;
 constexpr uint64_t kEquivocationLogMs = 10'000;  // per signer and kind
 // How often the free space of the ledger's file system is checked (a statvfs).
@@ -287,6 +287,7 @@ Validator::Stats Validator::GetStats() const {
   st.own_equivocations = own_equivocations_.load();
   st.time_refused = time_refused_.load();
   if (clock_offset_known_.load()) st.clock_offset_ms = clock_offset_ms_.load();
+  st.peer_tip = peer_tip_.load();
   return st;
 }
 
@@ -1221,6 +1222,7 @@ void Validator::OnSync(const crypto::PublicKey& from, const Bytes& payload) {
   const bool stalled = SteadyMs() - last_progress_ms_ > 2ull * config_.timeout_base_ms;
   if (replica_ && !epoch_ended_ && !stalled &&
       msg.response().tip_height() < store_.height() + kSyncLag) {
+    peer_tip_ = msg.response().tip_height();
     return;
   }
   uint64_t applied = 0;
@@ -1247,7 +1249,13 @@ void Validator::OnSync(const crypto::PublicKey& from, const Bytes& payload) {
     FailWith(s);
     return;
   }
-  if (applied == 0) return;
+  // A tip far above ours counts only when the answer's blocks verified: a peer cannot make
+  // this node report catching_up by claiming a height it does not serve.
+  if (applied == 0) {
+    if (msg.response().tip_height() <= store_.height()) peer_tip_ = msg.response().tip_height();
+    return;
+  }
+  peer_tip_ = msg.response().tip_height();
   synced_.fetch_add(applied);
   Log(Module::kConsensus)
       .info("sync: applied {} blocks from {}, now at height {}", applied, ToHex(from).substr(0, 16),

@@ -60,6 +60,12 @@ class Validator final : public consensus::App {
     uint64_t own_equivocations = 0;  // blocks under this node's key it did not propose
     uint64_t time_refused = 0;       // proposals refused as dated too far in the future
     std::optional<int64_t> clock_offset_ms;  // ClockOffset::EstimateMs (node/health.h)
+    // The tip height of the council as a peer last reported it in a block-sync answer that
+    // was either close to this node's height or carried blocks that verified; 0 before any.
+    uint64_t peer_tip = 0;
+    // Blocks a node may trail a peer's reported tip by and still count as caught up (a node
+    // this close catches up through consensus itself, without block sync).
+    static constexpr uint64_t kCaughtUpLag = 4;
   };
 
   // `store`, `mempool` and `genesis` must outlive the Validator. A node whose key is not among
@@ -222,6 +228,7 @@ class Validator final : public consensus::App {
   std::atomic<bool> nudged_{false};
 
   std::atomic<uint64_t> proposals_{0}, votes_{0}, timeouts_{0}, synced_{0}, dropped_{0};
+  std::atomic<uint64_t> peer_tip_{0};  // Stats::peer_tip
   std::atomic<uint64_t> round_{0}, epoch_number_{0};
   std::atomic<bool> validating_{false};
   std::atomic<size_t> council_size_{0};

@@ -10,6 +10,7 @@ packages=(
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libboost-dev libboost-system-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
+  libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 jq curl procps
   python3-mnemonic python3-grpcio python3-protobuf

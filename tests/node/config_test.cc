@@ -90,6 +90,33 @@ TEST_F(HomeTest, StateHistoryIsArchiveOrAWindowOfAtLeastTheMinimum) {
   EXPECT_EQ(LoadConfig(home_).status().reason(), "bad_config");
 }
 
+// config.toml is written by toml++ (issue 25): a moniker with quotes, backslashes, a line break
+// or a TOML comment sign reads back exactly, and so do peers and paths.
+TEST_F(HomeTest, ConfigWithAwkwardStringsRoundTrips) {
+  Config c;
+  c.home = home_;
+  c.moniker = "Ana \"the\" council\nmember \\ # not a comment \t\x01 \u00e9";
+  c.grpc_tls_cert = "certs/\"odd\".pem";
+  c.grpc_tls_key = "certs/key\n.pem";
+  c.p2p_peers = {std::string(64, 'a') + "@host.example:26656"};
+  const std::string text = ConfigToToml(c);
+  auto back = ParseConfig(text, home_, "test");
+  ASSERT_TRUE(back.ok()) << back.status().ToString() << "\n" << text;
+  EXPECT_EQ(back->moniker, c.moniker);
+  EXPECT_EQ(back->grpc_tls_cert, c.grpc_tls_cert);
+  EXPECT_EQ(back->grpc_tls_key, c.grpc_tls_key);
+  EXPECT_EQ(back->p2p_peers, c.p2p_peers);
+  // Re-writing what was read gives the same file.
+  EXPECT_EQ(ConfigToToml(*back), text);
+}
+
+TEST_F(HomeTest, InitWithAQuotedMonikerWritesALoadableHome) {
+  ASSERT_TRUE(InitSoloHome({home_, "test-chain", "say \"hi\"\nthere"}).ok());
+  auto loaded = LoadHome(home_);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->config.moniker, "say \"hi\"\nthere");
+}
+
 TEST_F(HomeTest, ConfigWrongTypeIsAnError) {
   ASSERT_TRUE(InitSoloHome({home_, "test-chain", "n0"}).ok());
   ASSERT_TRUE(ReplaceInConfig("block_interval_ms = 500", "block_interval_ms = \"fast\""));

@@ -9,13 +9,15 @@
 #include <sstream>
 #include <string>
 
+#include "node/build_info.h"
 #include "tools/asm/assembler.h"
 
 namespace {
 
 int Usage() {
   std::cerr << "usage: civitas-asm assemble IN.casm -o OUT.bin\n"
-               "       civitas-asm disassemble IN.bin\n";
+               "       civitas-asm disassemble IN.bin\n"
+               "       civitas-asm --version\n";
   return 2;
 }
 
@@ -31,6 +33,10 @@ bool ReadFile(const std::string& path, std::string* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 2 && std::string(argv[1]) == "--version") {
+    std::cout << civitas::node::VersionLine("civitas-asm") << "\n";
+    return 0;
+  }
   if (argc < 3) return Usage();
   const std::string cmd = argv[1];
   std::string input;

@@ -16,15 +16,19 @@
 #include <fstream>
 #include <sstream>
 
+#include "node/cli_parse.h"
 #include "tools/cli/cli.h"
 
 int main(int argc, char** argv) {
   using namespace civitas::cli;
   CLI::App app{"civitas: wallet and client for a Civitas node"};
+  civitas::node::AddVersionFlag(app, "civitas");
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the subcommand
   Globals g;
-  app.add_option("--node", g.node, "node gRPC address")->capture_default_str();
+  app.add_option("--node", g.node, "node gRPC address (default: $CIVITAS_NODE, else this)")
+      ->envname("CIVITAS_NODE")
+      ->capture_default_str();
   app.add_flag("--tls", g.tls, "reach the node over TLS (the node sets grpc.tls_cert)");
   app.add_option("--ca", g.ca, "PEM roots that sign the node's certificate (implies --tls)");
   app.add_option("--output,-o", g.output, "text or json")->check(CLI::IsMember({"text", "json"}));
@@ -37,7 +41,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<Commands> families[] = {KeysCommands(), TxCommands(), QueryCommands(),
                                           CivicCommands(), CredentialCommands()};
   for (auto& f : families) f->Register(app);
-  CLI11_PARSE(app, argc, argv);
+  if (auto code = civitas::node::ParseCommandLine(app, argc, argv)) return *code;
   if (!g.ca.empty()) {
     std::ifstream in(g.ca, std::ios::binary);
     std::stringstream pem;

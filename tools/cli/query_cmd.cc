@@ -52,7 +52,11 @@ class Query : public Commands {
            {"mempool_size", resp.mempool_size()},
            {"epoch", resp.epoch()},
            {"epoch_start_height", resp.epoch_start_height()},
-           {"validators", validators}},
+           {"validators", validators},
+           {"version", resp.version()},
+           {"commit", resp.commit()},
+           {"catching_up", resp.catching_up()},
+           {"peers", resp.peers()}},
           g.json());
     return 0;
   }

@@ -34,6 +34,7 @@
 
 #include "civitas/v1/node.grpc.pb.h"
 #include "ledger/tx.h"
+#include "node/cli_parse.h"
 #include "node/keyfile.h"
 #include "node/mempool.h"
 
@@ -222,6 +223,7 @@ nlohmann::json MeasureCpu() {
 
 int main(int argc, char** argv) {
   CLI::App app{"civitas-loadgen: pre-signed transfer load and commit measurements"};
+  civitas::node::AddVersionFlag(app, "civitas-loadgen");
   std::string nodes_arg = "127.0.0.1:26601", key_path, chain_id, output = "text";
   size_t accounts = 200, total = 5000, threads = 8, batch = 1;
   std::string kind = "transfer";
@@ -242,7 +244,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"transfer", "did"}));
   app.add_flag("--measure-cpu", measure_cpu, "measure V1 and ingress cost, then exit");
   app.add_option("-o,--output", output, "text or json")->check(CLI::IsMember({"text", "json"}));
-  CLI11_PARSE(app, argc, argv);
+  if (auto code = civitas::node::ParseCommandLine(app, argc, argv)) return *code;
 
   if (measure_cpu) {
     std::cout << MeasureCpu().dump(output == "json" ? -1 : 2) << "\n";
