@@ -23,12 +23,14 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "consensus/codec.h"
 #include "ledger/chain.h"
 #include "ledger/crypto.h"
 #include "ledger/vm_host.h"
+#include "node/config.h"
 #include "tests/ledger/certify.h"
 #include "tools/asm/assembler.h"
 #include "vm/vm.h"
@@ -38,7 +40,8 @@ namespace {
 
 constexpr uint64_t kAccounts = 200'000;
 constexpr uint64_t kEntries = 200'000;
-constexpr uint64_t kEntriesPerTx = 20'000;
+constexpr uint64_t kEntriesPerTx = 900;  // about 9.4 million gas
+constexpr size_t kFillTxsPerBlock = 10;
 // Spreads consecutive indexes over the key space (an attacker's keys are not neighbours).
 constexpr int64_t kSpread = 1'099'511'628'211;
 constexpr size_t kUnroll = 4;
@@ -299,8 +302,9 @@ World& TheWorld() {
       vm::Bytes a = vm::EncodeValues(args);
       c->set_args(std::string(a.begin(), a.end()));
       fills.push_back(w->Tx(call));
+      if (fills.size() == kFillTxsPerBlock) w->Commit(std::exchange(fills, {}));
     }
-    w->Commit(std::move(fills));
+    if (!fills.empty()) w->Commit(std::move(fills));
     auto m = casm::Assemble(Program(Cases(), Hex(signer.public_key()), Hex(msg), Hex(sig)));
     auto validated = vm::Validate(*m);
     if (!validated.ok()) std::abort();
@@ -355,12 +359,112 @@ void BM_Op(benchmark::State& state, const OpCase& c) {
   state.counters["gas"] = static_cast<double>(gas) / static_cast<double>(runs);
 }
 
+// The gas one loop iteration of case `name` charges (runs of 1 and 2 iterations differ by it)
+// and what a run costs besides.
+std::pair<uint64_t, uint64_t> LoopGas(World& w, const std::string& name) {
+  uint64_t used[2];
+  for (int64_t n = 1; n <= 2; ++n) {
+    StateOverlay overlay(*w.store);
+    CallContext ctx{overlay, AddressOf(w.user->public_key()), 10, 10'000, {}, w.modules};
+    LedgerHost host(ctx, w.contract, AddressOf(w.user->public_key()));
+    vm::ExecResult r = vm::Execute(*w.module, "b_" + name, {vm::Value::Int(n), vm::Value::Int(0)},
+                                   UINT64_MAX / 4, host);
+    if (!r.ok()) std::abort();
+    used[n - 1] = r.gas_used;
+  }
+  return {used[1] - used[0], 2 * used[0] - used[1]};
+}
+
+// A full block: as many transactions as the chain's max_block_gas holds, each calling case
+// `name` with its whole max_tx_gas (the loop runs as often as the gas allows and completes, so
+// its writes are kept). Timed: what a validator does with a committed block before writing it,
+// ExecuteBlock and the state-tree update (BuildBlock; the four signatures are checked earlier,
+// when the proposal is voted on).
+void BM_FullBlock(benchmark::State& state, const std::string& name) {
+  World& w = TheWorld();
+  const ChainParams& params = w.genesis.params;
+  auto [per_loop, fixed] = LoopGas(w, name);
+  std::vector<DecodedTx> txs;
+  uint64_t block_gas = 0;
+  const uint64_t first_nonce = w.nonce;
+  while (block_gas + params.max_tx_gas <= params.max_block_gas) {
+    v1::TxBody call;
+    call.set_gas_limit(params.max_tx_gas);
+    auto* c = call.mutable_call();
+    c->set_contract(std::string(AsStringView(w.contract)));
+    c->set_function("b_" + name);
+    // Room for the intrinsic gas (a few hundred bytes of envelope) and the run's fixed part.
+    const uint64_t room = params.max_tx_gas - params.tx_base_gas - 4096 - fixed;
+    const int64_t loops = static_cast<int64_t>(room / per_loop);
+    // Distinct keys per transaction: each starts where the previous one's loop ends.
+    const int64_t start = static_cast<int64_t>(txs.size()) * loops * kUnroll;
+    std::vector<vm::Value> args = {vm::Value::Int(loops), vm::Value::Int(start)};
+    vm::Bytes a = vm::EncodeValues(args);
+    c->set_args(std::string(a.begin(), a.end()));
+    txs.push_back(w.Tx(call));
+    block_gas += params.max_tx_gas;
+  }
+  w.nonce = first_nonce;  // nothing is committed: the next block may reuse the nonces
+  uint64_t gas_used = 0;
+  for (auto _ : state) {
+    auto p = BuildBlock(*w.store, w.genesis, w.validators[0].public_key(), 1'000'000, txs);
+    if (!p.ok()) {
+      state.SkipWithError(p.status().message().c_str());
+      return;
+    }
+    gas_used = 0;
+    for (const auto& r : p->exec.receipts) {
+      if (r.status() != v1::TX_STATUS_SUCCESS) {
+        state.SkipWithError(("transaction failed: " + r.reason()).c_str());
+        return;
+      }
+      gas_used += r.gas_used();
+    }
+  }
+  state.counters["txs"] = static_cast<double>(txs.size());
+  state.counters["block_gas"] = static_cast<double>(block_gas);
+  state.counters["gas_used"] = static_cast<double>(gas_used);
+}
+
+// A block of kMaxBlockTxs plain transfers, each to a different existing account, with the
+// smallest gas limit (its intrinsic gas): the most transactions a block may hold.
+void BM_FullBlockOfTransfers(benchmark::State& state) {
+  World& w = TheWorld();
+  std::vector<DecodedTx> txs;
+  const uint64_t first_nonce = w.nonce;
+  for (size_t i = 0; i < kMaxBlockTxs; ++i) {
+    v1::TxBody body;
+    body.mutable_transfer()->set_to(std::string(AsStringView(BenchAccount(i * 7))));
+    body.mutable_transfer()->set_amount(1);
+    body.set_gas_limit(10'000);
+    DecodedTx probe = w.Tx(body);
+    --w.nonce;
+    body.set_gas_limit(IntrinsicGas(w.genesis.params, probe.envelope.ByteSizeLong()));
+    txs.push_back(w.Tx(body));
+  }
+  w.nonce = first_nonce;
+  for (auto _ : state) {
+    auto p = BuildBlock(*w.store, w.genesis, w.validators[0].public_key(), 1'000'000, txs);
+    if (!p.ok()) {
+      state.SkipWithError(p.status().message().c_str());
+      return;
+    }
+  }
+  state.counters["txs"] = static_cast<double>(txs.size());
+  state.counters["block_gas"] = static_cast<double>(BlockGas(txs));
+}
+
 // Collects each case's time per gas, then prints the table.
 class Reporter : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const auto& run : runs) {
       if (run.error_occurred || run.run_type != Run::RT_Iteration) continue;
+      if (run.run_name.function_name.rfind("BM_FullBlock", 0) == 0) {
+        blocks_.push_back({run.run_name.function_name, run.GetAdjustedRealTime(),
+                           run.GetAdjustedCPUTime()});
+        continue;
+      }
       auto it = run.counters.find("gas");
       if (it == run.counters.end() || it->second.value <= 0) continue;
       // CPU time: the machine is shared, and wall time would count other processes.
@@ -369,7 +473,26 @@ class Reporter : public benchmark::ConsoleReporter {
     }
     ConsoleReporter::ReportRuns(runs);
   }
+  struct Block {
+    std::string name;
+    double real_ns, cpu_ns;
+  };
+  std::vector<Block> blocks_;
 };
+
+void PrintBlocks(const Reporter& reporter) {
+  const double interval_ns = 1e6 * node::Config{}.block_interval_ms;
+  if (reporter.blocks_.empty()) return;
+  std::printf("\n| full block | wall ms | CPU ms | wall / interval | CPU / interval |\n"
+              "|---|---:|---:|---:|---:|\n");
+  for (const auto& b : reporter.blocks_) {
+    std::printf("| %s | %.1f | %.1f | %.3f | %.3f |\n", b.name.c_str(), b.real_ns / 1e6,
+                b.cpu_ns / 1e6, b.real_ns / interval_ns, b.cpu_ns / interval_ns);
+  }
+  std::printf("(block interval %u ms, the default consensus.block_interval_ms; max_block_gas %llu)\n",
+              node::Config{}.block_interval_ms,
+              static_cast<unsigned long long>(TheWorld().genesis.params.max_block_gas));
+}
 
 void PrintSummary() {
   const auto& m = NsPerGas();
@@ -397,11 +520,21 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark(("BM_" + c.name).c_str(), civitas::BM_Op, c)
         ->Unit(benchmark::kNanosecond);
   }
+  for (const char* name : {"transfer", "sstore_update", "sdel", "verify_known_key", "btoi"}) {
+    benchmark::RegisterBenchmark((std::string("BM_FullBlock_") + name).c_str(),
+                                 civitas::BM_FullBlock, std::string(name))
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(3);
+  }
+  benchmark::RegisterBenchmark("BM_FullBlockOfTransfers", civitas::BM_FullBlockOfTransfers)
+      ->Unit(benchmark::kMillisecond)
+      ->Iterations(3);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   civitas::Reporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   civitas::PrintSummary();
+  civitas::PrintBlocks(reporter);
   if (!civitas::TheWorld().dir.empty()) std::filesystem::remove_all(civitas::TheWorld().dir);
   benchmark::Shutdown();
   return 0;
