@@ -20,7 +20,7 @@ inline constexpr size_t kMaxBlockReceiptBytes = 4 * 1024 * 1024;
 inline constexpr size_t kMaxReceiptReasonBytes = 256;
 
 // Block gas limit (ChainParams::max_block_gas): default and upper bound.
-inline constexpr uint64_t kDefaultMaxBlockGas = 40'000'000;
+inline constexpr uint64_t kDefaultMaxBlockGas = 25'000'000;
 inline constexpr uint64_t kMaxBlockGasBound = uint64_t{1} << 40;
 
 // Chain parameters fixed at genesis (genesis.json "params").

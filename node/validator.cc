@@ -49,8 +49,9 @@ Status BadPayload(const std::string& msg) { return Status::Invalid("bad_payload"
 // for a round (a leader restored from disk may repeat itself) are only dropped.
 bool Punishable(const std::string& reason) {
   static const std::set<std::string> kReasons = {
-      "bad_encoding", "bad_signature", "bad_block",      "bad_tc",        "duplicate_signer",
-      "missing_tc",   "no_quorum",     "unknown_signer", "block_gas_exceeded"};
+      "bad_encoding", "bad_signature",    "bad_block",
+      "bad_tc",       "duplicate_signer", "missing_tc",
+      "no_quorum",    "unknown_signer",   "block_gas_exceeded"};
   return kReasons.count(reason) > 0;
 }
 

@@ -217,8 +217,9 @@ TEST_F(StoreTest, ABlockOverTheGasLimitIsRefusedAndAFullBlockIsAccepted) {
   auto txs = [&](uint64_t first_nonce, std::vector<uint64_t> limits) {
     std::vector<DecodedTx> out;
     for (uint64_t i = 0; i < limits.size(); ++i) {
-      auto tx = DecodeAndCheckTx(Transfer(chain_, chain_.users[0], to, 1, first_nonce + i, limits[i]),
-                                 chain_.genesis.chain_id, chain_.genesis.params);
+      auto tx =
+          DecodeAndCheckTx(Transfer(chain_, chain_.users[0], to, 1, first_nonce + i, limits[i]),
+                           chain_.genesis.chain_id, chain_.genesis.params);
       EXPECT_TRUE(tx.ok()) << tx.status().ToString();
       out.push_back(*tx);
     }
