@@ -129,8 +129,24 @@ uint64_t MaxDebit(const ChainParams& params, const DecodedTx& tx) {
   return amount > UINT64_MAX - fee ? UINT64_MAX : fee + amount;
 }
 
+uint64_t BlockGas(const std::vector<DecodedTx>& txs) {
+  uint64_t gas = 0;
+  for (const auto& tx : txs) gas += tx.body.gas_limit();
+  return gas;
+}
+
+Status CheckBlockGas(const ChainParams& params, const std::vector<DecodedTx>& txs) {
+  const uint64_t gas = BlockGas(txs);
+  if (gas <= params.max_block_gas) return Status::Ok();
+  return Status::Invalid("block_gas_exceeded",
+                         "the block's transactions ask for " + std::to_string(gas) +
+                             " gas in all, above the chain's max_block_gas of " +
+                             std::to_string(params.max_block_gas));
+}
+
 Result<BlockExecution> ExecuteBlock(const ChainParams& params, const StateReader& state,
                                     const BlockContext& block, const std::vector<DecodedTx>& txs) {
+  if (Status limit = CheckBlockGas(params, txs); !limit.ok()) return limit;
   StateOverlay s(state);
   std::map<Hash32, std::shared_ptr<const vm::Module>> modules;
   BlockExecution out;

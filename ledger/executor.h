@@ -34,10 +34,19 @@ uint64_t MaxFee(const ChainParams& params, const DecodedTx& tx);
 // (docs/PROTOCOL.md, "Fees").
 uint64_t MaxDebit(const ChainParams& params, const DecodedTx& tx);
 
+// The sum of the gas limits of `txs`: what the block gas limit bounds (cannot overflow: at most
+// kMaxBlockTxs limits of at most 2^40 each, as DecodeAndCheckTx bounds them by max_tx_gas).
+uint64_t BlockGas(const std::vector<DecodedTx>& txs);
+
+// The consensus rule of docs/PROTOCOL.md, "Block gas limit": BlockGas(txs) is at most
+// params.max_block_gas. Reason: block_gas_exceeded (the message gives both figures).
+Status CheckBlockGas(const ChainParams& params, const std::vector<DecodedTx>& txs);
+
 // Executes `txs` (decoded, signatures already checked) in order on top of `state`, the committed
 // state after block height-1. Every included transaction consumes its nonce and pays its fee to
 // the treasury; one that cannot complete is a FAILED receipt with a reason and changes nothing
-// else. Fails only if the block is invalid (a nonce out of sequence: reason bad_nonce; a sender
+// else. Fails only if the block is invalid (over the block gas limit: reason
+// block_gas_exceeded, before anything runs; a nonce out of sequence: reason bad_nonce; a sender
 // whose balance, when its transaction runs, is below that transaction's MaxFee: reason
 // insufficient_funds_for_fee) or storage fails; then the caller must write nothing.
 Result<BlockExecution> ExecuteBlock(const ChainParams& params, const StateReader& state,

@@ -64,7 +64,8 @@ json ToJson(const Genesis& g) {
                  {"max_tx_gas", g.params.max_tx_gas},
                  {"tx_base_gas", g.params.tx_base_gas},
                  {"tx_byte_gas", g.params.tx_byte_gas},
-                 {"deploy_byte_gas", g.params.deploy_byte_gas}};
+                 {"deploy_byte_gas", g.params.deploy_byte_gas},
+                 {"max_block_gas", g.params.max_block_gas}};
   j["nation"] = NationToJson(g);
   j["system_contracts"] = json::array();
   for (const auto& c : BuiltSystemContracts()) {
@@ -287,6 +288,7 @@ Result<Genesis> Parse(std::string_view text, bool draft) {
       g.params.tx_base_gas = p.value("tx_base_gas", g.params.tx_base_gas);
       g.params.tx_byte_gas = p.value("tx_byte_gas", g.params.tx_byte_gas);
       g.params.deploy_byte_gas = p.value("deploy_byte_gas", g.params.deploy_byte_gas);
+      g.params.max_block_gas = p.value("max_block_gas", g.params.max_block_gas);
     }
     if (j.contains("nation")) {
       Status s = ParseNation(j["nation"], g);
@@ -309,6 +311,9 @@ Result<Genesis> Parse(std::string_view text, bool draft) {
   }
   if (p.tx_base_gas + p.tx_byte_gas * kMaxTxBytes > p.max_tx_gas) {
     return Bad("params: the intrinsic gas of the largest transaction exceeds max_tx_gas");
+  }
+  if (p.max_block_gas < p.max_tx_gas || p.max_block_gas > kMaxBlockGasBound) {
+    return Bad("params: max_block_gas must be in [max_tx_gas, 2^40]");
   }
   Status nation = CheckNation(g, draft);
   if (!nation.ok()) return nation;

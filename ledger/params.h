@@ -19,6 +19,10 @@ inline constexpr size_t kMaxTxReceiptBytes = 64 * 1024;
 inline constexpr size_t kMaxBlockReceiptBytes = 4 * 1024 * 1024;
 inline constexpr size_t kMaxReceiptReasonBytes = 256;
 
+// Block gas limit (ChainParams::max_block_gas): default and upper bound.
+inline constexpr uint64_t kDefaultMaxBlockGas = 25'000'000;
+inline constexpr uint64_t kMaxBlockGasBound = uint64_t{1} << 40;
+
 // Chain parameters fixed at genesis (genesis.json "params").
 struct ChainParams {
   uint64_t gas_price = 1;            // fee units per gas
@@ -26,6 +30,11 @@ struct ChainParams {
   uint64_t tx_base_gas = 500;        // intrinsic gas of any transaction
   uint64_t tx_byte_gas = 2;          // intrinsic gas per byte of the envelope
   uint64_t deploy_byte_gas = 20;     // gas per byte of deployed contract code
+  // Consensus rule: the sum of the gas limits of a block's transactions may not exceed it
+  // (docs/PROTOCOL.md, "Block gas limit"). Bounds: [max_tx_gas, kMaxBlockGasBound]. The default
+  // lets a full block of the slowest work per gas execute in a quarter of the default block
+  // interval on the reference machine (docs/BENCHMARKS.md, "Full block").
+  uint64_t max_block_gas = kDefaultMaxBlockGas;
 };
 
 }  // namespace civitas

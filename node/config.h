@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "ledger/params.h"
 #include "ledger/status.h"
 
 namespace civitas::node {
@@ -52,9 +53,10 @@ struct Config {
   uint32_t timeout_max_ms = 30'000;
   size_t max_block_txs = 5000;
   // What a proposer puts in one block is also bounded by the sum of the transactions' gas
-  // limits, so that executing it takes bounded time (a block of 5000 contract calls took
-  // seconds on every node and stalled a busy council).
-  uint64_t max_block_gas = 500'000'000;
+  // limits, so that executing it takes bounded time. The chain's max_block_gas (genesis params)
+  // bounds every block by consensus; this local setting can only lower it for this node's own
+  // proposals (a higher value acts as the chain's).
+  uint64_t max_block_gas = kDefaultMaxBlockGas;
   // Mempool caps.
   size_t mempool_max_txs = 50'000;
   size_t mempool_max_bytes = 64 << 20;

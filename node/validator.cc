@@ -98,9 +98,10 @@ Status BadPayload(const std::string& msg) { return Status::Invalid("bad_payload"
 // yet, messages for another leader (views differ around an epoch change) and a second proposal
 // for a round (a leader restored from disk may repeat itself) are only dropped.
 bool Punishable(const std::string& reason) {
-  static const std::set<std::string> kReasons = {"bad_encoding", "bad_signature",    "bad_block",
-                                                 "bad_tc",       "duplicate_signer", "missing_tc",
-                                                 "no_quorum",    "unknown_signer"};
+  static const std::set<std::string> kReasons = {
+      "bad_encoding", "bad_signature",    "bad_block",
+      "bad_tc",       "duplicate_signer", "missing_tc",
+      "no_quorum",    "unknown_signer",   "block_gas_exceeded"};
   return kReasons.count(reason) > 0;
 }
 
@@ -120,6 +121,7 @@ Validator::Validator(const Config& config, const Genesis& genesis, Store& store,
       store_(store),
       mempool_(mempool),
       key_(key),
+      max_block_gas_(std::min(config.max_block_gas, genesis.params.max_block_gas)),
       callbacks_(std::move(callbacks)),
       signer_(std::move(key)),
       round_timer_(io_),
@@ -134,6 +136,13 @@ Status Validator::Start() {
     Log(Module::kNode).warn("CIVITAS_CLOCK_SKEW_MS: this node's clock is moved by {} ms (fault "
                             "injection; never set it in production)",
                             ClockSkewMs());
+  }
+  if (config_.max_block_gas > genesis_.params.max_block_gas) {
+    Log(Module::kConsensus)
+        .warn(
+            "consensus.max_block_gas {} is above the chain's max_block_gas {} (genesis params): "
+            "this node proposes blocks of at most {} gas",
+            config_.max_block_gas, genesis_.params.max_block_gas, max_block_gas_);
   }
   p2p::Options opts;
   auto peers = ParseConfiguredPeers(config_.p2p_peers, key_.public_key());
@@ -666,7 +675,7 @@ std::optional<Bytes> Validator::MakePayload(const consensus::Block& parent) {
   uint64_t gas = 0;  // the selected transactions' gas limits
   std::vector<DecodedTx> txs =
       mempool_.Select(config_.max_block_txs, kMaxBlockBytes - (64 << 10), [&](const DecodedTx& tx) {
-        if (tx.body.gas_limit() > config_.max_block_gas - gas) return false;
+        if (tx.body.gas_limit() > max_block_gas_ - gas) return false;
         auto sender = senders.Get(tx.sender);
         if (!sender.ok() || (*sender)->next_nonce != tx.body.nonce()) return false;
         if (!senders.Covered(**sender, tx)) return false;
@@ -781,6 +790,9 @@ Status Validator::VerifyPayload(const consensus::Block& block, const consensus::
   ids.reserve(p.txs.size());
   for (const auto& tx : p.txs) ids.push_back(tx.id);
   if (h.tx_root() != Str(MerkleRoot(ids))) return BadPayload("tx_root does not match");
+  // The block gas limit, a consensus rule (docs/PROTOCOL.md, "Block gas limit"): execution at
+  // the commit would refuse the block too, too late to keep it out of the chain.
+  if (Status gas = CheckBlockGas(genesis_.params, p.txs); !gas.ok()) return gas;
 
   auto ancestors = PendingAncestors(parent);
   if (!ancestors.ok()) return ancestors.status();

@@ -179,6 +179,8 @@ class Validator final : public consensus::App {
   Store& store_;
   Mempool& mempool_;
   crypto::SecretKey key_;
+  // What this node's proposals may hold: consensus.max_block_gas, never above the chain's.
+  const uint64_t max_block_gas_;
   Callbacks callbacks_;
   Epoch epoch_;                               // the ledger's current epoch (io thread)
   consensus::ValidatorSet vs_;                // its validators, for consensus

@@ -233,6 +233,9 @@ p50=$(echo "$low" | json '["latency_ms_p50"]')
 p99=$(echo "$mid" | json '["latency_ms_p99"]')
 
 mkdir -p "$(dirname "$report")"
+# The hand-written sections (from "## Where the time goes" on) of the previous report survive.
+kept=""
+if [ $smoke = 0 ] && [ -f "$report" ]; then kept=$(sed -n '/^## Where the time goes/,$p' "$report"); fi
 cat >"$report" <<EOF
 # Benchmarks
 
@@ -269,7 +272,9 @@ half maximum \`$(echo "$mid" | tr -d '\n')\`; e: empty state \`$(echo "$empty" |
 registering the DIDs \`$(echo "$populate" | tr -d '\n')\`, then (after ${settled} s for RocksDB's compactions
 to settle) \`$(echo "$full" | tr -d '\n')\`.
 EOF
-if [ $smoke = 0 ]; then
+if [ $smoke = 0 ] && [ -n "$kept" ]; then
+  printf '\n%s\n' "$kept" >>"$report"
+elif [ $smoke = 0 ]; then
   cat >>"$report" <<'EOF'
 
 ## Where the time goes, and what is not met

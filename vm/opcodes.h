@@ -31,7 +31,7 @@ inline constexpr int kVariable = -1;  // stack effect depends on the immediate o
   X(Pop, "pop", kNone, 1, 0, 1)                        \
   X(Dup, "dup", kNone, 1, 2, 1)                        \
   X(Over, "over", kNone, 2, 3, 1)                      \
-  X(Swap, "swap", kNone, 2, 2, 1)                      \
+  X(Swap, "swap", kNone, 2, 2, 3)                      \
   X(PushI, "push", kI64, 0, 1, 1)                      \
   X(PushC, "push", kConst, 0, 1, 2)                    \
   X(Get, "get", kLocal, 0, 1, 1)                       \
@@ -59,8 +59,8 @@ inline constexpr int kVariable = -1;  // stack effect depends on the immediate o
   X(Concat, "concat", kNone, 2, 1, 3)                  \
   X(Slice, "slice", kNone, 3, 1, 3)                    \
   X(ByteAt, "byteat", kNone, 2, 1, 2)                  \
-  X(Itob, "itob", kNone, 1, 1, 2)                      \
-  X(Btoi, "btoi", kNone, 1, 1, 2)                      \
+  X(Itob, "itob", kNone, 1, 1, 4)                      \
+  X(Btoi, "btoi", kNone, 1, 1, 3)                      \
   X(TypeOf, "typeof", kNone, 1, 1, 1)                  \
   X(Jmp, "jmp", kTarget, 0, 0, 2)                      \
   X(Jz, "jz", kTarget, 1, 0, 2)                        \
@@ -68,22 +68,22 @@ inline constexpr int kVariable = -1;  // stack effect depends on the immediate o
   X(Call, "call", kFunc, kVariable, kVariable, 10)     \
   X(Ret, "ret", kNone, kVariable, 0, 2)                \
   X(Revert, "revert", kNone, 1, 0, 2)                  \
-  X(SLoad, "sload", kNone, 1, 2, 100)                  \
-  X(SStore, "sstore", kNone, 2, 0, 200)                \
-  X(SDel, "sdel", kNone, 1, 0, 100)                    \
-  X(Caller, "caller", kNone, 0, 1, 2)                  \
-  X(Origin, "origin", kNone, 0, 1, 2)                  \
-  X(Self, "self", kNone, 0, 1, 2)                      \
+  X(SLoad, "sload", kNone, 1, 2, 1600)                 \
+  X(SStore, "sstore", kNone, 2, 0, 10000)              \
+  X(SDel, "sdel", kNone, 1, 0, 8000)                   \
+  X(Caller, "caller", kNone, 0, 1, 5)                  \
+  X(Origin, "origin", kNone, 0, 1, 5)                  \
+  X(Self, "self", kNone, 0, 1, 5)                      \
   X(Height, "height", kNone, 0, 1, 2)                  \
   X(Time, "time", kNone, 0, 1, 2)                      \
-  X(Emit, "emit", kNone, 2, 0, 50)                     \
-  X(Balance, "balance", kNone, 1, 1, 50)               \
-  X(Transfer, "transfer", kNone, 2, 1, 500)            \
+  X(Emit, "emit", kNone, 2, 0, 1000)                   \
+  X(Balance, "balance", kNone, 1, 1, 1500)             \
+  X(Transfer, "transfer", kNone, 2, 1, 25000)          \
   X(Sha256, "sha256", kNone, 1, 1, 30)                 \
-  X(Verify, "verify", kNone, 3, 1, 3000)               \
+  X(Verify, "verify", kNone, 3, 1, 14000)              \
   X(XCall, "xcall", kArity, kVariable, kVariable, 700) \
   X(SetCode, "setcode", kNone, 2, 1, 5000)             \
-  X(IsKey, "iskey", kNone, 1, 1, 500)
+  X(IsKey, "iskey", kNone, 1, 1, 2000)
 
 enum class Opcode : uint8_t {
 #define CIVITAS_VM_ENUM(name, mnemonic, imm, pops, pushes, gas) k##name,

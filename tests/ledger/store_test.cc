@@ -201,6 +201,77 @@ TEST_F(StoreTest, DeferredCommitsShareTheNextSyncedWrite) {
   EXPECT_EQ(store->height(), 3u);
 }
 
+// The block gas limit is a consensus rule (docs/PROTOCOL.md, "Block gas limit"): a block whose
+// transactions ask for more gas in all than the chain's max_block_gas is refused by block
+// checks (sync, replay, commit) before anything runs, and a block exactly at the limit passes.
+TEST_F(StoreTest, ABlockOverTheGasLimitIsRefusedAndAFullBlockIsAccepted) {
+  chain_.genesis.params.max_tx_gas = 200'000;
+  chain_.genesis.params.max_block_gas = 600'000;
+  auto parsed = ParseGenesis(GenesisToJson(chain_.genesis));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  chain_.genesis = *parsed;
+  ASSERT_EQ(chain_.genesis.params.max_block_gas, 600'000u);
+  auto store = Open();
+  ASSERT_TRUE(store);
+  const Address to = AddressOf(chain_.users[2].public_key());
+  auto txs = [&](uint64_t first_nonce, std::vector<uint64_t> limits) {
+    std::vector<DecodedTx> out;
+    for (uint64_t i = 0; i < limits.size(); ++i) {
+      auto tx =
+          DecodeAndCheckTx(Transfer(chain_, chain_.users[0], to, 1, first_nonce + i, limits[i]),
+                           chain_.genesis.chain_id, chain_.genesis.params);
+      EXPECT_TRUE(tx.ok()) << tx.status().ToString();
+      out.push_back(*tx);
+    }
+    return out;
+  };
+  const crypto::PublicKey proposer = chain_.validators[0].public_key();
+
+  // 600,001 gas: refused by PrepareBlock (what sync and replay run) with the reason, and
+  // BuildBlock will not make it either; nothing is written.
+  auto over = txs(0, {200'000, 200'000, 100'000, 100'001});
+  ASSERT_EQ(BlockGas(over), 600'001u);
+  v1::Block block = AssembleBlock(chain_.genesis, NextOnTip(*store), proposer, 1000, over);
+  auto refused = PrepareBlock(*store, chain_.genesis, block);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().reason(), "block_gas_exceeded");
+  EXPECT_NE(refused.status().message().find("600001"), std::string::npos)
+      << refused.status().message();
+  EXPECT_EQ(BuildBlock(*store, chain_.genesis, proposer, 1000, over).status().reason(),
+            "block_gas_exceeded");
+  EXPECT_EQ(store->height(), 0u);
+
+  // Exactly 600,000: accepted, executed and committed.
+  auto full = txs(0, {200'000, 200'000, 200'000});
+  v1::Block ok_block = AssembleBlock(chain_.genesis, NextOnTip(*store), proposer, 1000, full);
+  auto prepared = PrepareBlock(*store, chain_.genesis, ok_block);
+  ASSERT_TRUE(prepared.ok()) << prepared.status().ToString();
+  ASSERT_TRUE(Commit(*store, *prepared, Certify(*prepared)).ok());
+  EXPECT_EQ(store->height(), 1u);
+  for (const auto& r : prepared->exec.receipts) EXPECT_EQ(r.status(), v1::TX_STATUS_SUCCESS);
+}
+
+// The bounds of the parameter: at least max_tx_gas (else the largest transaction fits no
+// block), at most 2^40; left out of the file, the documented default.
+TEST(GenesisParams, MaxBlockGasHasADefaultAndBounds) {
+  auto chain = MakeTestChain(1);
+  Genesis g = chain.genesis;
+  std::string json = GenesisToJson(g, -1);
+  const std::string field = "\"max_block_gas\":" + std::to_string(kDefaultMaxBlockGas) + ",";
+  ASSERT_NE(json.find(field), std::string::npos) << json;
+  json.erase(json.find(field), field.size());
+  auto parsed = ParseGenesis(json);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->params.max_block_gas, kDefaultMaxBlockGas);
+  EXPECT_EQ(parsed->hash, g.hash);  // the default is written into the canonical JSON
+  g.params.max_block_gas = g.params.max_tx_gas - 1;
+  EXPECT_EQ(ParseGenesis(GenesisToJson(g)).status().reason(), "bad_genesis");
+  g.params.max_block_gas = kMaxBlockGasBound + 1;
+  EXPECT_EQ(ParseGenesis(GenesisToJson(g)).status().reason(), "bad_genesis");
+  g.params.max_block_gas = g.params.max_tx_gas;
+  EXPECT_TRUE(ParseGenesis(GenesisToJson(g)).ok());
+}
+
 TEST_F(StoreTest, InvalidBlocksAreNeverWritten) {
   auto store = Open();
   ASSERT_TRUE(store);

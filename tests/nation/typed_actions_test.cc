@@ -55,6 +55,17 @@ class TypedActionsTest : public NationTest {
 
 std::string Raw(const crypto::PublicKey& k) { return std::string(AsStringView(k)); }
 
+// civitas-loadgen's DID registrations ask for 300,000 gas (tools/loadgen/main.cc): the block
+// gas limit counts gas limits, so they must ask for little more than they use.
+TEST_F(TypedActionsTest, ADidRegistrationFitsTheLoadGeneratorsGasLimit) {
+  v1::Receipt r = Both(Person(kAlice), [&](v1::TxBody& b) {
+    b.mutable_register_did()->set_public_key(Raw(Person(kAlice).public_key()));
+  });
+  ASSERT_EQ(r.status(), v1::TX_STATUS_SUCCESS) << r.reason();
+  EXPECT_LE(r.gas_used(), 300'000u);
+  EXPECT_GE(r.gas_used(), 100'000u) << "the registration writes several storage entries";
+}
+
 TEST_F(TypedActionsTest, EveryCivicActionRunsAsItsCall) {
   const auto& alice = Person(kAlice);
   const auto& bob = Person(kBob);

@@ -68,7 +68,7 @@ TEST_F(HomeTest, ConfigTyposAndBadValuesAreErrors) {
 TEST_F(HomeTest, BlockGasBudgetIsReadAndMustBePositive) {
   ASSERT_TRUE(InitSoloHome({home_, "test-chain", "n0"}).ok());
   // Written with its default.
-  ASSERT_TRUE(ReplaceInConfig("max_block_gas = 500000000", "max_block_gas = 7000000"));
+  ASSERT_TRUE(ReplaceInConfig("max_block_gas = 25000000", "max_block_gas = 7000000"));
   auto r = LoadConfig(home_);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->max_block_gas, 7'000'000u);

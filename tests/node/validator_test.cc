@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "ledger/store.h"
+#include "ledger/tx.h"
 #include "node/node.h"
 #include "test_chain.h"
 
@@ -71,6 +72,51 @@ TEST_F(SafetyDataTest, MissingSafetyDataAboveGenesisStopsTheNodeAtStart) {
   Status s = StartAndStop(0);
   EXPECT_EQ(s.code(), Status::Code::kCorruption) << s.ToString();
   EXPECT_NE(s.message().find("missing"), std::string::npos) << s.message();
+}
+
+// The chain's max_block_gas bounds every block this node proposes, even when its own
+// consensus.max_block_gas is higher (docs/PROTOCOL.md, "Block gas limit"): 12 transfers of
+// 200,000 gas each, submitted at once to a chain whose blocks hold at most 600,000, all commit
+// in blocks of at most three.
+// A node of one validator, as SafetyDataTest starts it.
+class ProposerTest : public SafetyDataTest {};
+
+TEST_F(ProposerTest, KeepsToTheChainsBlockGasLimitWhateverItsConfigSays) {
+  chain_ = civitas::testing::MakeTestChain(1, 100'000'000);
+  chain_.genesis.params.max_tx_gas = 200'000;
+  chain_.genesis.params.max_block_gas = 600'000;
+  auto parsed = ParseGenesis(GenesisToJson(chain_.genesis));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  chain_.genesis = *parsed;
+  config_.max_block_gas = 500'000'000;
+  auto node = Node::Open(config_, chain_.genesis, chain_.validators[0]);
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  ASSERT_TRUE((*node)->Start().ok());
+  google::protobuf::RepeatedPtrField<v1::Transaction> txs;
+  const Address to = AddressOf(chain_.validators[0].public_key());
+  for (uint64_t nonce = 0; nonce < 12; ++nonce) {
+    *txs.Add() = civitas::testing::Transfer(chain_, chain_.users[0], to, 1, nonce, 200'000);
+  }
+  auto ids = (*node)->SubmitMany(txs);
+  ASSERT_EQ(ids.size(), 12u);
+  for (const auto& id : ids) ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_TRUE((*node)->WaitForCommit(*ids.back(), 20'000));
+  const Store& store = (*node)->store();
+  int committed = 0;
+  for (uint64_t h = 1; h <= store.height(); ++h) {
+    auto block = store.GetBlock(h);
+    ASSERT_TRUE(block.ok()) << block.status().ToString();
+    uint64_t gas = 0;
+    for (const auto& tx : block->block().txs()) {
+      auto decoded = DecodeAndCheckTx(tx, chain_.genesis.chain_id, chain_.genesis.params, false);
+      ASSERT_TRUE(decoded.ok());
+      gas += decoded->body.gas_limit();
+      ++committed;
+    }
+    EXPECT_LE(gas, 600'000u) << "block " << h;
+  }
+  EXPECT_EQ(committed, 12);
+  (*node)->Stop();
 }
 
 }  // namespace

@@ -40,14 +40,14 @@ end
 TEST(GasTest, ExactCharges) {
   // push 1, push 2 (1 each), add (2), ret (2).
   EXPECT_EQ(RunBody("push 1\npush 2\nadd\nret").gas_used, 6u);
-  // push "k" (2+1), push "vv" (2+1), sstore (200 + 5 * 3 bytes), ret (2).
-  EXPECT_EQ(RunBody("push \"k\"\npush \"vv\"\nsstore\nret", 0).gas_used, 223u);
-  // push "t" (3), push "dd" (3), emit (50 + 2 * 3), ret (2).
-  EXPECT_EQ(RunBody("push \"t\"\npush \"dd\"\nemit\nret", 0).gas_used, 64u);
+  // push "k" (2+1), push "vv" (2+1), sstore (10000 + 5 * 3 bytes), ret (2).
+  EXPECT_EQ(RunBody("push \"k\"\npush \"vv\"\nsstore\nret", 0).gas_used, 10023u);
+  // push "t" (3), push "dd" (3), emit (1000 + 2 * 3), ret (2).
+  EXPECT_EQ(RunBody("push \"t\"\npush \"dd\"\nemit\nret", 0).gas_used, 1014u);
   // push 16 bytes (2 + 2 words), sha256 (30 + 16), ret (2).
   EXPECT_EQ(RunBody("push 0x00112233445566778899aabbccddeeff\nsha256\nret").gas_used, 52u);
-  // push "key" (3), sload of a missing key (100 + 3), ret (2).
-  EXPECT_EQ(RunBody("push \"key\"\nsload\nret", 2).gas_used, 108u);
+  // push "key" (3), sload of a missing key (1600 + 3), ret (2).
+  EXPECT_EQ(RunBody("push \"key\"\nsload\nret", 2).gas_used, 1608u);
 }
 
 TEST(GasTest, SameGasEveryRun) {

@@ -381,7 +381,7 @@ end)";
   ExecResult r = RunAsm(src, "k", {Value::FromBytes(Bytes(32, 0x11))}, host);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.returns[0], I(1));
-  EXPECT_EQ(r.gas_used, 1u + 500u + 2u + 4u);                       // get (4 words), iskey, ret
+  EXPECT_EQ(r.gas_used, 1u + 2000u + 2u + 4u);                      // get (4 words), iskey, ret
   r = RunAsm(src, "k", {Value::FromBytes(Bytes(32, 0xf5))}, host);  // the mock's invalid keys
   EXPECT_EQ(r.returns[0], I(0));
   size_t calls = host.log.size();

@@ -23,15 +23,15 @@ Value Addr(const Address& a) { return Value::FromBytes(Bytes(a.begin(), a.end())
 TEST(ProgramsTest, Counter) {
   Module m = Load("counter.casm");
   MockHost host;
-  EXPECT_EQ(Execute(m, "get", {}, 10000, host).returns, std::vector<Value>{I(0)});
+  EXPECT_EQ(Execute(m, "get", {}, 100000, host).returns, std::vector<Value>{I(0)});
   for (int i = 1; i <= 3; ++i) {
-    ExecResult r = Execute(m, "increment", {}, 10000, host);
+    ExecResult r = Execute(m, "increment", {}, 100000, host);
     ASSERT_TRUE(r.ok()) << Describe(r);
     EXPECT_EQ(r.returns, std::vector<Value>{I(i)});
   }
-  EXPECT_EQ(Execute(m, "get", {}, 10000, host).returns, std::vector<Value>{I(3)});
+  EXPECT_EQ(Execute(m, "get", {}, 100000, host).returns, std::vector<Value>{I(3)});
   EXPECT_EQ(host.state.events.size(), 3u);
-  EXPECT_EQ(Execute(m, "read", {}, 10000, host).status, ExecStatus::kBadCall);  // not exported
+  EXPECT_EQ(Execute(m, "read", {}, 100000, host).status, ExecStatus::kBadCall);  // not exported
 }
 
 TEST(ProgramsTest, Token) {
