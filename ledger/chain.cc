@@ -6,8 +6,9 @@
 namespace civitas {
 namespace {
 
+// A block against the rules: whoever sent it is to blame (Status::Blame::kPeer).
 Status BadBlock(uint64_t height, const std::string& msg) {
-  return Status::Invalid("bad_block", "block " + std::to_string(height) + ": " + msg);
+  return Status::PeerFault("bad_block", "block " + std::to_string(height) + ": " + msg);
 }
 
 std::string Str(const Hash32& h) { return std::string(AsStringView(h)); }
@@ -81,7 +82,8 @@ Result<std::vector<DecodedTx>> DecodeBlockTxs(const v1::Block& block, const Gene
       return Status::Invalid(tx.status().reason(), "transaction " + std::to_string(i) +
                                                        " of block " +
                                                        std::to_string(block.header().height()) +
-                                                       ": " + tx.status().message());
+                                                       ": " + tx.status().message())
+          .WithBlame(tx.status().blame());
     }
     txs.push_back(std::move(*tx));
   }
@@ -137,8 +139,10 @@ Status CheckOnTip(const Store& store, const Genesis& genesis, const v1::Block& b
   auto root = store.StateRoot(h.state_height());
   if (!root.ok()) return root.status();
   if (h.state_root() != Str(*root)) {
+    // This node's execution against the proposer's: either may be wrong.
     return BadBlock(height, "certified state root differs from this node's execution of height " +
-                                std::to_string(h.state_height()));
+                                std::to_string(h.state_height()))
+        .WithBlame(Status::Blame::kLocal);
   }
   return Status::Ok();
 }

@@ -22,7 +22,7 @@ ContractCall Make(const Address& contract, std::string function, const std::vect
   return {contract, std::move(function), std::string(encoded.begin(), encoded.end()), amount};
 }
 
-Status Malformed(const std::string& message) { return Status::Invalid("malformed_tx", message); }
+Status Malformed(const std::string& message) { return Status::PeerFault("malformed_tx", message); }
 
 // The field checks of CivicCallOf; each names the field it refuses.
 Result<crypto::PublicKey> Key(std::string_view raw, const char* field) {

@@ -7,6 +7,7 @@
 #include "consensus/codec.h"
 #include "ledger/pending.h"
 #include "node/log.h"
+#include "node/penalty.h"
 
 namespace civitas::node {
 namespace {
@@ -40,19 +41,8 @@ template <size_t N>
 std::string Str(const std::array<uint8_t, N>& a) {
   return std::string(AsStringView(a));
 }
-Status BadPayload(const std::string& msg) { return Status::Invalid("bad_payload", msg); }
-
-// Refusals of a consensus message that no honest validator of the same epoch causes: forged
-// or malformed signatures and certificates. The sender is disconnected and refused for a while
-// (Transport::Penalize). Stale, duplicate or unsafe messages, payloads this node cannot check
-// yet, messages for another leader (views differ around an epoch change) and a second proposal
-// for a round (a leader restored from disk may repeat itself) are only dropped.
-bool Punishable(const std::string& reason) {
-  static const std::set<std::string> kReasons = {"bad_encoding", "bad_signature",    "bad_block",
-                                                 "bad_tc",       "duplicate_signer", "missing_tc",
-                                                 "no_quorum",    "unknown_signer"};
-  return kReasons.count(reason) > 0;
-}
+// A payload no honest leader proposes.
+Status BadPayload(const std::string& msg) { return Status::PeerFault("bad_payload", msg); }
 
 std::string BlockKey(const consensus::Block& b) {
   Bytes k(kBlockPrefix, kBlockPrefix + 2);
@@ -300,7 +290,7 @@ void Validator::AdmitGossip(const crypto::PublicKey& from, Bytes payload) {
   auto remaining = std::make_shared<std::atomic<size_t>>(chunks);
   for (size_t c = 0; c < chunks; ++c) {
     boost::asio::post(verify_pool_, [this, from, batch, checked, remaining, ticket, c, n] {
-      bool forged = false;
+      std::optional<std::string> penalty;
       for (size_t i = c * kGossipChunk; i < std::min(n, (c + 1) * kGossipChunk); ++i) {
         const v1::Transaction& envelope = batch->txs(static_cast<int>(i));
         // A full pool would refuse it anyway: spare the verification.
@@ -310,10 +300,9 @@ void Validator::AdmitGossip(const crypto::PublicKey& from, Bytes payload) {
         }
         (*checked)[i] = mempool_.Check(envelope, genesis_.chain_id, genesis_.params);
         // A validator gossips only what it checked: a bad signature or encoding is on purpose.
-        const std::string& reason = (*checked)[i].status().reason();
-        forged |= reason == "bad_signature" || reason == "malformed_tx";
+        if (!penalty) penalty = PenaltyFor(PeerInput::kGossip, (*checked)[i].status());
       }
-      if (forged) transport_->Penalize(from, "invalid_gossip");
+      if (penalty) transport_->Penalize(from, *penalty);
       if (remaining->fetch_sub(1) != 1) return;
       bool admitted = false;
       std::lock_guard lock(admit_mu_);
@@ -371,10 +360,10 @@ void Validator::OnPeerMessage(const crypto::PublicKey& from, uint8_t channel, By
         if (s.reason() == "safety_violation") {
           Log(Module::kConsensus)
               .error("consensus message from validator {}: {}", peer, s.ToString());
-        } else if (Punishable(s.reason())) {
+        } else if (auto penalty = PenaltyFor(PeerInput::kConsensus, s)) {
           Log(Module::kConsensus)
               .warn("invalid consensus message from validator {}: {}", peer, s.ToString());
-          transport_->Penalize(from, "invalid_consensus_message");
+          transport_->Penalize(from, *penalty);
         } else {
           Log(Module::kConsensus)
               .debug("consensus message from validator {} dropped: {}", peer, s.ToString());
@@ -588,7 +577,10 @@ Result<std::vector<std::shared_ptr<Validator::Payload>>> Validator::PendingAnces
     if (!p.ok()) return p.status();
     chain.push_back(*p);
     b = replica_->FindBlock(b->parent_id);
-    if (!b) return Status::NotFound("an uncommitted ancestor is missing");
+    if (!b) {
+      return Status::NotFound("an uncommitted ancestor is missing")
+          .WithBlame(Status::Blame::kLocal);
+    }
   }
   std::reverse(chain.begin(), chain.end());
   return chain;
@@ -678,7 +670,10 @@ Status Validator::VerifyPayload(const consensus::Block& block, const consensus::
     FailWith(s);
     return s;
   }
-  if (epoch_ended_) return Status::Invalid("epoch_ended", "the epoch ended at a commit");
+  if (epoch_ended_) {
+    return Status::Invalid("epoch_ended", "the epoch ended at a commit")
+        .WithBlame(Status::Blame::kStale);
+  }
   auto decoded = Decode(block);
   if (!decoded.ok()) return decoded.status();
   Payload& p = **decoded;
@@ -714,7 +709,8 @@ Status Validator::VerifyPayload(const consensus::Block& block, const consensus::
               "{} ms): is this node's clock behind? ({} refused so far)",
               block.round, h.time_ms() - now, kMaxClockSkewMs, time_refused_.load());
     }
-    return BadPayload("time is in the future");
+    // This node's clock may be the one behind.
+    return BadPayload("time is in the future").WithBlame(Status::Blame::kLocal);
   }
   if (h.state_height() < par->state_height) {
     return BadPayload("certified state height goes backwards");
@@ -723,14 +719,17 @@ Status Validator::VerifyPayload(const consensus::Block& block, const consensus::
     return Status::Error(Status::Code::kFailedPrecondition, "not_executed",
                          "certified height " + std::to_string(h.state_height()) +
                              " is above this node's executed height " +
-                             std::to_string(store_.height()));
+                             std::to_string(store_.height()))
+        .WithBlame(Status::Blame::kLocal);
   }
   auto root = store_.StateRoot(h.state_height());
   if (!root.ok()) return root.status();
   if (h.state_root() != Str(*root)) {
+    // This node's execution against the proposer's: either may be wrong.
     return Status::Invalid("state_root_mismatch",
                            "certified state root differs from this node's execution of height " +
-                               std::to_string(h.state_height()));
+                               std::to_string(h.state_height()))
+        .WithBlame(Status::Blame::kLocal);
   }
   std::vector<Hash32> ids;
   ids.reserve(p.txs.size());
@@ -764,8 +763,8 @@ Status Validator::VerifyPayload(const consensus::Block& block, const consensus::
       const DecodedTx& tx = p.txs[i];
       if (mempool_.Verified(tx.id, tx.envelope.signature())) continue;
       if (!VerifyTxSignature(tx)) {
-        return Status::Invalid("bad_signature",
-                               "transaction " + std::to_string(i) + ": signature does not verify");
+        return Status::PeerFault(
+            "bad_signature", "transaction " + std::to_string(i) + ": signature does not verify");
       }
       mempool_.NoteVerified(tx);
     }
@@ -1131,7 +1130,7 @@ void Validator::OnSync(const crypto::PublicKey& from, const Bytes& payload) {
       Log(Module::kConsensus)
           .warn("sync: block {} from {} refused: {}", h, ToHex(from).substr(0, 16), s.ToString());
       if (s.code() == Status::Code::kIOError) FailWith(s);
-      if (s.reason() == "bad_qc") transport_->Penalize(from, "invalid_sync_block");
+      if (auto penalty = PenaltyFor(PeerInput::kSync, s)) transport_->Penalize(from, *penalty);
       break;
     }
     unacknowledged_.push_back(std::move(*prepared));
