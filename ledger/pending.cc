@@ -15,6 +15,15 @@ void PendingSenders::Track(Sender& s, const DecodedTx& tx) const {
   s.floor -= std::min(s.floor, MaxDebit(params_, tx));
 }
 
+Status PendingSenders::TrackAll(const std::vector<const DecodedTx*>& pending) {
+  for (const DecodedTx* tx : pending) {
+    auto sender = Get(tx->sender);
+    if (!sender.ok()) return sender.status();
+    Track(**sender, *tx);
+  }
+  return Status::Ok();
+}
+
 Status PendingSenders::CheckAndTrack(const DecodedTx& tx, size_t index) {
   auto sender = Get(tx.sender);
   if (!sender.ok()) return sender.status();

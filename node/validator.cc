@@ -560,12 +560,16 @@ Result<std::shared_ptr<Validator::Payload>> Validator::Decode(const consensus::B
   return p;
 }
 
-Result<Validator::LedgerParent> Validator::ParentOf(const consensus::Block& parent) {
-  if (parent.round == 0) return epoch_anchor_;  // the epoch's genesis block
+Result<ProposalParent> Validator::ParentOf(const consensus::Block& parent) {
+  if (parent.round == 0) {  // the epoch's genesis block
+    ProposalParent anchor = epoch_anchor_;
+    anchor.height = parent.height;
+    return anchor;
+  }
   auto p = Decode(parent);
   if (!p.ok()) return p.status();
   const auto& h = (*p)->block.header();
-  return LedgerParent{(*p)->ledger_id, h.time_ms(), h.state_height()};
+  return ProposalParent{(*p)->ledger_id, parent.height, h.time_ms(), h.state_height()};
 }
 
 Result<std::vector<std::shared_ptr<Validator::Payload>>> Validator::PendingAncestors(
@@ -586,6 +590,43 @@ Result<std::vector<std::shared_ptr<Validator::Payload>>> Validator::PendingAnces
   return chain;
 }
 
+namespace {
+
+// The rule book's view of a proposal (ledger/proposal.h): its parent, this node's executed
+// state, and the transactions of the ancestors in between, ordered but not yet executed.
+class PayloadReader final : public ProposalReader {
+ public:
+  PayloadReader(const Store& store, const ProposalParent& parent,
+                std::vector<const DecodedTx*> pending)
+      : store_(store), parent_(parent), pending_(std::move(pending)) {}
+  ProposalParent Parent() const override { return parent_; }
+  uint64_t ExecutedHeight() const override { return store_.height(); }
+  Result<Hash32> StateRoot(uint64_t height) const override { return store_.StateRoot(height); }
+  const StateReader& ExecutedState() const override { return store_; }
+  std::vector<const DecodedTx*> PendingTxs() const override { return pending_; }
+
+ private:
+  const Store& store_;
+  const ProposalParent parent_;
+  const std::vector<const DecodedTx*> pending_;
+};
+
+}  // namespace
+
+Status Validator::CheckRules(const v1::Block& block, const std::vector<DecodedTx>& txs,
+                             const consensus::Block& parent) {
+  auto par = ParentOf(parent);
+  if (!par.ok()) return par.status();
+  auto ancestors = PendingAncestors(parent);
+  if (!ancestors.ok()) return ancestors.status();
+  std::vector<const DecodedTx*> pending;
+  for (const auto& a : *ancestors) {
+    for (const DecodedTx& tx : a->txs) pending.push_back(&tx);
+  }
+  return CheckProposal(genesis_, epoch_, PayloadReader(store_, *par, std::move(pending)), block,
+                       txs);
+}
+
 std::optional<Bytes> Validator::MakePayload(const consensus::Block& parent) {
   if (!allow_propose_ || epoch_ended_ || replica_->round() <= last_proposed_round_) {
     return std::nullopt;
@@ -601,15 +642,14 @@ std::optional<Bytes> Validator::MakePayload(const consensus::Block& parent) {
   if (!par.ok() || !ancestors.ok()) return std::nullopt;
   if (par->state_height > store_.height()) return std::nullopt;  // we lag behind the parent
 
-  // Nonces in sequence and covered fees also leave out what the pending ancestors hold (see
-  // VerifyPayload). A sender's transaction left out leaves out its later ones (their nonces).
-  PendingSenders senders(store_, genesis_.params);
+  // Nonces in sequence and covered fees also leave out what the pending ancestors hold (the
+  // rule book, CheckProposal). A sender's transaction left out leaves out its later ones.
+  std::vector<const DecodedTx*> pending;
   for (const auto& a : *ancestors) {
-    for (const DecodedTx& tx : a->txs) {
-      auto sender = senders.Get(tx.sender);
-      if (sender.ok()) senders.Track(**sender, tx);
-    }
+    for (const DecodedTx& tx : a->txs) pending.push_back(&tx);
   }
+  PendingSenders senders(store_, genesis_.params);
+  if (!senders.TrackAll(pending).ok()) return std::nullopt;
   uint64_t gas = 0;  // the selected transactions' gas limits
   std::vector<DecodedTx> txs =
       mempool_.Select(config_.max_block_txs, kMaxBlockBytes - (64 << 10), [&](const DecodedTx& tx) {
@@ -647,6 +687,13 @@ std::optional<Bytes> Validator::MakePayload(const consensus::Block& parent) {
   t.round = replica_->round();
   auto own = std::make_shared<Payload>();
   own->block = AssembleBlock(genesis_, t, key_.public_key(), WallMs(), txs);
+  // The proposer keeps the rule book too: a block it would refuse as a voter is a bug here.
+  if (Status rules = CheckRules(own->block, txs, parent); !rules.ok()) {
+    Log(Module::kConsensus)
+        .error("not proposing in round {}: the block built breaks a rule: {}", replica_->round(),
+               rules.ToString());
+    return std::nullopt;
+  }
   std::string bytes = CanonicalBlockBytes(own->block);
   auto lid = BlockId(own->block.header());
   if (!lid.ok()) {
@@ -684,11 +731,6 @@ Status Validator::VerifyPayload(const consensus::Block& block, const consensus::
   if (h.proposer() != Str(vs_.keys[block.proposer])) {
     return BadPayload("header proposer is not the block's leader");
   }
-  auto par = ParentOf(parent);
-  if (!par.ok()) return par.status();
-  if (h.parent_id() != Str(par->id)) return BadPayload("parent id is not the parent's block id");
-  s = CheckHeader(genesis_, epoch_, p.block, par->time_ms);
-  if (!s.ok()) return s;
   const uint64_t now = WallMs();
   if (!self_ || block.proposer != *self_) {
     // Another validator's clock, as its block says: the median over recent proposals
@@ -712,49 +754,10 @@ Status Validator::VerifyPayload(const consensus::Block& block, const consensus::
     // This node's clock may be the one behind.
     return BadPayload("time is in the future").WithBlame(Status::Blame::kLocal);
   }
-  if (h.state_height() < par->state_height) {
-    return BadPayload("certified state height goes backwards");
-  }
-  if (h.state_height() > store_.height()) {
-    return Status::Error(Status::Code::kFailedPrecondition, "not_executed",
-                         "certified height " + std::to_string(h.state_height()) +
-                             " is above this node's executed height " +
-                             std::to_string(store_.height()))
-        .WithBlame(Status::Blame::kLocal);
-  }
-  auto root = store_.StateRoot(h.state_height());
-  if (!root.ok()) return root.status();
-  if (h.state_root() != Str(*root)) {
-    // This node's execution against the proposer's: either may be wrong.
-    return Status::Invalid("state_root_mismatch",
-                           "certified state root differs from this node's execution of height " +
-                               std::to_string(h.state_height()))
-        .WithBlame(Status::Blame::kLocal);
-  }
-  std::vector<Hash32> ids;
-  ids.reserve(p.txs.size());
-  for (const auto& tx : p.txs) ids.push_back(tx.id);
-  if (h.tx_root() != Str(MerkleRoot(ids))) return BadPayload("tx_root does not match");
-
-  auto ancestors = PendingAncestors(parent);
-  if (!ancestors.ok()) return ancestors.status();
-  // Nonces run in sequence per sender from the executed state through the pending ancestors,
-  // so a transaction already committed or pending, or twice in this block, fails here: its
-  // id covers the sender's key and the nonce. Every maximum fee must be covered by what is sure
-  // to remain of its sender's balance when it runs, so that executing the block at its commit
-  // cannot fail the fee rule (ExecuteBlock, insufficient_funds_for_fee).
-  PendingSenders senders(store_, genesis_.params);
-  for (const auto& a : *ancestors) {
-    for (const DecodedTx& tx : a->txs) {
-      auto sender = senders.Get(tx.sender);
-      if (!sender.ok()) return sender.status();
-      senders.Track(**sender, tx);
-    }
-  }
-  for (size_t i = 0; i < p.txs.size(); ++i) {
-    Status checked = senders.CheckAndTrack(p.txs[i], i);
-    if (!checked.ok()) return checked;
-  }
+  // The rule book: linkage to the parent, the header, the certified state, the tx root,
+  // nonces and fee cover through the pending ancestors.
+  s = CheckRules(p.block, p.txs, parent);
+  if (!s.ok()) return s;
   // Signatures last, and from the back: the gossip of the block's newest transactions often
   // arrives with it and is verified on the pool threads from the front, each side noting what
   // it verified, so the two meet rather than verify the same transactions.
@@ -980,7 +983,7 @@ Status Validator::EnterEpoch(std::optional<consensus::SafetyData> safety) {
   vs_.chain_id = genesis_.chain_id;
   vs_.epoch = epoch_.number;
   vs_.keys = epoch_.validators.keys();
-  epoch_anchor_ = LedgerParent{Hash32{}, genesis_.genesis_time_ms, 0};
+  epoch_anchor_ = ProposalParent{Hash32{}, 0, genesis_.genesis_time_ms, 0};
   if (epoch_.start_height > 1) {
     // The epoch's genesis block continues the previous epoch's last block.
     auto last = store_.GetBlock(epoch_.start_height - 1);
@@ -990,7 +993,8 @@ Status Validator::EnterEpoch(std::optional<consensus::SafetyData> safety) {
     vs_.genesis_height = epoch_.start_height - 1;
     vs_.genesis_parent = *id;
     epoch_anchor_ =
-        LedgerParent{*id, last->block().header().time_ms(), last->block().header().state_height()};
+        ProposalParent{*id, last->block().header().height(), last->block().header().time_ms(),
+                       last->block().header().state_height()};
   }
   auto self = std::find(vs_.keys.begin(), vs_.keys.end(), key_.public_key());
   self_.reset();
