@@ -8,14 +8,10 @@ namespace {
 
 // True when a transaction of the block changed the council.
 bool CouncilChanged(const BlockExecution& exec) {
-  const std::string citizenship(AsStringView(nation::CitizenshipAddress()));
   for (const auto& r : exec.receipts) {
     if (r.status() != v1::TX_STATUS_SUCCESS) continue;
     for (const auto& e : r.events()) {
-      if (e.contract() == citizenship && (e.topic() == "citizenship.council_added" ||
-                                          e.topic() == "citizenship.council_removed")) {
-        return true;
-      }
+      if (nation::ChangesCouncil(e)) return true;
     }
   }
   return false;

@@ -163,6 +163,11 @@ const Address& CitizenshipAddress() {
   static const Address a = SystemAddress("citizenship");
   return a;
 }
+bool ChangesCouncil(const v1::Event& e) {
+  return e.contract() == AsStringView(CitizenshipAddress()) &&
+         (e.topic() == kCouncilAddedTopic || e.topic() == kCouncilRemovedTopic);
+}
+
 const Address& GovernanceAddress() {
   static const Address a = SystemAddress("governance");
   return a;

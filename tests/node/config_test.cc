@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "ledger/keyfile.h"
 #include "node/config.h"
 #include "node/home.h"
-#include "node/keyfile.h"
 #include "node/log.h"
 #include "test_chain.h"
 
