@@ -1,6 +1,8 @@
 #include "node/config.h"
 
+#include <arpa/inet.h>
 #include <toml++/toml.h>
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -24,6 +26,19 @@ bool ValidHostPort(const std::string& a) {
   return port >= 0 && port < 65536;  // 0: any free port (tests)
 }
 
+// True when the host of "host:port" is an IP address (IPv6 in brackets or bare): what the P2P
+// transport and the HTTP server bind to. They do not resolve names.
+bool IpHostPort(const std::string& a) {
+  std::string host = a.substr(0, a.rfind(':'));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  in_addr v4;
+  in6_addr v6;
+  return ::inet_pton(AF_INET, host.c_str(), &v4) == 1 ||
+         ::inet_pton(AF_INET6, host.c_str(), &v6) == 1;
+}
+
 }  // namespace
 
 bool IsLoopbackListen(const std::string& host_port) {
@@ -37,6 +52,15 @@ bool IsLoopbackListen(const std::string& host_port) {
 Status ValidateConfig(const Config& c) {
   for (const auto* a : {&c.grpc_listen, &c.http_listen, &c.p2p_listen}) {
     if (!ValidHostPort(*a)) return Bad("listen address '" + *a + "' is not host:port");
+  }
+  // What `start` binds: gRPC resolves a name, the HTTP server and the P2P transport do not.
+  if (!IpHostPort(c.http_listen)) {
+    return Bad("http.listen '" + c.http_listen +
+               "' must be an IP address and port (e.g. 127.0.0.1:26660): names are not resolved");
+  }
+  if (!IpHostPort(c.p2p_listen)) {
+    return Bad("p2p.listen '" + c.p2p_listen +
+               "' must be an IP address and port (e.g. 0.0.0.0:26656): names are not resolved");
   }
   if (c.grpc_tls_cert.empty() != c.grpc_tls_key.empty()) {
     return Bad("grpc.tls_cert and grpc.tls_key must be set together");

@@ -251,8 +251,12 @@ HttpServer::~HttpServer() { Stop(); }
 
 Status HttpServer::Start(const std::string& listen) {
   auto colon = listen.rfind(':');
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {  // [IPv6]:port
+    host = host.substr(1, host.size() - 2);
+  }
   beast::error_code ec;
-  auto address = asio::ip::make_address(listen.substr(0, colon), ec);
+  auto address = asio::ip::make_address(host, ec);
   if (ec)
     return Status::Invalid("bad_config", "http listen address '" + listen + "' is not an IP:port");
   tcp::endpoint endpoint(address, static_cast<uint16_t>(std::stoi(listen.substr(colon + 1))));

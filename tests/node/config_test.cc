@@ -90,6 +90,31 @@ TEST_F(HomeTest, StateHistoryIsArchiveOrAWindowOfAtLeastTheMinimum) {
   EXPECT_EQ(LoadConfig(home_).status().reason(), "bad_config");
 }
 
+// `config validate` and `start` check listen addresses alike: the HTTP server and the P2P
+// transport bind an IP address unresolved, so a hostname there is refused before anything
+// starts; gRPC resolves names itself.
+TEST(ListenAddressTest, ValidateRefusesTheHostnamesStartCannotBind) {
+  Config c;
+  ASSERT_TRUE(ValidateConfig(c).ok()) << ValidateConfig(c).ToString();
+  for (const char* host : {"localhost:26660", "node-1.example.org:26660"}) {
+    Config http = c;
+    http.http_listen = host;
+    Status s = ValidateConfig(http);
+    EXPECT_EQ(s.reason(), "bad_config") << host;
+    EXPECT_NE(s.message().find("http.listen"), std::string::npos) << s.message();
+    Config p2p = c;
+    p2p.p2p_listen = host;
+    s = ValidateConfig(p2p);
+    EXPECT_EQ(s.reason(), "bad_config") << host;
+    EXPECT_NE(s.message().find("p2p.listen"), std::string::npos) << s.message();
+  }
+  Config ips = c;
+  ips.http_listen = "[::1]:26660";
+  ips.p2p_listen = "0.0.0.0:26656";
+  ips.grpc_listen = "localhost:26657";
+  EXPECT_TRUE(ValidateConfig(ips).ok()) << ValidateConfig(ips).ToString();
+}
+
 TEST_F(HomeTest, ConfigWrongTypeIsAnError) {
   ASSERT_TRUE(InitSoloHome({home_, "test-chain", "n0"}).ok());
   ASSERT_TRUE(ReplaceInConfig("block_interval_ms = 500", "block_interval_ms = \"fast\""));

@@ -149,7 +149,7 @@ TEST(PlaintextBeyondLoopbackTest, IsRefusedUnlessTheOperatorAcceptsIt) {
   c.grpc_tls_key = "grpc.key";
   EXPECT_TRUE(ValidateConfig(c).ok());
 
-  c.http_listen = "node.example.org:26660";
+  c.http_listen = "192.0.2.10:26660";  // an address beyond loopback (TEST-NET-1)
   s = ValidateConfig(c);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("http.insecure"), std::string::npos) << s.ToString();
