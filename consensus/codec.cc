@@ -9,7 +9,7 @@ namespace civitas::consensus {
 namespace {
 
 Status BadEncoding(std::string message) {
-  return Status::Invalid("bad_encoding", std::move(message));
+  return Status::PeerFault("bad_encoding", std::move(message));
 }
 
 // Reads canonical fields from a byte span; the first failure sticks.

@@ -8,11 +8,18 @@ namespace civitas::consensus {
 
 namespace {
 
+// Refusals tell whom they blame (Status::Blame): the node penalises a peer for Forged ones only.
+// Dropped: what an honest validator may send (a restored leader repeating itself, views that
+// differ around an epoch change); Forged: what none sends.
 Status Drop(const char* reason, std::string message) {
-  return Status::Invalid(reason, std::move(message));
+  return Status::Invalid(reason, std::move(message)).WithBlame(Status::Blame::kStale);
+}
+Status Forged(const char* reason, std::string message) {
+  return Status::PeerFault(reason, std::move(message));
 }
 Status Stale(std::string message) {
-  return Status::Error(Status::Code::kFailedPrecondition, "stale", std::move(message));
+  return Status::Error(Status::Code::kFailedPrecondition, "stale", std::move(message))
+      .WithBlame(Status::Blame::kStale);
 }
 Status Violation(std::string message) {
   return Status::Error(Status::Code::kInternal, "safety_violation", std::move(message));
@@ -39,7 +46,7 @@ Replica::Replica(Config config, App& app)
 
 Status Replica::Restore(const RecoveryData& data) {
   if (data.safety.epoch != vs_.epoch || data.last_committed.epoch != vs_.epoch) {
-    return Drop("wrong_chain_or_epoch", "recovery data of another epoch");
+    return Status::Invalid("wrong_chain_or_epoch", "recovery data of another epoch");
   }
   if (data.last_committed_qc.block_id != data.last_committed.Id()) {
     return Status::Corruption("committed qc does not certify the committed block");
@@ -70,7 +77,7 @@ const Block* Replica::FindBlock(const Hash32& id) const {
 }
 
 Status Replica::OnMessage(ReplicaId from, const Message& msg, Actions& out) {
-  if (from >= vs_.n()) return Drop("unknown_signer", "message from outside the validator set");
+  if (from >= vs_.n()) return Forged("unknown_signer", "message from outside the validator set");
   if (const auto* p = std::get_if<Proposal>(&msg)) return OnProposal(from, *p, out);
   if (const auto* v = std::get_if<Vote>(&msg)) return OnVote(from, *v, out);
   if (const auto* t = std::get_if<TimeoutMsg>(&msg)) return OnTimeoutMsg(from, *t, out);
@@ -227,11 +234,11 @@ Status Replica::TryVote(const Proposal& p, Actions& out) {
   const Block* parent = FindBlock(b.parent_id);
   if (!parent) return Stale("parent unknown");
   if (parent->round != b.qc.round || b.height != parent->height + 1) {
-    return Drop("bad_block", "height or round does not follow the parent");
+    return Forged("bad_block", "height or round does not follow the parent");
   }
   if (parent->height < committed_.height) return Drop("unsafe", "parent below committed height");
   Status st = app_.VerifyPayload(b, *parent);
-  if (!st.ok()) return Drop("payload", st.ToString());
+  if (!st.ok()) return Drop("payload", st.ToString()).WithBlame(st.blame());  // the app's verdict
 
   last_voted_round_ = b.round;
   preferred_round_ = std::max(preferred_round_, b.qc.round);
@@ -372,7 +379,7 @@ Status Replica::OnBlockRequest(ReplicaId from, const BlockRequest& req, Actions&
 }
 
 Status Replica::OnFetchedBlocks(ReplicaId from, const BlockResponse& resp, Actions& out) {
-  if (resp.blocks.size() > kMaxBlocksPerResponse) return Drop("bad_encoding", "too many blocks");
+  if (resp.blocks.size() > kMaxBlocksPerResponse) return Forged("bad_encoding", "too many blocks");
   bool useful = false;
   for (const Block& b : resp.blocks) {
     Hash32 id = b.Id();

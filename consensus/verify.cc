@@ -20,8 +20,13 @@ uint32_t DefaultQuorum(uint32_t n) {
 }
 
 namespace {
+// A message no honest validator signs or sends: the sender is to blame.
 Status Bad(const char* reason, std::string message) {
-  return Status::Invalid(reason, std::move(message));
+  return Status::PeerFault(reason, std::move(message));
+}
+// A message of another epoch or for another leader: views differ around an epoch change.
+Status OtherView(const char* reason, std::string message) {
+  return Status::Invalid(reason, std::move(message)).WithBlame(Status::Blame::kStale);
 }
 }  // namespace
 
@@ -33,7 +38,7 @@ Status CertVerifier::CheckSigner(ReplicaId id, std::vector<bool>& seen) const {
 }
 
 Status CertVerifier::VerifyQc(const QuorumCert& qc) const {
-  if (qc.epoch != vs_.epoch) return Bad("wrong_chain_or_epoch", "qc epoch");
+  if (qc.epoch != vs_.epoch) return OtherView("wrong_chain_or_epoch", "qc epoch");
   if (qc.round == 0) {
     // Only the genesis QC has round 0; it carries no signatures.
     if (!qc.sigs.empty() || qc.block_id != vs_.Genesis().Id()) {
@@ -57,7 +62,7 @@ Status CertVerifier::VerifyQc(const QuorumCert& qc) const {
 }
 
 Status CertVerifier::VerifyTc(const TimeoutCert& tc) const {
-  if (tc.epoch != vs_.epoch) return Bad("wrong_chain_or_epoch", "tc epoch");
+  if (tc.epoch != vs_.epoch) return OtherView("wrong_chain_or_epoch", "tc epoch");
   if (tc.round == 0) return Bad("bad_tc", "tc for round 0");
   if (tc.sigs.size() < vs_.Quorum()) return Bad("no_quorum", "tc signatures below quorum");
   std::vector<bool> seen(vs_.n());
@@ -76,7 +81,7 @@ Status CertVerifier::VerifyTc(const TimeoutCert& tc) const {
 }
 
 Status CertVerifier::VerifyVote(const Vote& v) const {
-  if (v.epoch != vs_.epoch) return Bad("wrong_chain_or_epoch", "vote epoch");
+  if (v.epoch != vs_.epoch) return OtherView("wrong_chain_or_epoch", "vote epoch");
   if (v.voter >= vs_.n()) return Bad("unknown_signer", "voter " + std::to_string(v.voter));
   if (v.round == 0) return Bad("bad_block", "vote for round 0");
   Bytes msg = VoteSigningBytes(vs_.chain_id, v.epoch, v.round, v.block_id);
@@ -87,7 +92,7 @@ Status CertVerifier::VerifyVote(const Vote& v) const {
 }
 
 Status CertVerifier::VerifyTimeout(const TimeoutMsg& t) const {
-  if (t.epoch != vs_.epoch) return Bad("wrong_chain_or_epoch", "timeout epoch");
+  if (t.epoch != vs_.epoch) return OtherView("wrong_chain_or_epoch", "timeout epoch");
   if (t.sender >= vs_.n()) return Bad("unknown_signer", "sender " + std::to_string(t.sender));
   if (t.round == 0 || t.high_qc.round >= t.round) {
     return Bad("bad_tc", "timeout high qc not below its round");
@@ -104,7 +109,7 @@ Status CertVerifier::VerifyTimeout(const TimeoutMsg& t) const {
 }
 
 Status CertVerifier::VerifyBlock(const Block& b) const {
-  if (b.epoch != vs_.epoch) return Bad("wrong_chain_or_epoch", "block epoch");
+  if (b.epoch != vs_.epoch) return OtherView("wrong_chain_or_epoch", "block epoch");
   if (b.proposer >= vs_.n()) return Bad("unknown_signer", "proposer");
   if (b.round <= b.qc.round) return Bad("bad_block", "block round not above its qc round");
   if (b.qc.block_id != b.parent_id) return Bad("bad_block", "qc does not certify the parent");
@@ -114,9 +119,9 @@ Status CertVerifier::VerifyBlock(const Block& b) const {
 
 Status CertVerifier::VerifyProposal(const Proposal& p) const {
   const Block& b = p.block;
-  if (b.epoch != vs_.epoch) return Bad("wrong_chain_or_epoch", "proposal epoch");
+  if (b.epoch != vs_.epoch) return OtherView("wrong_chain_or_epoch", "proposal epoch");
   if (b.proposer >= vs_.n()) return Bad("unknown_signer", "proposer");
-  if (b.proposer != vs_.Leader(b.round)) return Bad("wrong_leader", "not the round's leader");
+  if (b.proposer != vs_.Leader(b.round)) return OtherView("wrong_leader", "not the round's leader");
   Bytes msg = ProposalSigningBytes(vs_.chain_id, b.epoch, b.round, b.Id());
   if (!verifier_.Verify(vs_.keys[b.proposer], kProposalTag, msg, p.sig)) {
     return Bad("bad_signature", "proposal signature");

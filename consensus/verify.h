@@ -3,7 +3,9 @@
 // Signatures and certificate checks. Every check returns Status::Ok() or
 // Status::Invalid(reason, ...) where reason is one of: "wrong_chain_or_epoch", "unknown_signer",
 // "duplicate_signer", "no_quorum", "bad_signature", "wrong_leader", "bad_block",
-// "missing_tc", "bad_tc". Inputs come from peers: nothing here asserts on them.
+// "missing_tc", "bad_tc". Inputs come from peers: nothing here asserts on them. The refusal
+// blames the peer (Status::Blame::kPeer) except "wrong_chain_or_epoch" and "wrong_leader"
+// (kStale: views differ around an epoch change).
 
 #include <string>
 #include <string_view>

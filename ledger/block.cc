@@ -60,9 +60,9 @@ bool ValidatorSet::Contains(const crypto::PublicKey& pk) const {
 Status VerifyQuorumCert(const v1::QuorumCert& qc, std::string_view chain_id,
                         const ValidatorSet& validators) {
   auto block_id = FixedFromBytes<32>(qc.block_id());
-  if (!block_id) return Status::Invalid("bad_qc", "block id must be 32 bytes");
+  if (!block_id) return Status::PeerFault("bad_qc", "block id must be 32 bytes");
   if (static_cast<size_t>(qc.signers_size()) > validators.size()) {
-    return Status::Invalid("bad_qc", "more signers than validators");
+    return Status::PeerFault("bad_qc", "more signers than validators");
   }
   Bytes msg = VoteBytes(chain_id, qc.epoch(), qc.round(), *block_id);
   std::set<crypto::PublicKey> seen;
@@ -70,23 +70,23 @@ Status VerifyQuorumCert(const v1::QuorumCert& qc, std::string_view chain_id,
     auto pk = FixedFromBytes<32>(s.public_key());
     auto sig = FixedFromBytes<64>(s.signature());
     if (!pk || !sig)
-      return Status::Invalid("bad_qc", "signer key or signature of the wrong length");
-    if (!validators.Contains(*pk)) return Status::Invalid("bad_qc", "signer is not a validator");
-    if (!seen.insert(*pk).second) return Status::Invalid("bad_qc", "duplicate signer");
+      return Status::PeerFault("bad_qc", "signer key or signature of the wrong length");
+    if (!validators.Contains(*pk)) return Status::PeerFault("bad_qc", "signer is not a validator");
+    if (!seen.insert(*pk).second) return Status::PeerFault("bad_qc", "duplicate signer");
     if (!crypto::VerifyTagged(*pk, kVoteTag, AsStringView(msg), *sig)) {
-      return Status::Invalid("bad_qc", "vote signature does not verify");
+      return Status::PeerFault("bad_qc", "vote signature does not verify");
     }
   }
   if (seen.size() < validators.quorum()) {
-    return Status::Invalid("bad_qc", "only " + std::to_string(seen.size()) + " of the " +
-                                         std::to_string(validators.quorum()) + " votes needed");
+    return Status::PeerFault("bad_qc", "only " + std::to_string(seen.size()) + " of the " +
+                                           std::to_string(validators.quorum()) + " votes needed");
   }
   return Status::Ok();
 }
 
 Result<ConsensusHeaderPrefix> ParseConsensusHeaderPrefix(std::string_view header) {
   constexpr size_t kPrefix = 8 * 3 + 32 * 2;
-  if (header.size() < kPrefix) return Status::Invalid("bad_qc", "consensus header too short");
+  if (header.size() < kPrefix) return Status::PeerFault("bad_qc", "consensus header too short");
   const auto* p = reinterpret_cast<const uint8_t*>(header.data());
   ConsensusHeaderPrefix out;
   out.epoch = GetU64(p);
@@ -113,19 +113,19 @@ Status VerifyCommitCertificate(const v1::CommittedBlock& cb, std::string_view ch
   const std::string& header = cb.consensus_header();
   Hash32 id = crypto::TaggedHash(kConsensusBlockTag, header);
   if (qc.block_id() != AsStringView(id)) {
-    return Status::Invalid("bad_qc", "certificate is for another consensus block");
+    return Status::PeerFault("bad_qc", "certificate is for another consensus block");
   }
   auto prefix = ParseConsensusHeaderPrefix(header);
   if (!prefix.ok()) return prefix.status();
   const auto& h = cb.block().header();
   if (prefix->epoch != qc.epoch() || prefix->round != qc.round() || prefix->epoch != h.epoch() ||
       prefix->round != h.round() || prefix->height != h.height()) {
-    return Status::Invalid("bad_qc",
-                           "consensus header does not match the block's height, "
-                           "epoch or round");
+    return Status::PeerFault("bad_qc",
+                             "consensus header does not match the block's height, "
+                             "epoch or round");
   }
   if (prefix->payload_digest != crypto::Sha256(CanonicalBlockBytes(cb.block()))) {
-    return Status::Invalid("bad_qc", "consensus header does not carry this block");
+    return Status::PeerFault("bad_qc", "consensus header does not carry this block");
   }
   return Status::Ok();
 }

@@ -6,22 +6,12 @@
 namespace civitas {
 namespace {
 
-Status BadBlock(uint64_t height, const std::string& msg) {
-  return Status::Invalid("bad_block", "block " + std::to_string(height) + ": " + msg);
-}
-
-std::string Str(const Hash32& h) { return std::string(AsStringView(h)); }
-
 // True when a transaction of the block changed the council.
 bool CouncilChanged(const BlockExecution& exec) {
-  const std::string citizenship(AsStringView(nation::CitizenshipAddress()));
   for (const auto& r : exec.receipts) {
     if (r.status() != v1::TX_STATUS_SUCCESS) continue;
     for (const auto& e : r.events()) {
-      if (e.contract() == citizenship && (e.topic() == "citizenship.council_added" ||
-                                          e.topic() == "citizenship.council_removed")) {
-        return true;
-      }
+      if (nation::ChangesCouncil(e)) return true;
     }
   }
   return false;
@@ -81,79 +71,41 @@ Result<std::vector<DecodedTx>> DecodeBlockTxs(const v1::Block& block, const Gene
       return Status::Invalid(tx.status().reason(), "transaction " + std::to_string(i) +
                                                        " of block " +
                                                        std::to_string(block.header().height()) +
-                                                       ": " + tx.status().message());
+                                                       ": " + tx.status().message())
+          .WithBlame(tx.status().blame());
     }
     txs.push_back(std::move(*tx));
   }
   return txs;
 }
 
-Status CheckHeader(const Genesis& genesis, const Epoch& epoch, const v1::Block& block,
-                   uint64_t parent_time_ms) {
-  const auto& h = block.header();
-  const uint64_t height = h.height();
-  if (h.chain_id() != genesis.chain_id) return BadBlock(height, "wrong chain id");
-  if (h.time_ms() < parent_time_ms) return BadBlock(height, "time goes backwards");
-  if (h.epoch() != epoch.number) {
-    return BadBlock(height, "epoch " + std::to_string(h.epoch()) + ", expected " +
-                                std::to_string(epoch.number));
-  }
-  auto proposer = FixedFromBytes<32>(h.proposer());
-  if (!proposer || !epoch.validators.Contains(*proposer)) {
-    return BadBlock(height, "proposer is not a validator of epoch " + std::to_string(epoch.number));
-  }
-  if (static_cast<size_t>(block.txs_size()) > kMaxBlockTxs ||
-      block.ByteSizeLong() > kMaxBlockBytes) {
-    return BadBlock(height, "block exceeds the size caps");
-  }
-  if (h.tx_count() != static_cast<uint32_t>(block.txs_size())) {
-    return BadBlock(height, "tx_count does not match the transactions");
-  }
-  if (h.parent_id().size() != 32 || h.tx_root().size() != 32 || h.state_root().size() != 32) {
-    return BadBlock(height, "hash field of the wrong length");
-  }
-  return Status::Ok();
-}
-
 namespace {
 
-// The checks of PrepareBlock that need no transaction: header linkage to the store's tip, the
-// header fields, and the certified state.
-Status CheckOnTip(const Store& store, const Genesis& genesis, const v1::Block& block) {
-  const auto& h = block.header();
-  const StoreTip tip = store.tip();
-  const uint64_t height = tip.height + 1;
-  if (h.height() != height)
-    return BadBlock(h.height(), "expected height " + std::to_string(height));
-  if (h.parent_id() != Str(tip.id)) return BadBlock(height, "parent id is not the tip's id");
-  Status s = CheckHeader(genesis, store.CurrentEpoch(), block, tip.time_ms);
-  if (!s.ok()) return s;
-  // The certified state is one this store executed, never older than the parent's.
-  if (h.state_height() > tip.height || h.state_height() < tip.state_height) {
-    return BadBlock(height, "certified state height " + std::to_string(h.state_height()) +
-                                " is outside [" + std::to_string(tip.state_height) + ", " +
-                                std::to_string(tip.height) + "]");
+// The rule book's view of a store: the tip is the parent and its state the executed one;
+// nothing is pending (blocks are executed as they are written).
+class TipReader final : public ProposalReader {
+ public:
+  explicit TipReader(const Store& store) : store_(store), tip_(store.tip()) {}
+  ProposalParent Parent() const override {
+    return {tip_.id, tip_.height, tip_.time_ms, tip_.state_height};
   }
-  auto root = store.StateRoot(h.state_height());
-  if (!root.ok()) return root.status();
-  if (h.state_root() != Str(*root)) {
-    return BadBlock(height, "certified state root differs from this node's execution of height " +
-                                std::to_string(h.state_height()));
-  }
-  return Status::Ok();
-}
+  uint64_t ExecutedHeight() const override { return tip_.height; }
+  Result<Hash32> StateRoot(uint64_t height) const override { return store_.StateRoot(height); }
+  const StateReader& ExecutedState() const override { return store_; }
+  std::vector<const DecodedTx*> PendingTxs() const override { return {}; }
 
-// The rest of PrepareBlock once `txs` (the block's, decoded and checked) are at hand.
-Result<PreparedBlock> PrepareWithTxs(const Store& store, const Genesis& genesis,
+ private:
+  const Store& store_;
+  const StoreTip tip_;
+};
+
+// Executes `block`, checked by the rule book, with `txs` its transactions decoded and verified.
+Result<PreparedBlock> ExecuteChecked(const Store& store, const Genesis& genesis,
                                      const v1::Block& block, std::vector<DecodedTx> txs) {
-  const uint64_t height = block.header().height();
   PreparedBlock p;
   p.txs = std::move(txs);
   p.tx_ids.reserve(p.txs.size());
   for (const auto& tx : p.txs) p.tx_ids.push_back(tx.id);
-  if (block.header().tx_root() != Str(MerkleRoot(p.tx_ids))) {
-    return BadBlock(height, "tx_root does not match");
-  }
   auto id = BlockId(block.header());
   if (!id.ok()) return id.status();
   p.id = *id;
@@ -165,47 +117,28 @@ Result<PreparedBlock> PrepareWithTxs(const Store& store, const Genesis& genesis,
 
 Result<PreparedBlock> PrepareBlock(const Store& store, const Genesis& genesis,
                                    const v1::Block& block) {
-  Status s = CheckOnTip(store, genesis, block);
-  if (!s.ok()) return s;
-  auto txs = DecodeBlockTxs(block, genesis, /*verify_signatures=*/true);
+  // The rules first, signatures last: a block against the rules costs no verification.
+  auto txs = DecodeBlockTxs(block, genesis, /*verify_signatures=*/false);
   if (!txs.ok()) return txs.status();
-  return PrepareWithTxs(store, genesis, block, std::move(*txs));
+  Status s = CheckProposal(genesis, store.CurrentEpoch(), TipReader(store), block, *txs);
+  if (!s.ok()) return s;
+  for (size_t i = 0; i < txs->size(); ++i) {
+    Status sig = CheckTxSignature((*txs)[i]);
+    if (!sig.ok()) {
+      return Status::Invalid(sig.reason(), "transaction " + std::to_string(i) + " of block " +
+                                               std::to_string(block.header().height()) + ": " +
+                                               sig.message())
+          .WithBlame(sig.blame());
+    }
+  }
+  return ExecuteChecked(store, genesis, block, std::move(*txs));
 }
 
 Result<PreparedBlock> PrepareDecodedBlock(const Store& store, const Genesis& genesis,
                                           const v1::Block& block, std::vector<DecodedTx> txs) {
-  if (txs.size() != static_cast<size_t>(block.txs_size())) {
-    return Status::Error(Status::Code::kInternal, "internal",
-                         "decoded transactions do not match the block");
-  }
-  Status s = CheckOnTip(store, genesis, block);
+  Status s = CheckProposal(genesis, store.CurrentEpoch(), TipReader(store), block, txs);
   if (!s.ok()) return s;
-  return PrepareWithTxs(store, genesis, block, std::move(txs));
-}
-
-v1::Block AssembleBlock(const Genesis& genesis, const BlockTemplate& t,
-                        const crypto::PublicKey& proposer, uint64_t time_ms,
-                        const std::vector<DecodedTx>& txs) {
-  v1::Block block;
-  auto* h = block.mutable_header();
-  h->set_chain_id(genesis.chain_id);
-  h->set_height(t.height);
-  h->set_parent_id(Str(t.parent_id));
-  h->set_state_height(t.state_height);
-  h->set_state_root(Str(t.state_root));
-  h->set_proposer(std::string(AsStringView(proposer)));
-  h->set_time_ms(std::max(time_ms, t.parent_time_ms));
-  h->set_tx_count(static_cast<uint32_t>(txs.size()));
-  h->set_epoch(t.epoch);
-  h->set_round(t.round);
-  std::vector<Hash32> ids;
-  ids.reserve(txs.size());
-  for (const auto& tx : txs) {
-    *block.add_txs() = tx.envelope;
-    ids.push_back(tx.id);
-  }
-  h->set_tx_root(Str(MerkleRoot(ids)));
-  return block;
+  return ExecuteChecked(store, genesis, block, std::move(txs));
 }
 
 BlockTemplate NextOnTip(const Store& store) {

@@ -1,7 +1,8 @@
 #pragma once
 
-// Validating, building and committing the next block on top of a Store. The block producer,
-// block sync and the auditor's replay all go through these functions, so a block is checked
+// Validating, building and committing the next block on top of a Store. Block sync and the
+// auditor's replay go through these functions; they check a block by the rule book
+// (ledger/proposal.h) that the proposer and the voting validator use too, so a block is checked
 // the same way wherever it comes from (docs/PROTOCOL.md, "Block validity").
 
 #include <vector>
@@ -9,6 +10,7 @@
 #include "ledger/block.h"
 #include "ledger/executor.h"
 #include "ledger/genesis.h"
+#include "ledger/proposal.h"
 #include "ledger/store.h"
 
 namespace civitas {
@@ -33,29 +35,10 @@ struct PreparedBlock {
 Result<std::vector<DecodedTx>> DecodeBlockTxs(const v1::Block& block, const Genesis& genesis,
                                               bool verify_signatures);
 
-// What a new block must say about its parent and the state it certifies.
-struct BlockTemplate {
-  uint64_t height = 0;
-  Hash32 parent_id{};  // ledger block id of the parent (zero for height 1)
-  uint64_t parent_time_ms = 0;
-  uint64_t state_height = 0;  // a height the proposer has executed
-  Hash32 state_root{};        // the state root after state_height
-  uint64_t epoch = 0;
-  uint64_t round = 0;
-};
-
-// Checks the header fields that need no state: chain id, size caps, the epoch's number and the
-// proposer among its validators, transaction count, time not before `parent_time_ms`.
-// Reasons: bad_block.
-Status CheckHeader(const Genesis& genesis, const Epoch& epoch, const v1::Block& block,
-                   uint64_t parent_time_ms);
-
-// Checks `block` as block store.height()+1: header linkage (chain id, height, parent id, time),
-// proposer in the council, transaction count and root, the certified state root (a height
-// between the parent's certified height and the tip, with the root this store computed for
-// it), every transaction with its signature, nonces; then executes it and
-// tells whether it ends its epoch. Reasons: bad_block, bad_nonce, or a transaction's reason.
-// Writes nothing.
+// Checks `block` as block store.height()+1 by the rule book (CheckProposal, ledger/proposal.h,
+// with the store's tip as the parent and nothing pending), then every transaction's signature;
+// then executes it and tells whether it ends its epoch. Reasons: CheckProposal's, or a
+// transaction's. Writes nothing.
 Result<PreparedBlock> PrepareBlock(const Store& store, const Genesis& genesis,
                                    const v1::Block& block);
 
@@ -64,12 +47,6 @@ Result<PreparedBlock> PrepareBlock(const Store& store, const Genesis& genesis,
 // auditor's replay does that ahead, on other threads). Everything else is checked as there.
 Result<PreparedBlock> PrepareDecodedBlock(const Store& store, const Genesis& genesis,
                                           const v1::Block& block, std::vector<DecodedTx> txs);
-
-// The block `t` describes, proposed by `proposer` at `time_ms` (raised to the parent's time
-// if lower), holding `txs` (already checked) in order. Not executed.
-v1::Block AssembleBlock(const Genesis& genesis, const BlockTemplate& t,
-                        const crypto::PublicKey& proposer, uint64_t time_ms,
-                        const std::vector<DecodedTx>& txs);
 
 // The template of the block after the store's tip, certifying the tip's state.
 BlockTemplate NextOnTip(const Store& store);

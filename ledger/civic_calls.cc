@@ -22,7 +22,7 @@ ContractCall Make(const Address& contract, std::string function, const std::vect
   return {contract, std::move(function), std::string(encoded.begin(), encoded.end()), amount};
 }
 
-Status Malformed(const std::string& message) { return Status::Invalid("malformed_tx", message); }
+Status Malformed(const std::string& message) { return Status::PeerFault("malformed_tx", message); }
 
 // The field checks of CivicCallOf; each names the field it refuses.
 Result<crypto::PublicKey> Key(std::string_view raw, const char* field) {
@@ -163,6 +163,11 @@ const Address& CitizenshipAddress() {
   static const Address a = SystemAddress("citizenship");
   return a;
 }
+bool ChangesCouncil(const v1::Event& e) {
+  return e.contract() == AsStringView(CitizenshipAddress()) &&
+         (e.topic() == kCouncilAddedTopic || e.topic() == kCouncilRemovedTopic);
+}
+
 const Address& GovernanceAddress() {
   static const Address a = SystemAddress("governance");
   return a;

@@ -32,6 +32,13 @@ const Address& CitizenshipAddress();
 const Address& GovernanceAddress();
 // The treasury is at TreasuryAddress() (ledger/address.h), where fees are paid.
 
+// The citizenship contract's events that change the council (genesis/contracts/citizenship.casm):
+// the ledger records the next epoch's validator keys after a block that emits one.
+inline constexpr std::string_view kCouncilAddedTopic = "citizenship.council_added";
+inline constexpr std::string_view kCouncilRemovedTopic = "citizenship.council_removed";
+// True when `e` is one of them, emitted by the citizenship contract.
+bool ChangesCouncil(const v1::Event& e);
+
 struct ContractCall {
   Address contract{};
   std::string function;

@@ -138,10 +138,10 @@ uint64_t BlockGas(const std::vector<DecodedTx>& txs) {
 Status CheckBlockGas(const ChainParams& params, const std::vector<DecodedTx>& txs) {
   const uint64_t gas = BlockGas(txs);
   if (gas <= params.max_block_gas) return Status::Ok();
-  return Status::Invalid("block_gas_exceeded",
-                         "the block's transactions ask for " + std::to_string(gas) +
-                             " gas in all, above the chain's max_block_gas of " +
-                             std::to_string(params.max_block_gas));
+  return Status::PeerFault("block_gas_exceeded",
+                           "the block's transactions ask for " + std::to_string(gas) +
+                               " gas in all, above the chain's max_block_gas of " +
+                               std::to_string(params.max_block_gas));
 }
 
 Result<BlockExecution> ExecuteBlock(const ChainParams& params, const StateReader& state,

@@ -6,8 +6,8 @@
 #include <set>
 #include <sstream>
 
-#include "genesis/system_contracts.h"
 #include "ledger/epoch.h"
+#include "ledger/system_contracts.h"
 
 namespace civitas {
 namespace {

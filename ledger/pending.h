@@ -36,6 +36,10 @@ class PendingSenders {
   // Counts `tx` (its nonce and MaxDebit) as run before whatever is asked next.
   void Track(Sender& s, const DecodedTx& tx) const;
 
+  // Tracks each of `pending` (ordered transactions not yet executed, oldest first) in order,
+  // unchecked. Fails only if the state cannot be read.
+  Status TrackAll(const std::vector<const DecodedTx*>& pending);
+
   // Tracks `tx` if it is next in its sender's sequence with its maximum fee covered. Reasons:
   // bad_nonce, insufficient_funds_for_fee (`index` names the transaction in the message).
   Status CheckAndTrack(const DecodedTx& tx, size_t index);

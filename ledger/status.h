@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -22,6 +23,18 @@ class [[nodiscard]] Status {
     kIOError,             // the operating system or the database failed
     kInternal,            // a bug
   };
+  // Whom a refusal of a peer's input (a consensus message, a proposal's payload, a block from
+  // block sync, a gossiped transaction) blames, set where the refusal is produced, as Bitcoin
+  // Core's BlockValidationResult does. The node decides from it alone whether to penalise the
+  // sender (node/penalty.h); docs/RELIABILITY.md ("Penalties") lists the tiers.
+  enum class Blame : uint8_t {
+    kNone,   // not a refusal of input, or one nobody is blamed for (a storage error)
+    kPeer,   // no honest peer sends it: forged, malformed, or against a rule the sender checks
+             // on the same data (a header that does not link, a nonce out of sequence)
+    kStale,  // honest peers send it: out of date, a duplicate, a view of another epoch or round
+    kLocal,  // this node cannot check it now, or refuses it from its own state alone: its clock,
+             // a height it has not executed, a missing ancestor, a state root it computed otherwise
+  };
 
   Status() = default;
   static Status Ok() { return Status(); }
@@ -40,11 +53,22 @@ class [[nodiscard]] Status {
   static Status Error(Code code, std::string reason, std::string message) {
     return Status(code, std::move(reason), std::move(message));
   }
+  // A refusal that blames the peer (Blame::kPeer): invalid input no honest peer sends.
+  static Status PeerFault(std::string reason, std::string message) {
+    return Invalid(std::move(reason), std::move(message)).WithBlame(Blame::kPeer);
+  }
+  // This status, blaming `blame`.
+  Status WithBlame(Blame blame) const {
+    Status s = *this;
+    s.blame_ = blame;
+    return s;
+  }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
   const std::string& reason() const { return reason_; }
   const std::string& message() const { return message_; }
+  Blame blame() const { return blame_; }
   std::string ToString() const { return ok() ? "ok" : reason_ + ": " + message_; }
 
  private:
@@ -54,6 +78,7 @@ class [[nodiscard]] Status {
   Code code_ = Code::kOk;
   std::string reason_;
   std::string message_;
+  Blame blame_ = Blame::kNone;
 };
 
 // A value or the Status that explains why there is none.

@@ -33,7 +33,7 @@ Status CheckTxSignature(const DecodedTx& tx) {
   if (!crypto::IsValidPublicKey(tx.public_key)) {
     return Status::Invalid("bad_public_key", "public_key is not a point on secp256k1");
   }
-  return Status::Invalid("bad_signature", "signature does not verify");
+  return Status::PeerFault("bad_signature", "signature does not verify");
 }
 
 Result<DecodedTx> DecodeAndCheckTx(const v1::Transaction& envelope, std::string_view chain_id,
@@ -46,11 +46,11 @@ Result<DecodedTx> DecodeAndCheckTx(const v1::Transaction& envelope, std::string_
                              " bytes exceeds the cap of " + std::to_string(kMaxTxBytes));
   }
   auto pk = FixedFromBytes<32>(envelope.public_key());
-  if (!pk) return Status::Invalid("malformed_tx", "public_key must be 32 bytes");
+  if (!pk) return Status::PeerFault("malformed_tx", "public_key must be 32 bytes");
   auto sig = FixedFromBytes<64>(envelope.signature());
-  if (!sig) return Status::Invalid("malformed_tx", "signature must be 64 bytes");
+  if (!sig) return Status::PeerFault("malformed_tx", "signature must be 64 bytes");
   if (!tx.body.ParseFromString(envelope.body())) {
-    return Status::Invalid("malformed_tx", "body is not a TxBody");
+    return Status::PeerFault("malformed_tx", "body is not a TxBody");
   }
   if (tx.body.chain_id() != chain_id) {
     return Status::Invalid("wrong_chain_id", "transaction is for chain " +
@@ -58,16 +58,16 @@ Result<DecodedTx> DecodeAndCheckTx(const v1::Transaction& envelope, std::string_
                                                  std::string(chain_id) + "'");
   }
   if (tx.body.action_case() == v1::TxBody::ACTION_NOT_SET) {
-    return Status::Invalid("malformed_tx", "transaction has no action");
+    return Status::PeerFault("malformed_tx", "transaction has no action");
   }
   if (tx.body.has_transfer() && tx.body.transfer().to().size() != 20) {
-    return Status::Invalid("malformed_tx", "transfer.to must be a 20-byte address");
+    return Status::PeerFault("malformed_tx", "transfer.to must be a 20-byte address");
   }
   if (tx.body.has_deploy() && tx.body.deploy().code().empty()) {
-    return Status::Invalid("malformed_tx", "deploy.code is empty");
+    return Status::PeerFault("malformed_tx", "deploy.code is empty");
   }
   if (tx.body.has_call() && tx.body.call().contract().size() != 20) {
-    return Status::Invalid("malformed_tx", "call.contract must be a 20-byte address");
+    return Status::PeerFault("malformed_tx", "call.contract must be a 20-byte address");
   }
   if (auto civic = nation::CivicCallOf(tx.body); !civic.ok()) return civic.status();
   uint64_t intrinsic = IntrinsicGas(params, tx.size);
@@ -97,7 +97,7 @@ Result<DecodedTx> DecodeAndCheckTx(std::string_view envelope_bytes, std::string_
   }
   v1::Transaction envelope;
   if (!envelope.ParseFromString(std::string(envelope_bytes))) {
-    return Status::Invalid("malformed_tx", "not a Transaction");
+    return Status::PeerFault("malformed_tx", "not a Transaction");
   }
   return DecodeAndCheckTx(envelope, chain_id, params, verify_signature);
 }

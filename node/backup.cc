@@ -18,7 +18,7 @@
 #include "ledger/crypto.h"
 #include "ledger/store.h"
 #include "node/home.h"
-#include "node/keyfile.h"
+#include "ledger/keyfile.h"
 
 namespace civitas::node {
 namespace {

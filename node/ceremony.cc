@@ -11,8 +11,8 @@
 #include <sstream>
 
 #include "ledger/address.h"
+#include "ledger/keyfile.h"
 #include "node/home.h"
-#include "node/keyfile.h"
 
 namespace civitas::node {
 namespace fs = std::filesystem;

@@ -1,6 +1,7 @@
 #include "node/config.h"
 
 #include <toml++/toml.h>
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -48,6 +49,8 @@ Status ValidateConfig(const Config& c) {
   for (const auto* a : {&c.grpc_listen, &c.http_listen, &c.p2p_listen}) {
     if (!ValidHostPort(*a)) return Bad("listen address '" + *a + "' is not host:port");
   }
+  // Hostnames are fine everywhere: gRPC resolves them, the HTTP server and the P2P transport
+  // resolve them once at start (p2p::ResolveListenAddress; docs/OPERATIONS.md).
   if (c.grpc_tls_cert.empty() != c.grpc_tls_key.empty()) {
     return Bad("grpc.tls_cert and grpc.tls_key must be set together");
   }

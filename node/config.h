@@ -91,7 +91,8 @@ Result<Config> ParseConfig(std::string_view toml_text, const std::string& home,
                            const std::string& source);
 // The commented TOML text of `c`.
 std::string ConfigToToml(const Config& c);
-// Checks values for sense (ranges, address syntax). Reason: bad_config.
+// Checks values for sense (ranges, address syntax: http.listen and p2p.listen must name an IP
+// address, as `start` binds them unresolved). Reason: bad_config.
 Status ValidateConfig(const Config& c);
 
 }  // namespace civitas::node

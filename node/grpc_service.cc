@@ -133,8 +133,15 @@ grpc::Status NodeService::GetBlock(grpc::ServerContext* ctx, const v1::GetBlockR
     auto h = node_.store().GetBlockHeight(*id);
     if (!h.ok()) return ToGrpc(ctx, h.status());
     height = *h;
+  } else if (req->by_case() == v1::GetBlockRequest::kHeight) {
+    // Height 0 is the genesis state (docs/PROTOCOL.md): there is no block to answer.
+    if (req->height() == 0) {
+      return ToGrpc(ctx, Status::NotFound("height 0 is the genesis state, which has no block: "
+                                          "blocks start at height 1"));
+    }
+    height = req->height();
   } else {
-    height = req->height() ? req->height() : node_.store().height();
+    height = node_.store().height();  // neither height nor id: the latest block
   }
   auto block = node_.store().GetBlock(height);
   if (!block.ok()) return ToGrpc(ctx, block.status());

@@ -3,8 +3,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "ledger/keyfile.h"
 #include "node/ceremony.h"
-#include "node/keyfile.h"
 
 namespace civitas::node {
 namespace fs = std::filesystem;

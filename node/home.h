@@ -72,10 +72,11 @@ struct LoadedHome {
 };
 Result<LoadedHome> LoadHome(const std::string& home);
 
-// Checks that `key`, read from the validator key file, is this node's council key: it must be in
-// the genesis council (reason not_a_validator), and when the genesis names a validator after the
-// node's moniker, it must be that validator's key (reason wrong_key): a key file swapped with
-// another member's would make this node sign as that member, next to the member itself.
+// Checks that `key`, read from the validator key file, is this node's council key: when the
+// genesis names a validator after the node's moniker, it must be that validator's key (reason
+// wrong_key): a key file swapped with another member's would make this node sign as that member,
+// next to the member itself. A key outside the genesis council is accepted: the node follows the
+// chain until governance adds its key.
 Status CheckValidatorKey(const Config& config, const Genesis& genesis,
                          const crypto::PublicKey& key);
 

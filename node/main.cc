@@ -21,13 +21,13 @@
 #include <thread>
 
 #include "ledger/block.h"
+#include "ledger/keyfile.h"
 #include "ledger/store.h"
 #include "node/backup.h"
 #include "node/ceremony.h"
 #include "node/cli_parse.h"
 #include "node/export.h"
 #include "node/home.h"
-#include "node/keyfile.h"
 #include "node/log.h"
 #include "node/node.h"
 #include "node/replay.h"

@@ -9,6 +9,7 @@
 #include "genesis/nation_state.h"
 #include "ledger/pending.h"
 #include "node/log.h"
+#include "node/penalty.h"
 
 namespace civitas::node {
 namespace {
@@ -90,20 +91,8 @@ template <size_t N>
 std::string Str(const std::array<uint8_t, N>& a) {
   return std::string(AsStringView(a));
 }
-Status BadPayload(const std::string& msg) { return Status::Invalid("bad_payload", msg); }
-
-// Refusals of a consensus message that no honest validator of the same epoch causes: forged
-// or malformed signatures and certificates. The sender is disconnected and refused for a while
-// (Transport::Penalize). Stale, duplicate or unsafe messages, payloads this node cannot check
-// yet, messages for another leader (views differ around an epoch change) and a second proposal
-// for a round (a leader restored from disk may repeat itself) are only dropped.
-bool Punishable(const std::string& reason) {
-  static const std::set<std::string> kReasons = {
-      "bad_encoding", "bad_signature",    "bad_block",
-      "bad_tc",       "duplicate_signer", "missing_tc",
-      "no_quorum",    "unknown_signer",   "block_gas_exceeded"};
-  return kReasons.count(reason) > 0;
-}
+// A payload no honest leader proposes.
+Status BadPayload(const std::string& msg) { return Status::PeerFault("bad_payload", msg); }
 
 std::string BlockKey(const consensus::Block& b) {
   Bytes k(kBlockPrefix, kBlockPrefix + 2);
@@ -354,7 +343,7 @@ void Validator::AdmitGossip(const crypto::PublicKey& from, Bytes payload) {
   auto remaining = std::make_shared<std::atomic<size_t>>(chunks);
   for (size_t c = 0; c < chunks; ++c) {
     boost::asio::post(verify_pool_, [this, from, batch, checked, remaining, ticket, c, n] {
-      bool forged = false;
+      std::optional<std::string> penalty;
       for (size_t i = c * kGossipChunk; i < std::min(n, (c + 1) * kGossipChunk); ++i) {
         const v1::Transaction& envelope = batch->txs(static_cast<int>(i));
         // A full pool would refuse it anyway: spare the verification.
@@ -364,10 +353,9 @@ void Validator::AdmitGossip(const crypto::PublicKey& from, Bytes payload) {
         }
         (*checked)[i] = mempool_.Check(envelope, genesis_.chain_id, genesis_.params);
         // A validator gossips only what it checked: a bad signature or encoding is on purpose.
-        const std::string& reason = (*checked)[i].status().reason();
-        forged |= reason == "bad_signature" || reason == "malformed_tx";
+        if (!penalty) penalty = PenaltyFor(PeerInput::kGossip, (*checked)[i].status());
       }
-      if (forged) transport_->Penalize(from, "invalid_gossip");
+      if (penalty) transport_->Penalize(from, *penalty);
       if (remaining->fetch_sub(1) != 1) return;
       bool admitted = false;
       std::lock_guard lock(admit_mu_);
@@ -425,10 +413,10 @@ void Validator::OnPeerMessage(const crypto::PublicKey& from, uint8_t channel, By
         if (s.reason() == "safety_violation") {
           Log(Module::kConsensus)
               .error("consensus message from validator {}: {}", peer, s.ToString());
-        } else if (Punishable(s.reason())) {
+        } else if (auto penalty = PenaltyFor(PeerInput::kConsensus, s)) {
           Log(Module::kConsensus)
               .warn("invalid consensus message from validator {}: {}", peer, s.ToString());
-          transport_->Penalize(from, "invalid_consensus_message");
+          transport_->Penalize(from, *penalty);
         } else {
           Log(Module::kConsensus)
               .debug("consensus message from validator {} dropped: {}", peer, s.ToString());
@@ -625,12 +613,16 @@ Result<std::shared_ptr<Validator::Payload>> Validator::Decode(const consensus::B
   return p;
 }
 
-Result<Validator::LedgerParent> Validator::ParentOf(const consensus::Block& parent) {
-  if (parent.round == 0) return epoch_anchor_;  // the epoch's genesis block
+Result<ProposalParent> Validator::ParentOf(const consensus::Block& parent) {
+  if (parent.round == 0) {  // the epoch's genesis block
+    ProposalParent anchor = epoch_anchor_;
+    anchor.height = parent.height;
+    return anchor;
+  }
   auto p = Decode(parent);
   if (!p.ok()) return p.status();
   const auto& h = (*p)->block.header();
-  return LedgerParent{(*p)->ledger_id, h.time_ms(), h.state_height()};
+  return ProposalParent{(*p)->ledger_id, parent.height, h.time_ms(), h.state_height()};
 }
 
 Result<std::vector<std::shared_ptr<Validator::Payload>>> Validator::PendingAncestors(
@@ -642,10 +634,50 @@ Result<std::vector<std::shared_ptr<Validator::Payload>>> Validator::PendingAnces
     if (!p.ok()) return p.status();
     chain.push_back(*p);
     b = replica_->FindBlock(b->parent_id);
-    if (!b) return Status::NotFound("an uncommitted ancestor is missing");
+    if (!b) {
+      return Status::NotFound("an uncommitted ancestor is missing")
+          .WithBlame(Status::Blame::kLocal);
+    }
   }
   std::reverse(chain.begin(), chain.end());
   return chain;
+}
+
+namespace {
+
+// The rule book's view of a proposal (ledger/proposal.h): its parent, this node's executed
+// state, and the transactions of the ancestors in between, ordered but not yet executed.
+class PayloadReader final : public ProposalReader {
+ public:
+  PayloadReader(const Store& store, const ProposalParent& parent,
+                std::vector<const DecodedTx*> pending)
+      : store_(store), parent_(parent), pending_(std::move(pending)) {}
+  ProposalParent Parent() const override { return parent_; }
+  uint64_t ExecutedHeight() const override { return store_.height(); }
+  Result<Hash32> StateRoot(uint64_t height) const override { return store_.StateRoot(height); }
+  const StateReader& ExecutedState() const override { return store_; }
+  std::vector<const DecodedTx*> PendingTxs() const override { return pending_; }
+
+ private:
+  const Store& store_;
+  const ProposalParent parent_;
+  const std::vector<const DecodedTx*> pending_;
+};
+
+}  // namespace
+
+Status Validator::CheckRules(const v1::Block& block, const std::vector<DecodedTx>& txs,
+                             const consensus::Block& parent) {
+  auto par = ParentOf(parent);
+  if (!par.ok()) return par.status();
+  auto ancestors = PendingAncestors(parent);
+  if (!ancestors.ok()) return ancestors.status();
+  std::vector<const DecodedTx*> pending;
+  for (const auto& a : *ancestors) {
+    for (const DecodedTx& tx : a->txs) pending.push_back(&tx);
+  }
+  return CheckProposal(genesis_, epoch_, PayloadReader(store_, *par, std::move(pending)), block,
+                       txs);
 }
 
 std::optional<Bytes> Validator::MakePayload(const consensus::Block& parent) {
@@ -663,15 +695,14 @@ std::optional<Bytes> Validator::MakePayload(const consensus::Block& parent) {
   if (!par.ok() || !ancestors.ok()) return std::nullopt;
   if (par->state_height > store_.height()) return std::nullopt;  // we lag behind the parent
 
-  // Nonces in sequence and covered fees also leave out what the pending ancestors hold (see
-  // VerifyPayload). A sender's transaction left out leaves out its later ones (their nonces).
-  PendingSenders senders(store_, genesis_.params);
+  // Nonces in sequence and covered fees also leave out what the pending ancestors hold (the
+  // rule book, CheckProposal). A sender's transaction left out leaves out its later ones.
+  std::vector<const DecodedTx*> pending;
   for (const auto& a : *ancestors) {
-    for (const DecodedTx& tx : a->txs) {
-      auto sender = senders.Get(tx.sender);
-      if (sender.ok()) senders.Track(**sender, tx);
-    }
+    for (const DecodedTx& tx : a->txs) pending.push_back(&tx);
   }
+  PendingSenders senders(store_, genesis_.params);
+  if (!senders.TrackAll(pending).ok()) return std::nullopt;
   uint64_t gas = 0;  // the selected transactions' gas limits
   std::vector<DecodedTx> txs =
       mempool_.Select(config_.max_block_txs, kMaxBlockBytes - (64 << 10), [&](const DecodedTx& tx) {
@@ -709,6 +740,13 @@ std::optional<Bytes> Validator::MakePayload(const consensus::Block& parent) {
   t.round = replica_->round();
   auto own = std::make_shared<Payload>();
   own->block = AssembleBlock(genesis_, t, key_.public_key(), WallMs(), txs);
+  // The proposer keeps the rule book too: a block it would refuse as a voter is a bug here.
+  if (Status rules = CheckRules(own->block, txs, parent); !rules.ok()) {
+    Log(Module::kConsensus)
+        .error("not proposing in round {}: the block built breaks a rule: {}", replica_->round(),
+               rules.ToString());
+    return std::nullopt;
+  }
   std::string bytes = CanonicalBlockBytes(own->block);
   auto lid = BlockId(own->block.header());
   if (!lid.ok()) {
@@ -732,7 +770,10 @@ Status Validator::VerifyPayload(const consensus::Block& block, const consensus::
     FailWith(s);
     return s;
   }
-  if (epoch_ended_) return Status::Invalid("epoch_ended", "the epoch ended at a commit");
+  if (epoch_ended_) {
+    return Status::Invalid("epoch_ended", "the epoch ended at a commit")
+        .WithBlame(Status::Blame::kStale);
+  }
   auto decoded = Decode(block);
   if (!decoded.ok()) return decoded.status();
   Payload& p = **decoded;
@@ -743,11 +784,6 @@ Status Validator::VerifyPayload(const consensus::Block& block, const consensus::
   if (h.proposer() != Str(vs_.keys[block.proposer])) {
     return BadPayload("header proposer is not the block's leader");
   }
-  auto par = ParentOf(parent);
-  if (!par.ok()) return par.status();
-  if (h.parent_id() != Str(par->id)) return BadPayload("parent id is not the parent's block id");
-  s = CheckHeader(genesis_, epoch_, p.block, par->time_ms);
-  if (!s.ok()) return s;
   const uint64_t now = WallMs();
   if (!self_ || block.proposer != *self_) {
     // Another validator's clock, as its block says: the median over recent proposals
@@ -768,51 +804,16 @@ Status Validator::VerifyPayload(const consensus::Block& block, const consensus::
               "{} ms): is this node's clock behind? ({} refused so far)",
               block.round, h.time_ms() - now, kMaxClockSkewMs, time_refused_.load());
     }
-    return BadPayload("time is in the future");
+    // This node's clock may be the one behind.
+    return BadPayload("time is in the future").WithBlame(Status::Blame::kLocal);
   }
-  if (h.state_height() < par->state_height) {
-    return BadPayload("certified state height goes backwards");
-  }
-  if (h.state_height() > store_.height()) {
-    return Status::Error(Status::Code::kFailedPrecondition, "not_executed",
-                         "certified height " + std::to_string(h.state_height()) +
-                             " is above this node's executed height " +
-                             std::to_string(store_.height()));
-  }
-  auto root = store_.StateRoot(h.state_height());
-  if (!root.ok()) return root.status();
-  if (h.state_root() != Str(*root)) {
-    return Status::Invalid("state_root_mismatch",
-                           "certified state root differs from this node's execution of height " +
-                               std::to_string(h.state_height()));
-  }
-  std::vector<Hash32> ids;
-  ids.reserve(p.txs.size());
-  for (const auto& tx : p.txs) ids.push_back(tx.id);
-  if (h.tx_root() != Str(MerkleRoot(ids))) return BadPayload("tx_root does not match");
+  // The rule book: linkage to the parent, the header, the certified state, the tx root,
+  // nonces and fee cover through the pending ancestors.
+  s = CheckRules(p.block, p.txs, parent);
+  if (!s.ok()) return s;
   // The block gas limit, a consensus rule (docs/PROTOCOL.md, "Block gas limit"): execution at
   // the commit would refuse the block too, too late to keep it out of the chain.
   if (Status gas = CheckBlockGas(genesis_.params, p.txs); !gas.ok()) return gas;
-
-  auto ancestors = PendingAncestors(parent);
-  if (!ancestors.ok()) return ancestors.status();
-  // Nonces run in sequence per sender from the executed state through the pending ancestors,
-  // so a transaction already committed or pending, or twice in this block, fails here: its
-  // id covers the sender's key and the nonce. Every maximum fee must be covered by what is sure
-  // to remain of its sender's balance when it runs, so that executing the block at its commit
-  // cannot fail the fee rule (ExecuteBlock, insufficient_funds_for_fee).
-  PendingSenders senders(store_, genesis_.params);
-  for (const auto& a : *ancestors) {
-    for (const DecodedTx& tx : a->txs) {
-      auto sender = senders.Get(tx.sender);
-      if (!sender.ok()) return sender.status();
-      senders.Track(**sender, tx);
-    }
-  }
-  for (size_t i = 0; i < p.txs.size(); ++i) {
-    Status checked = senders.CheckAndTrack(p.txs[i], i);
-    if (!checked.ok()) return checked;
-  }
   // Signatures last, and from the back: the gossip of the block's newest transactions often
   // arrives with it and is verified on the pool threads from the front, each side noting what
   // it verified, so the two meet rather than verify the same transactions.
@@ -821,8 +822,8 @@ Status Validator::VerifyPayload(const consensus::Block& block, const consensus::
       const DecodedTx& tx = p.txs[i];
       if (mempool_.Verified(tx.id, tx.envelope.signature())) continue;
       if (!VerifyTxSignature(tx)) {
-        return Status::Invalid("bad_signature",
-                               "transaction " + std::to_string(i) + ": signature does not verify");
+        return Status::PeerFault(
+            "bad_signature", "transaction " + std::to_string(i) + ": signature does not verify");
       }
       mempool_.NoteVerified(tx);
     }
@@ -1099,7 +1100,7 @@ Status Validator::EnterEpoch(std::optional<consensus::SafetyData> safety) {
   vs_.chain_id = genesis_.chain_id;
   vs_.epoch = epoch_.number;
   vs_.keys = epoch_.validators.keys();
-  epoch_anchor_ = LedgerParent{Hash32{}, genesis_.genesis_time_ms, 0};
+  epoch_anchor_ = ProposalParent{Hash32{}, 0, genesis_.genesis_time_ms, 0};
   if (epoch_.start_height > 1) {
     // The epoch's genesis block continues the previous epoch's last block.
     auto last = store_.GetBlock(epoch_.start_height - 1);
@@ -1109,7 +1110,8 @@ Status Validator::EnterEpoch(std::optional<consensus::SafetyData> safety) {
     vs_.genesis_height = epoch_.start_height - 1;
     vs_.genesis_parent = *id;
     epoch_anchor_ =
-        LedgerParent{*id, last->block().header().time_ms(), last->block().header().state_height()};
+        ProposalParent{*id, last->block().header().height(), last->block().header().time_ms(),
+                       last->block().header().state_height()};
   }
   auto self = std::find(vs_.keys.begin(), vs_.keys.end(), key_.public_key());
   self_.reset();
@@ -1251,7 +1253,7 @@ void Validator::OnSync(const crypto::PublicKey& from, const Bytes& payload) {
       Log(Module::kConsensus)
           .warn("sync: block {} from {} refused: {}", h, ToHex(from).substr(0, 16), s.ToString());
       if (s.code() == Status::Code::kIOError) FailWith(s);
-      if (s.reason() == "bad_qc") transport_->Penalize(from, "invalid_sync_block");
+      if (auto penalty = PenaltyFor(PeerInput::kSync, s)) transport_->Penalize(from, *penalty);
       break;
     }
     unacknowledged_.push_back(std::move(*prepared));

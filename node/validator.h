@@ -103,19 +103,17 @@ class Validator final : public consensus::App {
     std::vector<DecodedTx> txs;
     bool signatures_verified = false;
   };
-  // Ledger facts of a consensus block: the genesis block for height 0.
-  struct LedgerParent {
-    Hash32 id{};
-    uint64_t time_ms = 0;
-    uint64_t state_height = 0;
-  };
-
   Result<std::shared_ptr<Payload>> Decode(const consensus::Block& b);
-  Result<LedgerParent> ParentOf(const consensus::Block& parent);
-  LedgerParent epoch_anchor_;  // ledger facts of the epoch's genesis block (io thread)
+  // Ledger facts of a consensus block: the epoch's genesis block for round 0.
+  Result<ProposalParent> ParentOf(const consensus::Block& parent);
+  ProposalParent epoch_anchor_;  // ledger facts of the epoch's genesis block (io thread)
   // The uncommitted (not yet executed) ancestors from `parent` down to the store's tip, oldest
   // first; fails if one is missing.
   Result<std::vector<std::shared_ptr<Payload>>> PendingAncestors(const consensus::Block& parent);
+  // The rule book for `block` (ledger/proposal.h, CheckProposal) on top of `parent`, with the
+  // transactions of the pending ancestors; not the signatures.
+  Status CheckRules(const v1::Block& block, const std::vector<DecodedTx>& txs,
+                    const consensus::Block& parent);
 
   void Post(std::function<void()> fn);
   // Broadcasts what SubmitLocal queued, in frames of at most kGossipFrameBytes (io thread).

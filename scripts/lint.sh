@@ -13,6 +13,13 @@ forbid() {  # folder, regex of forbidden includes, why
 forbid consensus 'boost/|rocksdb/|grpc|thread>|random>|mutex>|chrono>|node/|vm/' "no I/O, clocks, threads or randomness in consensus"
 forbid vm 'boost/|rocksdb/|grpc|thread>|random>|consensus/|ledger/|node/' "the VM sees the world only through vm::Host"
 forbid ledger 'boost/|grpc|consensus/|node/|spdlog' "the ledger knows nothing of the network or consensus"
+# The nation's contract bytes and civic calls live below the ledger (civitas_civic): no arrow
+# from ledger/ climbs up to genesis/.
+forbid ledger 'genesis/' "the ledger sits below genesis/: the contract bytes are ledger/system_contracts.h (civitas_civic)"
+forbid tools/wallet 'node/|grpc' "the wallet library is keys and transactions: key files are primitives (ledger/keyfile.h)"
+if grep -qE 'civitas_node' tools/wallet/CMakeLists.txt; then
+  echo "tools/wallet/ must not link civitas_node (key files are primitives: ledger/keyfile.h)"; fail=1
+fi
 # RocksDB only in the store (and its memtable).
 hits=$(grep -rln "include <rocksdb/" ledger node tools consensus vm 2>/dev/null |
   grep -Ev '^ledger/(store|hash_memtable)\.cc$' || true)

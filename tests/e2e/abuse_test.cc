@@ -22,10 +22,10 @@
 #include <thread>
 
 #include "civitas/v1/node.grpc.pb.h"
+#include "ledger/keyfile.h"
 #include "ledger/tx.h"
 #include "node/config.h"
 #include "node/home.h"
-#include "node/keyfile.h"
 #include "node/p2p/wire.h"
 #include "node_client.h"
 #include "p2p_test_util.h"
@@ -119,7 +119,7 @@ class AbuseTest : public ::testing::Test {
       return "node did not start";
     }
     stub_ = v1::Node::NewStub(channel);
-    auto op = node::ReadKeyFile(home_ + "/keys/operator.json");
+    auto op = civitas::ReadKeyFile(home_ + "/keys/operator.json");
     if (!op.ok()) return op.status().ToString();
     uint64_t nonce = 0;
     // Funded accounts: one honest client and four flooders.

@@ -14,9 +14,9 @@
 
 #include "civitas/v1/node.grpc.pb.h"
 #include "ledger/genesis.h"
+#include "ledger/keyfile.h"
 #include "ledger/tx.h"
 #include "node/home.h"
-#include "node/keyfile.h"
 #include "process.h"
 
 namespace civitas::e2e {
@@ -39,7 +39,7 @@ class CrashTest : public ::testing::Test {
     log_ = dir_ + "/node.log";
     ASSERT_TRUE(node::InitSoloHome({home_, "crash-test", "n0"}).ok());
     port_ = FreePort();
-    auto key = node::ReadKeyFile(home_ + "/keys/operator.json");
+    auto key = civitas::ReadKeyFile(home_ + "/keys/operator.json");
     ASSERT_TRUE(key.ok());
     operator_key_ = *key;
   }

@@ -23,11 +23,12 @@
 #include <thread>
 
 #include "civitas/v1/node.grpc.pb.h"
+#include "ledger/keyfile.h"
 #include "ledger/tx.h"
 #include "node/home.h"
-#include "node/keyfile.h"
 #include "node_client.h"
 #include "process.h"
+#include "tests/test_files.h"
 
 namespace civitas::e2e {
 namespace {
@@ -35,12 +36,7 @@ namespace {
 namespace fs = std::filesystem;
 constexpr char kChain[] = "disk-full";
 
-std::string ReadAll(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using civitas::testing::ReadAll;
 
 // Writes `path` until the file system refuses another byte (ENOSPC). Returns the bytes written.
 uint64_t FillUp(const fs::path& path) {
@@ -80,7 +76,7 @@ class DiskFullTest : public ::testing::Test {
     // The ledger on the small file system; the rest of the home (and the node's log) off it.
     fs::create_directories(dir_ + "/fs/data");
     fs::create_directory_symlink(dir_ + "/fs/data", home() + "/data");
-    auto key = node::ReadKeyFile(home() + "/keys/operator.json");
+    auto key = civitas::ReadKeyFile(home() + "/keys/operator.json");
     ASSERT_TRUE(key.ok());
     operator_key_ = *key;
   }

@@ -21,7 +21,7 @@
 #include "node/build_info.h"
 #include "node/config.h"
 #include "node/home.h"
-#include "node/keyfile.h"
+#include "ledger/keyfile.h"
 #include "node_client.h"
 #include "process.h"
 
@@ -318,7 +318,7 @@ TEST_F(LifecycleTest, OnlineBackupWhileCommittingAndRestoreIntoAFollower) {
   EXPECT_NE(out.find("[exists]"), std::string::npos) << out;
 
   // Restore into the home of a node that follows the chain (its key is no validator's).
-  auto key = node::ReadKeyFile(home + "/config/validator_key.json");
+  auto key = civitas::ReadKeyFile(home + "/config/validator_key.json");
   ASSERT_TRUE(key.ok());
   const std::string peer = ToHex(key->public_key()) + "@127.0.0.1:" + std::to_string(p2p_port_);
   const std::string follower = dir_ + "/follower";

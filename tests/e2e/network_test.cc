@@ -20,10 +20,10 @@
 #include "ledger/certified.h"
 #include "ledger/civic_calls.h"
 #include "ledger/did.h"
+#include "ledger/keyfile.h"
 #include "ledger/store.h"
 #include "ledger/tx.h"
 #include "node/home.h"
-#include "node/keyfile.h"
 #include "node_client.h"
 #include "p2p_test_util.h"
 #include "process.h"
@@ -53,7 +53,7 @@ class NetworkTest : public ::testing::Test {
     opts.voting_period = kVotingPeriod;
     ASSERT_TRUE(node::InitTestnet(opts).ok());
     base_port_ = opts.base_port;
-    auto key = node::ReadKeyFile(dir_ + "/keys/operator.json");
+    auto key = civitas::ReadKeyFile(dir_ + "/keys/operator.json");
     ASSERT_TRUE(key.ok());
     operator_key_ = *key;
     nodes_.resize(kNodes + joiners_);
@@ -351,7 +351,7 @@ TEST_F(NetworkTest, ASecondProcessWithAValidatorsKeyIsCountedLoggedAndMadeUnread
   int dup = 0;
   std::vector<crypto::PublicKey> keys;
   for (int i = 0; i < kNodes; ++i) {
-    auto k = node::ReadKeyFile(Home(i) + "/config/validator_key.json");
+    auto k = civitas::ReadKeyFile(Home(i) + "/config/validator_key.json");
     ASSERT_TRUE(k.ok());
     keys.push_back(k->public_key());
     if (keys[i] < keys[dup]) dup = i;
@@ -426,7 +426,7 @@ TEST_F(EpochNetworkTest, CouncilChangeHandsConsensusToTheNewValidatorSet) {
   constexpr uint64_t kHistory = 100;
   Start(0, {"--state-history", std::to_string(kHistory)});
   for (int i = 1; i <= kJoiner; ++i) Start(i);
-  auto joiner_key = node::ReadKeyFile(Home(kJoiner) + "/config/validator_key.json");
+  auto joiner_key = civitas::ReadKeyFile(Home(kJoiner) + "/config/validator_key.json");
   ASSERT_TRUE(joiner_key.ok());
   const crypto::PublicKey joiner = joiner_key->public_key();
   EXPECT_EQ(NodeStatus(0).epoch(), 0u);
@@ -438,7 +438,7 @@ TEST_F(EpochNetworkTest, CouncilChangeHandsConsensusToTheNewValidatorSet) {
   Civic(1, operator_key_, nonce, nation::ApplyForCitizenship());
   const auto did = *ParseDid(DeriveDid(operator_key_.public_key()));
   for (int i = 0; i < 3; ++i) {
-    auto member = node::ReadKeyFile(Home(i) + "/config/validator_key.json");
+    auto member = civitas::ReadKeyFile(Home(i) + "/config/validator_key.json");
     ASSERT_TRUE(member.ok());
     uint64_t member_nonce = 0;
     Civic(i, *member, member_nonce, nation::CouncilDecide(did, nation::CouncilAction::kApprove));

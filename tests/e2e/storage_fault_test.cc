@@ -18,12 +18,13 @@
 #include <thread>
 
 #include "civitas/v1/node.grpc.pb.h"
+#include "ledger/keyfile.h"
 #include "ledger/store.h"
 #include "ledger/tx.h"
 #include "node/home.h"
-#include "node/keyfile.h"
 #include "node_client.h"
 #include "process.h"
+#include "tests/test_files.h"
 
 namespace civitas::e2e {
 namespace {
@@ -31,12 +32,7 @@ namespace {
 namespace fs = std::filesystem;
 constexpr char kChain[] = "storage-faults";
 
-std::string ReadAll(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using civitas::testing::ReadAll;
 
 void WriteAll(const fs::path& p, const std::string& text) {
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
@@ -150,7 +146,7 @@ class StorageFaultTest : public ::testing::Test {
     auto node = Launch(home, port);
     auto stub = Connect(port);
     if (!stub) return "node did not start; see " + home + ".log";
-    auto key = node::ReadKeyFile(home + "/keys/operator.json");
+    auto key = civitas::ReadKeyFile(home + "/keys/operator.json");
     if (!key.ok()) return key.status().ToString();
     for (int i = 0; i < txs; ++i) {
       std::string err = Transfer(*stub, *key, nonce++);
@@ -421,7 +417,7 @@ TEST_F(StorageFaultTest, CorruptOrForeignKeyFileIsRefused) {
   fs::remove(path);
   ExpectRefused(home, {"no key file", path}, "key file deleted");
   // A well-formed key that is not the one the genesis gives this node (its moniker).
-  ASSERT_TRUE(node::WriteKeyFile(path, other).ok());
+  ASSERT_TRUE(civitas::WriteKeyFile(path, other).ok());
   ExpectRefused(home, {path, ToHex(other.public_key()), "'node0'", "[wrong_key]"},
                 "stranger's key");
 

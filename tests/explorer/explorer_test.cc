@@ -81,22 +81,16 @@ class ExplorerTest : public ::testing::Test {
   void SetUp() override {
     chromium_ = FindChromium();
     if (chromium_.empty()) GTEST_SKIP() << "no chromium on PATH (apt-get install chromium)";
-    council_ = crypto::SecretKey::Generate();
-    for (int i = 0; i < kPeople; ++i) people_.push_back(crypto::SecretKey::Generate());
-    Genesis g;
-    g.chain_id = "civitas-explorer";
-    g.validators.push_back({"council-0", council_.public_key()});
-    g.accounts.push_back({AddressOf(council_.public_key()), kFunds});
-    for (const auto& p : people_) g.accounts.push_back({AddressOf(p.public_key()), kFunds});
-    g.accounts.push_back({TreasuryAddress(), kTreasuryFunds});
-    g.nation.citizenship_validity = 100'000;
-    g.nation.voting_period = kVotingPeriod;
-    g.nation.quorum = kQuorum;
-    g.nation.threshold = 50;
-    g.nation.proposal_deposit = kDeposit;
-    auto parsed = ParseGenesis(GenesisToJson(g));
-    ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
-    genesis_ = *parsed;
+    auto nation = civitas::testing::MakeSoloNation({.chain_id = "civitas-explorer",
+                                                    .people = kPeople,
+                                                    .funds = kFunds,
+                                                    .treasury_funds = kTreasuryFunds,
+                                                    .voting_period = kVotingPeriod,
+                                                    .quorum = kQuorum,
+                                                    .proposal_deposit = kDeposit});
+    council_ = nation.council;
+    people_ = nation.people;
+    genesis_ = nation.genesis;
 
     home_ = civitas::testing::TestDir("explorer");
     Config config;

@@ -12,10 +12,10 @@
 #include "consensus/codec.h"
 #include "consensus/replica.h"
 #include "ledger/block.h"
+#include "ledger/keyfile.h"
 #include "ledger/smt.h"
 #include "ledger/tx.h"
 #include "node/config.h"
-#include "node/keyfile.h"
 #include "node/p2p/wire.h"
 #include "tests/fuzz/fuzz_util.h"
 #include "tests/fuzz/proof_input.h"
@@ -254,7 +254,7 @@ void Files() {
 
   fs::path tmp = fs::temp_directory_path() / "civitas-fuzz-seeds-key.json";
   fs::remove(tmp);
-  Check(node::WriteKeyFile(tmp.string(), FixedKey(0x55)).ok(), "write key file");
+  Check(civitas::WriteKeyFile(tmp.string(), FixedKey(0x55)).ok(), "write key file");
   Write("keyfile_fuzz", "plain.json", ReadFile(tmp));
   fs::remove(tmp);
   Hash32 salt{};

@@ -1,4 +1,4 @@
-// libFuzzer target: key files, plain (node/keyfile.h) and encrypted (tools/wallet/keystore.h),
+// libFuzzer target: key files, plain (ledger/keyfile.h) and encrypted (tools/wallet/keystore.h),
 // which users copy between machines. The input is written to a private temporary file and read
 // as the node and the wallet read it. Never crash; a plain file that loads writes back to a file
 // that loads the same key; an encrypted file is decrypted with the passphrase "fuzz" (seeds use
@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "node/keyfile.h"
+#include "ledger/keyfile.h"
 #include "tests/fuzz/fuzz_util.h"
 #include "tools/wallet/keystore.h"
 
@@ -63,10 +63,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Require(civitas::wallet::WriteNewPrivateFile(path, text).ok(), "write input");
 
   (void)civitas::wallet::InspectKeyFile(path);
-  auto plain = civitas::node::ReadKeyFile(path);
+  auto plain = civitas::ReadKeyFile(path);
   if (plain.ok()) {
-    Require(civitas::node::WriteKeyFile(copy, *plain).ok(), "write plain copy");
-    auto again = civitas::node::ReadKeyFile(copy);
+    Require(civitas::WriteKeyFile(copy, *plain).ok(), "write plain copy");
+    auto again = civitas::ReadKeyFile(copy);
     Require(again.ok() && again->bytes() == plain->bytes(), "plain key file round trip");
   }
 

@@ -53,6 +53,45 @@ inline v1::Transaction Transfer(const TestChain& c, const crypto::SecretKey& fro
   return SignTx(from, body);
 }
 
+// A one-validator nation, as the node and explorer tests run it: the validator is the council
+// (nation.council empty: the validators' addresses; approvals a majority, 1 of 1) and is funded
+// for its fees; `people` funded accounts; a funded treasury; the nation's parameters below.
+struct SoloNationOptions {
+  std::string chain_id;
+  size_t people = 4;
+  uint64_t funds = 100'000'000;  // each of the council and the people
+  uint64_t treasury_funds = 1'000'000;
+  uint64_t voting_period = 40;  // blocks
+  uint64_t quorum = 1000;
+  uint64_t proposal_deposit = 500;
+  uint64_t citizenship_validity = 100'000;
+};
+struct SoloNation {
+  crypto::SecretKey council;
+  std::vector<crypto::SecretKey> people;
+  Genesis genesis;
+};
+inline SoloNation MakeSoloNation(const SoloNationOptions& o) {
+  SoloNation n{crypto::SecretKey::Generate(), {}, {}};
+  for (size_t i = 0; i < o.people; ++i) n.people.push_back(crypto::SecretKey::Generate());
+  Genesis g;
+  g.chain_id = o.chain_id;
+  g.validators.push_back({"council-0", n.council.public_key()});
+  g.accounts.push_back({AddressOf(n.council.public_key()), o.funds});
+  for (const auto& p : n.people) g.accounts.push_back({AddressOf(p.public_key()), o.funds});
+  g.accounts.push_back({TreasuryAddress(), o.treasury_funds});
+  g.nation.citizenship_validity = o.citizenship_validity;
+  g.nation.voting_period = o.voting_period;
+  g.nation.quorum = o.quorum;
+  g.nation.threshold = 50;
+  g.nation.proposal_deposit = o.proposal_deposit;
+  // Round-trip through JSON so the hash is computed as a node computes it.
+  auto parsed = ParseGenesis(GenesisToJson(g));
+  if (!parsed.ok()) std::abort();
+  n.genesis = *parsed;
+  return n;
+}
+
 // A committed state held in a map.
 class MapState : public StateReader {
  public:

@@ -97,6 +97,27 @@ TEST_F(ApiTest, TransferCommitsAndIsQueryable) {
   EXPECT_EQ(again.block().block().header().height(), out.resp.receipt().height());
 }
 
+// Height 0 is the genesis state: it has no block, and asking for it is NOT_FOUND, not the tip.
+// A request naming neither height nor id asks for the latest block.
+TEST_F(ApiTest, GetBlockAtHeightZeroIsNotFoundAndNoHeightIsTheLatest) {
+  for (int i = 0; i < 500 && node_->store().height() < 1; ++i) node_->WaitForCommit(Hash32{}, 10);
+  ASSERT_GE(node_->store().height(), 1u);
+  v1::GetBlockRequest genesis;
+  genesis.set_height(0);
+  v1::GetBlockResponse none;
+  grpc::ClientContext c1;
+  grpc::Status s = stub_->GetBlock(&c1, genesis, &none);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << s.error_message();
+  EXPECT_NE(s.error_message().find("genesis"), std::string::npos) << s.error_message();
+
+  const uint64_t before = node_->store().height();
+  v1::GetBlockResponse latest;
+  grpc::ClientContext c2;
+  ASSERT_TRUE(stub_->GetBlock(&c2, v1::GetBlockRequest(), &latest).ok());
+  EXPECT_GE(latest.block().block().header().height(), before);
+  EXPECT_LE(latest.block().block().header().height(), node_->store().height());
+}
+
 TEST_F(ApiTest, BadTransactionsGetReasonsAndChangeNothing) {
   ASSERT_TRUE(Submit(Transfer(chain_, chain_.users[0], Addr(1), 1, 0)).resp.committed());
   auto before0 = Account(0), before1 = Account(1);

@@ -32,24 +32,16 @@ class CivicApiTest : public ::testing::Test {
   enum Person { kAlice, kBob, kCarol, kDave, kPeople };
 
   void SetUp() override {
-    council_ = crypto::SecretKey::Generate();
-    for (int i = 0; i < kPeople; ++i) people_.push_back(crypto::SecretKey::Generate());
-    Genesis g;
-    g.chain_id = "civitas-civic-api";
-    // One validator, who is the council (nation.council empty: the validators' addresses;
-    // approvals: a majority, 1 of 1). It needs funds for its fees.
-    g.validators.push_back({"council-0", council_.public_key()});
-    g.accounts.push_back({AddressOf(council_.public_key()), kFunds});
-    for (const auto& p : people_) g.accounts.push_back({AddressOf(p.public_key()), kFunds});
-    g.accounts.push_back({TreasuryAddress(), kTreasuryFunds});
-    g.nation.citizenship_validity = 100'000;
-    g.nation.voting_period = kVotingPeriod;
-    g.nation.quorum = kQuorum;
-    g.nation.threshold = 50;
-    g.nation.proposal_deposit = kDeposit;
-    auto parsed = ParseGenesis(GenesisToJson(g));
-    ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
-    genesis_ = *parsed;
+    auto nation = civitas::testing::MakeSoloNation({.chain_id = "civitas-civic-api",
+                                                    .people = kPeople,
+                                                    .funds = kFunds,
+                                                    .treasury_funds = kTreasuryFunds,
+                                                    .voting_period = kVotingPeriod,
+                                                    .quorum = kQuorum,
+                                                    .proposal_deposit = kDeposit});
+    council_ = nation.council;
+    people_ = nation.people;
+    genesis_ = nation.genesis;
 
     home_ = civitas::testing::TestDir("civic-api");
     Config config;

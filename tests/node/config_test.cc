@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "ledger/keyfile.h"
 #include "node/config.h"
 #include "node/home.h"
-#include "node/keyfile.h"
 #include "node/log.h"
 #include "test_chain.h"
 
@@ -115,6 +115,24 @@ TEST_F(HomeTest, InitWithAQuotedMonikerWritesALoadableHome) {
   auto loaded = LoadHome(home_);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_EQ(loaded->config.moniker, "say \"hi\"\nthere");
+}
+
+// `config validate` and `start` accept the same listen addresses: an IP address (IPv6 in
+// brackets) or a hostname, which the HTTP server and the P2P transport resolve at start.
+TEST(ListenAddressTest, ValidateAcceptsWhatStartBinds) {
+  Config c;
+  ASSERT_TRUE(ValidateConfig(c).ok()) << ValidateConfig(c).ToString();
+  for (const char* host : {"localhost:26660", "127.0.0.1:26660", "[::1]:26660"}) {
+    Config http = c;
+    http.http_listen = host;
+    EXPECT_TRUE(ValidateConfig(http).ok()) << host << ": " << ValidateConfig(http).ToString();
+    Config p2p = c;
+    p2p.p2p_listen = host;
+    EXPECT_TRUE(ValidateConfig(p2p).ok()) << host << ": " << ValidateConfig(p2p).ToString();
+  }
+  Config bad = c;
+  bad.p2p_listen = "node-1.example.org";  // no port
+  EXPECT_EQ(ValidateConfig(bad).reason(), "bad_config");
 }
 
 TEST_F(HomeTest, ConfigWrongTypeIsAnError) {

@@ -16,9 +16,12 @@
 #include "node/node.h"
 #include "node_client.h"
 #include "test_chain.h"
+#include "tests/test_files.h"
 
 namespace civitas::node {
 namespace {
+
+using civitas::testing::ReadAll;
 
 // A self-signed P-256 certificate for "localhost" and 127.0.0.1, written as PEM files.
 void WriteSelfSignedCert(const std::string& cert_path, const std::string& key_path) {
@@ -55,11 +58,6 @@ void WriteSelfSignedCert(const std::string& cert_path, const std::string& key_pa
   std::fclose(f);
   X509_free(cert);
   EVP_PKEY_free(key);
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 class GrpcTlsTest : public ::testing::Test {
@@ -110,7 +108,7 @@ TEST_F(GrpcTlsTest, TlsNodeServesClientsThatTrustItsCertificateOnly) {
   ASSERT_TRUE(node_->Start().ok());
 
   grpc::SslCredentialsOptions trusted;
-  trusted.pem_root_certs = ReadFile(home_ + "/config/grpc.crt");
+  trusted.pem_root_certs = ReadAll(home_ + "/config/grpc.crt");
   EXPECT_TRUE(Status(grpc::SslCredentials(trusted), "localhost").ok());
   EXPECT_TRUE(Status(grpc::SslCredentials(trusted), "127.0.0.1").ok());
   // A plaintext client, and a TLS client that trusts other roots, get nothing.
@@ -118,7 +116,7 @@ TEST_F(GrpcTlsTest, TlsNodeServesClientsThatTrustItsCertificateOnly) {
             grpc::StatusCode::UNAVAILABLE);
   grpc::SslCredentialsOptions stranger;
   WriteSelfSignedCert(home_ + "/config/other.crt", home_ + "/config/other.key");
-  stranger.pem_root_certs = ReadFile(home_ + "/config/other.crt");
+  stranger.pem_root_certs = ReadAll(home_ + "/config/other.crt");
   EXPECT_EQ(Status(grpc::SslCredentials(stranger), "localhost").error_code(),
             grpc::StatusCode::UNAVAILABLE);
 }
@@ -151,7 +149,7 @@ TEST(PlaintextBeyondLoopbackTest, IsRefusedUnlessTheOperatorAcceptsIt) {
   c.grpc_tls_key = "grpc.key";
   EXPECT_TRUE(ValidateConfig(c).ok());
 
-  c.http_listen = "node.example.org:26660";
+  c.http_listen = "192.0.2.10:26660";  // an address beyond loopback (TEST-NET-1)
   s = ValidateConfig(c);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("http.insecure"), std::string::npos) << s.ToString();

@@ -18,7 +18,7 @@
 #include "ledger/base58.h"
 #include "ledger/civic_calls.h"
 #include "ledger/did.h"
-#include "node/keyfile.h"
+#include "ledger/keyfile.h"
 #include "node/node.h"
 #include "node_client.h"
 #include "test_chain.h"

@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "ledger/keyfile.h"
 #include "ledger/tx.h"
-#include "node/keyfile.h"
 #include "tools/wallet/keystore.h"
 #include "tools/wallet/tx_builder.h"
 
@@ -71,7 +71,7 @@ TEST_F(CliTest, RecoverGivesTheDocumentedKey) {
   EXPECT_EQ(j["public_key"], "5b02401d37125385c8cfc116658db1b7f2bda93773c5291bfbdf254819b104db");
   EXPECT_EQ(j["path"], "m/44'/7463'/0'/0'/0'");
   EXPECT_EQ(j["encrypted"], false);
-  auto key = node::ReadKeyFile(Path("k.json"));  // a plain file in the node's format
+  auto key = civitas::ReadKeyFile(Path("k.json"));  // a plain file in the node's format
   ASSERT_TRUE(key.ok()) << key.status().ToString();
   EXPECT_EQ(ToHex(key->bytes()),
             "654f932dc8821bca9c96998c76e3d24901d33cb606eb96fa621cb2a72bb94d5b");
@@ -163,7 +163,7 @@ TEST_F(CliTest, EncryptedKeyFilesSignOfflineLikeSignTx) {
                     "CIVITAS_PASSPHRASE='open sesame'")
                 .code,
             0);
-  auto plain = node::ReadKeyFile(Path("plain.json"));
+  auto plain = civitas::ReadKeyFile(Path("plain.json"));
   ASSERT_TRUE(plain.ok());
   EXPECT_EQ(plain->bytes(), secret);
 }

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "node/keyfile.h"
+#include "ledger/keyfile.h"
 #include "test_keys.h"
 
 namespace civitas::wallet {
@@ -180,7 +180,7 @@ TEST_F(KeystoreTest, FilesReadableByOthersAreRefused) {
 TEST_F(KeystoreTest, PlainNodeKeyFilesKeepWorking) {
   auto key = crypto::SecretKey::Generate();
   const std::string path = Path("plain.json");
-  ASSERT_TRUE(node::WriteKeyFile(path, key).ok());
+  ASSERT_TRUE(civitas::WriteKeyFile(path, key).ok());
   bool asked = false;
   auto loaded = LoadKeyFile(path, [&](const std::string&) -> Result<std::string> {
     asked = true;
@@ -205,7 +205,7 @@ TEST_F(KeystoreTest, EncryptAndDecryptInPlace) {
   auto info = InspectKeyFile(path);
   ASSERT_TRUE(info.ok() && info->encrypted);
   ASSERT_TRUE(WriteKeyFile(path, key, "", true).ok());  // decrypt in place
-  auto plain = node::ReadKeyFile(path);
+  auto plain = civitas::ReadKeyFile(path);
   ASSERT_TRUE(plain.ok());
   EXPECT_EQ(plain->bytes(), key.bytes());
   // No temporary file is left behind.

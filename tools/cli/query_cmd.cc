@@ -22,7 +22,7 @@ class Query : public Commands {
     tx_ = app.add_subcommand("tx", "a committed transaction and its receipt");
     tx_->add_option("id", id_, "transaction id (hex)")->required();
     block_ = app.add_subcommand("block", "a committed block (latest by default)");
-    block_->add_option("height", height_, "height");
+    height_option_ = block_->add_option("height", height_, "height (default: the latest block)");
     status_ = app.add_subcommand("status", "the node's chain, height and state root");
   }
 
@@ -129,7 +129,7 @@ class Query : public Commands {
     grpc::ClientContext ctx;
     SetDeadline(ctx, 10);
     v1::GetBlockRequest req;
-    req.set_height(height_);
+    if (height_option_->count() > 0) req.set_height(height_);  // else the latest block
     v1::GetBlockResponse resp;
     auto s = stub->GetBlock(&ctx, req, &resp);
     if (!s.ok()) return FailRpc(s, ctx);
@@ -147,6 +147,7 @@ class Query : public Commands {
   std::string address_, id_, genesis_path_;
   bool prove_ = false;
   uint64_t height_ = 0;
+  CLI::Option* height_option_ = nullptr;
 };
 
 }  // namespace

@@ -33,9 +33,9 @@
 #include <thread>
 
 #include "civitas/v1/node.grpc.pb.h"
+#include "ledger/keyfile.h"
 #include "ledger/tx.h"
 #include "node/cli_parse.h"
-#include "node/keyfile.h"
 #include "node/mempool.h"
 
 using namespace civitas;
@@ -258,7 +258,7 @@ int main(int argc, char** argv) {
     std::cerr << "error: --key and --chain-id are required\n";
     return 2;
   }
-  auto funder = node::ReadKeyFile(key_path);
+  auto funder = civitas::ReadKeyFile(key_path);
   if (!funder.ok()) {
     std::cerr << "error: " << funder.status().message() << "\n";
     return 1;

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "node/keyfile.h"
+#include "ledger/keyfile.h"
 
 namespace civitas::wallet {
 namespace {
@@ -173,20 +173,6 @@ Result<std::string> ReadKeyFileText(const std::string& path) {
   return ss.str();
 }
 
-Status WriteNewPrivateFile(const std::string& path, std::string_view text) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
-  if (fd < 0)
-    return Status::IOError("cannot create key file " + path + " (does it exist already?)");
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-            ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) {
-    ::unlink(path.c_str());
-    return Status::IOError("cannot write key file " + path);
-  }
-  return Status::Ok();
-}
-
 Status CheckScryptParams(const ScryptParams& p) {
   if (p.n < 2 || (p.n & (p.n - 1)) != 0 || p.n > (uint64_t{1} << 20)) {
     return Status::Invalid("bad_key_file", "scrypt N must be a power of two in [2, 2^20]");
@@ -282,7 +268,7 @@ Result<KeyFileInfo> InspectKeyFile(const std::string& path) {
     if (!e.ok()) return e.status();
     return e->info;
   }
-  auto key = node::ReadKeyFile(path);
+  auto key = civitas::ReadKeyFile(path);
   if (!key.ok()) return key.status();
   KeyFileInfo info;
   info.public_key = key->public_key();
@@ -295,7 +281,7 @@ Result<crypto::SecretKey> LoadKeyFile(const std::string& path, const PassphraseF
   if (!text.ok()) return text.status();
   auto j = ParseJson(*text, path);
   if (!j.ok()) return j.status();
-  if (!j->contains("crypto")) return node::ReadKeyFile(path);
+  if (!j->contains("crypto")) return civitas::ReadKeyFile(path);
   auto e = ParseEncrypted(*j, path);  // fail on a malformed file before asking for a passphrase
   if (!e.ok()) return e.status();
   auto pass = passphrase(path);
@@ -314,12 +300,12 @@ Status WriteKeyFile(const std::string& path, const crypto::SecretKey& key,
     text = std::move(*t);
   }
   if (!overwrite) {
-    if (passphrase.empty()) return node::WriteKeyFile(path, key);
+    if (passphrase.empty()) return civitas::WriteKeyFile(path, key);
     return WriteNewPrivateFile(path, text);
   }
   std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   ::unlink(tmp.c_str());
-  Status s = passphrase.empty() ? node::WriteKeyFile(tmp, key) : WriteNewPrivateFile(tmp, text);
+  Status s = passphrase.empty() ? civitas::WriteKeyFile(tmp, key) : WriteNewPrivateFile(tmp, text);
   if (!s.ok()) return s;
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     ::unlink(tmp.c_str());

@@ -13,7 +13,7 @@
 //
 // `check` tells a wrong passphrase from a damaged or altered file: it depends only on the
 // passphrase and the KDF inputs, while the GCM tag also covers the nonce, ciphertext and
-// public key. Plain files are node/keyfile.h's format and keep working everywhere.
+// public key. Plain files are ledger/keyfile.h's format and keep working everywhere.
 // Every file is created with mode 0600; files readable by group or others are refused.
 
 #include <functional>
@@ -22,6 +22,7 @@
 
 #include "ledger/address.h"
 #include "ledger/crypto.h"
+#include "ledger/keyfile.h"
 #include "ledger/status.h"
 
 namespace civitas::wallet {
@@ -71,9 +72,9 @@ Result<crypto::SecretKey> LoadKeyFile(const std::string& path, const PassphraseF
 // The text of a key file, unparsed. Reasons: not_found, bad_key_file (a mode readable by group
 // or others), io_error.
 Result<std::string> ReadKeyFileText(const std::string& path);
-// Writes `text` to a new file with mode 0600 and syncs it; refuses an existing path (io_error)
-// and removes what it wrote when writing fails.
-Status WriteNewPrivateFile(const std::string& path, std::string_view text);
+// The one private-file writer (ledger/keyfile.h): mode 0600, synced, an existing path refused,
+// a half-written file removed.
+using civitas::WriteNewPrivateFile;
 
 // Writes a key file with mode 0600: encrypted when `passphrase` is non-empty, else plain.
 // Without `overwrite`, refuses an existing path; with it, replaces the file atomically (a

@@ -1,7 +1,8 @@
 #pragma once
 
 // The nation's system contracts as built from genesis/contracts/*.casm (docs/NATION.md). The
-// bytecode is embedded at build time; genesis deploys each at SystemAddress(name). This library
+// bytecode is embedded at build time (genesis/CMakeLists.txt: civitas_system_contracts, part of
+// civitas_civic below the ledger); genesis deploys each at SystemAddress(name). The library
 // depends on nothing else of ours.
 
 #include <span>

@@ -1,4 +1,4 @@
-#include "node/keyfile.h"
+#include "ledger/keyfile.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -8,21 +8,27 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-namespace civitas::node {
+namespace civitas {
 
-Status WriteKeyFile(const std::string& path, const crypto::SecretKey& key) {
-  nlohmann::json j{{"type", "bip340-secp256k1"},
-                   {"public_key", ToHex(key.public_key())},
-                   {"secret_key", ToHex(key.bytes())}};
-  std::string text = j.dump(2) + "\n";
+Status WriteNewPrivateFile(const std::string& path, std::string_view text) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
   if (fd < 0)
     return Status::IOError("cannot create key file " + path + " (does it exist already?)");
   bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
             ::fsync(fd) == 0;
   ::close(fd);
-  if (!ok) return Status::IOError("cannot write key file " + path);
+  if (!ok) {
+    ::unlink(path.c_str());
+    return Status::IOError("cannot write key file " + path);
+  }
   return Status::Ok();
+}
+
+Status WriteKeyFile(const std::string& path, const crypto::SecretKey& key) {
+  nlohmann::json j{{"type", "bip340-secp256k1"},
+                   {"public_key", ToHex(key.public_key())},
+                   {"secret_key", ToHex(key.bytes())}};
+  return WriteNewPrivateFile(path, j.dump(2) + "\n");
 }
 
 Result<crypto::SecretKey> ReadKeyFile(const std::string& path) {
@@ -49,4 +55,4 @@ Result<crypto::SecretKey> ReadKeyFile(const std::string& path) {
   return key;
 }
 
-}  // namespace civitas::node
+}  // namespace civitas
