@@ -16,9 +16,9 @@
 
 #include "ledger/block.h"
 #include "ledger/crypto.h"
+#include "ledger/keyfile.h"
 #include "ledger/store.h"
 #include "node/home.h"
-#include "ledger/keyfile.h"
 
 namespace civitas::node {
 namespace {

@@ -122,9 +122,11 @@ Validator::~Validator() { Stop(); }
 Status Validator::Start() {
   if (Status s = CheckFreeSpace(config_.DataPath()); !s.ok()) return s;
   if (ClockSkewMs() != 0) {
-    Log(Module::kNode).warn("CIVITAS_CLOCK_SKEW_MS: this node's clock is moved by {} ms (fault "
-                            "injection; never set it in production)",
-                            ClockSkewMs());
+    Log(Module::kNode)
+        .warn(
+            "CIVITAS_CLOCK_SKEW_MS: this node's clock is moved by {} ms (fault "
+            "injection; never set it in production)",
+            ClockSkewMs());
   }
   if (config_.max_block_gas > genesis_.params.max_block_gas) {
     Log(Module::kConsensus)

@@ -17,11 +17,11 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "ledger/keyfile.h"
 #include "node/backup.h"
 #include "node/build_info.h"
 #include "node/config.h"
 #include "node/home.h"
-#include "ledger/keyfile.h"
 #include "node_client.h"
 #include "process.h"
 
