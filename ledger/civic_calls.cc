@@ -168,6 +168,13 @@ bool ChangesCouncil(const v1::Event& e) {
          (e.topic() == kCouncilAddedTopic || e.topic() == kCouncilRemovedTopic);
 }
 
+bool ChangesDidServices(const v1::Event& e) {
+  if (e.contract() != AsStringView(DidRegistryAddress())) return false;
+  const std::string& t = e.topic();
+  return t == "did.service_set" || t == "did.service_removed" || t == "did.key_rotated" ||
+         t == "did.deactivated";
+}
+
 const Address& GovernanceAddress() {
   static const Address a = SystemAddress("governance");
   return a;

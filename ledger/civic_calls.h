@@ -38,6 +38,10 @@ inline constexpr std::string_view kCouncilAddedTopic = "citizenship.council_adde
 inline constexpr std::string_view kCouncilRemovedTopic = "citizenship.council_removed";
 // True when `e` is one of them, emitted by the citizenship contract.
 bool ChangesCouncil(const v1::Event& e);
+// True when `e` is a DID registry event that may change a validator's P2P endpoint on chain
+// (docs/COUNCIL.md, "Endpoints on chain"): a service set or removed, a controller key rotated,
+// a DID deactivated.
+bool ChangesDidServices(const v1::Event& e);
 
 struct ContractCall {
   Address contract{};

@@ -33,18 +33,11 @@ Result<std::map<crypto::PublicKey, std::string>> ParseConfiguredPeers(
   return out;
 }
 
-// Whether a block may have changed a validator's endpoint on chain: an event of the DID
-// registry that sets or removes a service, rotates a controller key or deactivates a DID.
-bool ChangesDidServices(const PreparedBlock& p) {
-  const Address registry = nation::DidRegistryAddress();
+// Whether a block may have changed a validator's endpoint on chain.
+bool TouchesValidatorEndpoints(const PreparedBlock& p) {
   for (const auto& r : p.exec.receipts) {
     for (const auto& e : r.events()) {
-      if (e.contract() != AsStringView(registry)) continue;
-      const std::string& t = e.topic();
-      if (t == "did.service_set" || t == "did.service_removed" || t == "did.key_rotated" ||
-          t == "did.deactivated") {
-        return true;
-      }
+      if (nation::ChangesDidServices(e)) return true;
     }
   }
   return false;
@@ -985,7 +978,7 @@ void Validator::AfterCommit(const PreparedBlock& p) {
     }
   }
   last_progress_ms_ = SteadyMs();
-  if (ChangesDidServices(p)) RefreshEndpoints();
+  if (TouchesValidatorEndpoints(p)) RefreshEndpoints();
   callbacks_.committed(p);
 }
 
