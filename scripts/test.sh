@@ -37,6 +37,6 @@ if [ "$quick" -eq 0 ]; then
   bash scripts/build.sh --sanitize --werror --line-tables --unity
   echo "== tests under sanitizers"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 900
+    LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 900
 fi
 echo "== all tests passed"

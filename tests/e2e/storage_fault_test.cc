@@ -197,7 +197,8 @@ class StorageFaultTest : public ::testing::Test {
     fs::remove(home + ".log");
     auto node = Launch(home, FreePort());
     Outcome out;
-    out.exit_code = node->WaitFor(std::chrono::seconds(20));
+    // Generous: a sanitizer build on a loaded 2-core machine may take long to open a ledger.
+    out.exit_code = node->WaitFor(std::chrono::seconds(90));
     if (!out.exit_code) node->Kill(SIGKILL);
     out.log = ReadAll(home + ".log");
     return out;
