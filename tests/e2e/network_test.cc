@@ -118,7 +118,13 @@ class NetworkTest : public ::testing::Test {
     return r;
   }
 
+  // A client reads its own writes: a node one block behind the one that confirmed the previous
+  // nonce would refuse the next as skipping ahead, so it waits (bounded) for that node to hold
+  // the last confirmed block first.
   v1::Receipt Submit(int i, const v1::Transaction& tx, uint64_t nonce) {
+    for (int k = 0; k < 200 && Height(i) < last_confirmed_; ++k) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
     v1::SubmitTransactionRequest req;
     *req.mutable_tx() = tx;
     req.set_wait_for_commit(true);
@@ -129,6 +135,7 @@ class NetworkTest : public ::testing::Test {
     grpc::Status s = stubs_[i]->SubmitTransaction(&ctx, req, &resp);
     EXPECT_TRUE(s.ok()) << "node " << i << ": " << s.error_message();
     EXPECT_TRUE(resp.committed()) << "nonce " << nonce << " via node " << i << " not committed";
+    last_confirmed_ = std::max(last_confirmed_, resp.receipt().height());
     return resp.receipt();
   }
 
@@ -165,6 +172,7 @@ class NetworkTest : public ::testing::Test {
   }
 
   size_t joiners_ = 0;
+  uint64_t last_confirmed_ = 0;  // the highest block a receipt named
 
   std::string dir_;
   int base_port_ = 0;
