@@ -16,12 +16,13 @@ all=(tx_fuzz block_fuzz consensus_msg_fuzz consensus_records_fuzz p2p_fuzz sync_
 targets=("${all[@]}")
 [ $# -eq 0 ] || targets=("$@")
 san="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer"
-# Unity batches and line tables only: this build exists to fuzz, and it is part of every CI run.
+# Unity batches, -O1 (as OSS-Fuzz builds) and line tables only: this build exists to fuzz, and it
+# is part of every CI run.
 export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCIVITAS_FUZZ=ON -DCIVITAS_BENCH=OFF -DCMAKE_C_FLAGS="$san" -DCMAKE_CXX_FLAGS="$san" \
   -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=8 \
-  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" >/dev/null
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" >/dev/null
 ninja -C "$build" -j"${JOBS:-2}" "${targets[@]}"
 for t in "${targets[@]}"; do
   corpus="$build/corpus-$t"
