@@ -143,9 +143,10 @@ struct Proposal {
   ProposalKind kind = ProposalKind::kText;
   Address proposer{};
   uint64_t deposit = 0;
-  uint64_t start = 0;  // voting is open for start <= height < end
+  // Block time in seconds (docs/NATION.md, "Time"): voting is open for start <= time < end.
+  uint64_t start = 0;
   uint64_t end = 0;
-  uint64_t eta = 0;       // passed: first height it may execute
+  uint64_t eta = 0;       // passed: first block time (seconds) it may execute
   uint64_t executed = 0;  // height of execution (0: not yet)
   ProposalStatus status = ProposalStatus::kVoting;
   uint64_t yes = 0, no = 0, abstain = 0, voters = 0;

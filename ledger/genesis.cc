@@ -28,11 +28,11 @@ json NationToJson(const Genesis& g) {
   return {{"council", council},
           {"council_approvals", g.council_approvals()},
           {"citizenship_validity", n.citizenship_validity},
-          {"voting_period", n.voting_period},
+          {"voting_period_s", n.voting_period_s},
           {"quorum", n.quorum},
           {"threshold", n.threshold},
           {"proposal_deposit", n.proposal_deposit},
-          {"timelock", n.timelock}};
+          {"timelock_s", n.timelock_s}};
 }
 
 Status Bad(const std::string& msg) { return Status::Invalid("bad_genesis", msg); }
@@ -88,19 +88,28 @@ Status ParseNation(const json& j, Genesis& g) {
   }
   n.council_approvals = j.value("council_approvals", n.council_approvals);
   n.citizenship_validity = j.value("citizenship_validity", n.citizenship_validity);
-  n.voting_period = j.value("voting_period", n.voting_period);
+  // Before issue 26 these two counted blocks; a file that still says so is refused rather than
+  // read as seconds (a period of 17280 blocks is a day, 17280 seconds under five hours).
+  for (const char* old_name : {"voting_period", "timelock"}) {
+    if (j.contains(old_name)) {
+      return Bad(std::string("nation.") + old_name +
+                 " counted blocks; periods are seconds of block time now: use nation." + old_name +
+                 "_s");
+    }
+  }
+  n.voting_period_s = j.value("voting_period_s", n.voting_period_s);
   n.quorum = j.value("quorum", n.quorum);
   n.threshold = j.value("threshold", n.threshold);
   n.proposal_deposit = j.value("proposal_deposit", n.proposal_deposit);
-  n.timelock = j.value("timelock", n.timelock);
+  n.timelock_s = j.value("timelock_s", n.timelock_s);
   return Status::Ok();
 }
 
 Status CheckNation(const Genesis& g, bool draft) {
   const NationParams& n = g.nation;
   const uint64_t kMax = static_cast<uint64_t>(INT64_MAX);
-  for (uint64_t v : {n.council_approvals, n.citizenship_validity, n.voting_period, n.quorum,
-                     n.threshold, n.proposal_deposit, n.timelock}) {
+  for (uint64_t v : {n.council_approvals, n.citizenship_validity, n.voting_period_s, n.quorum,
+                     n.threshold, n.proposal_deposit, n.timelock_s}) {
     if (v > kMax) return Bad("nation: every parameter must fit a signed 64-bit integer");
   }
   const uint64_t members = g.council().size();
@@ -111,7 +120,7 @@ Status CheckNation(const Genesis& g, bool draft) {
     return Bad("nation.council_approvals must be between 1 and the size of the council");
   }
   if (n.citizenship_validity < 1) return Bad("nation.citizenship_validity must be at least 1");
-  if (n.voting_period < 1) return Bad("nation.voting_period must be at least 1");
+  if (n.voting_period_s < 1) return Bad("nation.voting_period_s must be at least 1");
   if (n.threshold > 99) return Bad("nation.threshold is a percentage below 100");
   return Status::Ok();
 }
@@ -205,11 +214,11 @@ StateWrites Genesis::InitialState() const {
   }
   w[ValidatorsKey()] = EncodeValidators(record);
   const Address governance = SystemAddress("governance");
-  w[StorageKey(governance, "param/voting_period")] = Int(nation.voting_period);
+  w[StorageKey(governance, "param/voting_period")] = Int(nation.voting_period_s);
   w[StorageKey(governance, "param/quorum")] = Int(nation.quorum);
   w[StorageKey(governance, "param/threshold")] = Int(nation.threshold);
   w[StorageKey(governance, "param/deposit")] = Int(nation.proposal_deposit);
-  w[StorageKey(governance, "param/timelock")] = Int(nation.timelock);
+  w[StorageKey(governance, "param/timelock")] = Int(nation.timelock_s);
   return w;
 }
 

@@ -37,11 +37,11 @@ struct NationParams {
   std::vector<Address> council;               // who approves citizenship; empty: the validators
   uint64_t council_approvals = 0;             // M of the council; 0: a majority, floor(N/2) + 1
   uint64_t citizenship_validity = 1'000'000;  // blocks from issue or renewal to expiry
-  uint64_t voting_period = 1000;              // blocks a proposal is open for votes
+  uint64_t voting_period_s = 86'400;          // seconds of block time a proposal is open
   uint64_t quorum = 1;                        // tokens that must vote (yes + no + abstain)
   uint64_t threshold = 50;                    // passes when yes * 100 > threshold * (yes + no)
   uint64_t proposal_deposit = 1000;           // tokens a proposal locks
-  uint64_t timelock = 0;                      // blocks between the end of a vote and execution
+  uint64_t timelock_s = 0;                    // seconds from the end of a vote to execution
 };
 
 // A system contract deployed at genesis: name, SystemAddress(name) and the SHA-256 of its code.

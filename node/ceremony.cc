@@ -210,11 +210,11 @@ Status SetDraftParam(const std::string& draft, const std::string& key, const std
                                                   "params.max_block_gas",
                                                   "nation.council_approvals",
                                                   "nation.citizenship_validity",
-                                                  "nation.voting_period",
+                                                  "nation.voting_period_s",
                                                   "nation.quorum",
                                                   "nation.threshold",
                                                   "nation.proposal_deposit",
-                                                  "nation.timelock"};
+                                                  "nation.timelock_s"};
   auto j = LoadDraft(draft);
   if (!j.ok()) return j.status();
   const auto dot = key.find('.');
@@ -235,6 +235,9 @@ Status SetDraftParam(const std::string& draft, const std::string& key, const std
       list.push_back(ToHex(*addr));
     }
     parent[field] = list;
+  } else if (key == "nation.voting_period" || key == "nation.timelock") {
+    return BadDraft(key + " counted blocks; periods are seconds of block time now: use " + key +
+                    "_s");
   } else {
     std::string known = "nation.council";
     for (const auto& k : kIntegers) known += ", " + k;
@@ -347,10 +350,10 @@ std::string DescribeGenesis(const Genesis& g, const crypto::PublicKey* mine) {
   if (!nat.council.empty()) {
     for (const auto& a : council) o << "  " << ToHex(a) << "\n";
   }
-  o << "governance: votes last " << Thousands(nat.voting_period) << " blocks; quorum "
+  o << "governance: votes last " << Thousands(nat.voting_period_s) << " s of block time; quorum "
     << Thousands(nat.quorum) << " tokens; a proposal passes with more than " << nat.threshold
     << "% yes of yes + no; deposit " << Thousands(nat.proposal_deposit) << " tokens; timelock "
-    << nat.timelock << " blocks\n";
+    << Thousands(nat.timelock_s) << " s\n";
   o << "system contracts:\n";
   for (const auto& c : g.system_contracts) {
     o << "  " << c.name << " at " << ToHex(c.address) << ", code " << ToHex(c.code_hash) << "\n";

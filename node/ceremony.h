@@ -52,8 +52,8 @@ Result<std::vector<GenesisOffer>> AddValidatorsToDraft(const std::string& draft,
 Status AddAccountToDraft(const std::string& draft, const std::string& address, uint64_t amount);
 
 // Sets a parameter: `genesis_time_ms`, `params.<gas_price|max_tx_gas|tx_base_gas|tx_byte_gas|
-// deploy_byte_gas>`, `nation.<council_approvals|citizenship_validity|voting_period|quorum|
-// threshold|proposal_deposit|timelock>` (a decimal integer) or `nation.council` (addresses
+// deploy_byte_gas>`, `nation.<council_approvals|citizenship_validity|voting_period_s|quorum|
+// threshold|proposal_deposit|timelock_s>` (a decimal integer) or `nation.council` (addresses
 // separated by commas), with the checks of ParseGenesis.
 Status SetDraftParam(const std::string& draft, const std::string& key, const std::string& value);
 

@@ -48,7 +48,7 @@ struct TestnetOptions {
   int base_port = 26600;
   uint64_t operator_balance = 1'000'000'000'000;
   uint32_t block_interval_ms = 500;
-  uint64_t voting_period = 1000;  // blocks a governance proposal is open (genesis nation params)
+  uint64_t voting_period_s = 3600;  // seconds of block time a proposal is open (genesis nation)
   uint64_t validator_balance = 1'000'000'000;  // each validator's account, to pay council fees
   // Homes of nodes outside the genesis council (node<N> ...): they follow the chain until
   // governance adds their key to the council (docs/CONSENSUS.md, "Epochs"). Every node has

@@ -25,7 +25,7 @@ civitas="$cli --node $(grpc 0)"
 
 if [ ! -f "$dir/node0/config/genesis.json" ]; then
   "$civitasd" testnet --validators "$n" --joiners 1 --output "$dir" --chain-id civitas-localnet \
-    --base-port "$base" --voting-period 30
+    --base-port "$base" --voting-period 15
 fi
 pids=()
 start_node() {
@@ -92,7 +92,7 @@ proposal=$($civitas -o json proposal create --key "$key" --kind spend --to "$wor
 echo "proposal $proposal"
 $civitas vote "$proposal" yes --weight 100000 --key "$key" --wait >/dev/null
 $civitas proposal tally "$proposal"
-echo "== waiting for the voting period (30 blocks) to end, then anyone executes the decision"
+echo "== waiting for the voting period (15 s of block time) to end, then anyone executes the decision"
 for _ in $(seq 1 300); do
   $civitas proposal execute "$proposal" --key "$operator_key" --wait >/dev/null 2>&1 && break
   sleep 0.5

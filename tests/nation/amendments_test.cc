@@ -246,7 +246,7 @@ TEST_F(TimelockedNation, APassedDecisionWaitsForItsTimelock) {
   EXPECT_FALSE(HasEvent(r, "governance.executed"));
   EXPECT_EQ(Balance(Addr(kCarol)), kFunds);
   EXPECT_TRUE(Refused(Do(Person(kBob), ExecuteProposal(id)),
-                      "this decision is timelocked until its eta height"));
+                      "this decision is timelocked until its eta time"));
   Wait(5);
   r = Do(Person(kBob), ExecuteProposal(id));
   ASSERT_TRUE(Ok(r));

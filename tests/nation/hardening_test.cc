@@ -47,6 +47,9 @@ class HardeningTest : public NationTest {
 // Attack 6a: voting_period = INT64_MAX made every later proposal trap on overflow, including
 // the one that would have undone it.
 TEST_F(HardeningTest, ParametersOutsideTheirBoundsAreRefusedWhenProposed) {
+  // Periods are seconds of block time (issue 26): at most a year.
+  constexpr const char* kPeriodBounds = "the voting period is 1 to 31536000 seconds";
+  constexpr const char* kTimelockBounds = "the timelock is 0 to 31536000 seconds";
   struct Case {
     const Address& contract;
     const char* name;
@@ -54,11 +57,12 @@ TEST_F(HardeningTest, ParametersOutsideTheirBoundsAreRefusedWhenProposed) {
     const char* reason;
   };
   const Case refused[] = {
-      {GovernanceAddress(), "voting_period", kInt64Max, "the voting period is 1 to 1000000 blocks"},
-      {GovernanceAddress(), "voting_period", 0, "the voting period is 1 to 1000000 blocks"},
-      {GovernanceAddress(), "voting_period", 1'000'001, "the voting period is 1 to 1000000 blocks"},
-      {GovernanceAddress(), "timelock", kInt64Max, "the timelock is 0 to 1000000 blocks"},
-      {GovernanceAddress(), "timelock", -1, "the timelock is 0 to 1000000 blocks"},
+      {GovernanceAddress(), "voting_period", kInt64Max, kPeriodBounds},
+      {GovernanceAddress(), "voting_period", 0, kPeriodBounds},
+      {GovernanceAddress(), "voting_period", 31'536'001, kPeriodBounds},
+      {GovernanceAddress(), "timelock", kInt64Max, kTimelockBounds},
+      {GovernanceAddress(), "timelock", -1, kTimelockBounds},
+      {GovernanceAddress(), "timelock", 31'536'001, kTimelockBounds},
       {GovernanceAddress(), "threshold", 49, "the threshold is a percentage from 50 to 99"},
       {GovernanceAddress(), "threshold", 100, "the threshold is a percentage from 50 to 99"},
       {GovernanceAddress(), "quorum", 1, "the quorum is 1000 to 90000000000000000 tokens"},
@@ -78,8 +82,9 @@ TEST_F(HardeningTest, ParametersOutsideTheirBoundsAreRefusedWhenProposed) {
   }
   EXPECT_EQ(Proposals(), 0u);
   // The bounds themselves may be proposed.
-  const Case accepted[] = {{GovernanceAddress(), "voting_period", 1'000'000, ""},
+  const Case accepted[] = {{GovernanceAddress(), "voting_period", 31'536'000, ""},
                            {GovernanceAddress(), "timelock", 0, ""},
+                           {GovernanceAddress(), "timelock", 31'536'000, ""},
                            {GovernanceAddress(), "threshold", 99, ""},
                            {GovernanceAddress(), "quorum", 1000, ""},
                            {GovernanceAddress(), "deposit", 1, ""},

@@ -75,7 +75,7 @@ TEST_F(CeremonyTest, ThreeMembersFormACouncil) {
   EXPECT_EQ(added->size(), 3u);
   auto citizen = crypto::SecretKey::Generate();
   ASSERT_TRUE(AddAccountToDraft(draft_, ToHex(AddressOf(citizen.public_key())), 5000).ok());
-  ASSERT_TRUE(SetDraftParam(draft_, "nation.voting_period", "77").ok());
+  ASSERT_TRUE(SetDraftParam(draft_, "nation.voting_period_s", "77").ok());
   ASSERT_TRUE(SetDraftParam(draft_, "params.gas_price", "3").ok());
   auto g = FinalizeDraft(draft_, dir_ + "/genesis.json");
   ASSERT_TRUE(g.ok()) << g.status().ToString();
@@ -83,7 +83,7 @@ TEST_F(CeremonyTest, ThreeMembersFormACouncil) {
   EXPECT_EQ(g->validators[1].name, "bob");
   EXPECT_EQ(g->validators[1].public_key, keys_["bob"]);
   EXPECT_EQ(g->validators[1].p2p, "127.0.0.1:26666");
-  EXPECT_EQ(g->nation.voting_period, 77u);
+  EXPECT_EQ(g->nation.voting_period_s, 77u);
   EXPECT_EQ(g->params.gas_price, 3u);
   EXPECT_EQ(g->accounts.size(), 1u);
   EXPECT_EQ(g->genesis_time_ms, 1700000000000u);
@@ -153,8 +153,11 @@ TEST_F(CeremonyTest, BadParametersAndAccountsAreRefused) {
                 before);
   ExpectRefused(SetDraftParam(draft_, "params.gas_price", "2000000"), "bad_genesis", "gas_price",
                 before);
-  ExpectRefused(SetDraftParam(draft_, "nation.voting_period", "-1"), "bad_draft",
-                "nation.voting_period", before);
+  ExpectRefused(SetDraftParam(draft_, "nation.voting_period_s", "-1"), "bad_draft",
+                "nation.voting_period_s", before);
+  // The name that counted blocks is refused, not read as seconds (issue 26).
+  ExpectRefused(SetDraftParam(draft_, "nation.voting_period", "17280"), "bad_draft",
+                "seconds of block time", before);
   ExpectRefused(SetDraftParam(draft_, "nation.colour", "1"), "bad_draft", "nation.colour", before);
   const std::string addr = std::string(40, 'a');
   ASSERT_TRUE(AddAccountToDraft(draft_, addr, UINT64_MAX).ok());
