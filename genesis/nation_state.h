@@ -133,8 +133,12 @@ enum class ProposalStatus : int64_t {
   kRejected = 2,
   kPassed = 3,
   kExecuted = 4,
-  kFailed = 5
+  kFailed = 5,
+  kWithdrawn = 6  // withdrawn by its proposer while voting was open
 };
+// How a proposal's votes weigh (governance parameter "<kind>.method", fixed when it opens).
+enum class VotingMethod : int64_t { kToken = 1, kCitizen = 2, kQuadratic = 3 };
+std::string_view VotingMethodName(VotingMethod m);
 std::string_view ProposalStatusName(ProposalStatus s);
 std::string_view ProposalKindName(ProposalKind k);
 
@@ -148,6 +152,14 @@ struct Proposal {
   uint64_t end = 0;
   uint64_t eta = 0;       // passed: first block time (seconds) it may execute
   uint64_t executed = 0;  // height of execution (0: not yet)
+  uint64_t opened = 0;    // height of the block that opened it (the roll: docs/NATION.md)
+  // Its kind's rules when it opened.
+  VotingMethod method = VotingMethod::kToken;
+  uint64_t quorum = 0;     // in the method's unit: tokens, citizens, or quadratic weight
+  uint64_t threshold = 0;  // percent
+  uint64_t locked = 0;     // tokens its votes locked (token and quadratic)
+  uint64_t counted = 0;    // votes counted after the end; dropped: of those, no longer citizens
+  uint64_t dropped = 0;
   ProposalStatus status = ProposalStatus::kVoting;
   uint64_t yes = 0, no = 0, abstain = 0, voters = 0;
   uint64_t sunset = 0;  // 0: never

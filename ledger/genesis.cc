@@ -25,7 +25,7 @@ json NationToJson(const Genesis& g) {
   json council = json::array();
   for (const auto& a : g.council()) council.push_back(ToHex(a));
   const NationParams& n = g.nation;
-  return {{"council", council},
+  json out = {{"council", council},
           {"council_approvals", g.council_approvals()},
           {"citizenship_validity", n.citizenship_validity},
           {"voting_period_s", n.voting_period_s},
@@ -33,9 +33,26 @@ json NationToJson(const Genesis& g) {
           {"threshold", n.threshold},
           {"proposal_deposit", n.proposal_deposit},
           {"timelock_s", n.timelock_s}};
+  if (!n.rules.empty()) {
+    json rules = json::object();
+    for (const auto& [kind, r] : n.rules) {
+      rules[kind] = {{"method", r.method}, {"quorum", r.quorum}, {"threshold", r.threshold}};
+    }
+    out["rules"] = rules;
+  }
+  return out;
 }
 
 Status Bad(const std::string& msg) { return Status::Invalid("bad_genesis", msg); }
+
+}  // namespace
+
+NationParams::KindRules NationParams::RulesOf(const std::string& kind) const {
+  auto it = rules.find(kind);
+  return it != rules.end() ? it->second : KindRules{"token", quorum, threshold};
+}
+
+namespace {
 
 bool ValidChainId(const std::string& id) {
   if (id.empty() || id.size() > kMaxChainIdLength) return false;
@@ -102,6 +119,33 @@ Status ParseNation(const json& j, Genesis& g) {
   n.threshold = j.value("threshold", n.threshold);
   n.proposal_deposit = j.value("proposal_deposit", n.proposal_deposit);
   n.timelock_s = j.value("timelock_s", n.timelock_s);
+  if (j.contains("rules")) {
+    const json& rules = j["rules"];
+    if (!rules.is_object()) return Bad("nation.rules is an object of proposal kinds");
+    for (const auto& [kind, r] : rules.items()) {
+      if (std::find_if(std::begin(kProposalKinds), std::end(kProposalKinds), [&](const char* k) {
+            return kind == k;
+          }) == std::end(kProposalKinds)) {
+        return Bad("nation.rules: unknown proposal kind '" + kind +
+                   "' (text, spend, parameter, council, upgrade)");
+      }
+      if (!r.is_object()) return Bad("nation.rules." + kind + " is an object");
+      NationParams::KindRules k{"token", n.quorum, n.threshold};
+      k.method = r.value("method", k.method);
+      k.quorum = r.value("quorum", k.quorum);
+      k.threshold = r.value("threshold", k.threshold);
+      if (k.method != "token" && k.method != "citizen" && k.method != "quadratic") {
+        return Bad("nation.rules." + kind + ".method is token, citizen or quadratic");
+      }
+      if (k.quorum < 1 || k.quorum > static_cast<uint64_t>(INT64_MAX)) {
+        return Bad("nation.rules." + kind + ".quorum must be at least 1 and fit 64 bits");
+      }
+      if (k.threshold > 99) {
+        return Bad("nation.rules." + kind + ".threshold is a percentage below 100");
+      }
+      n.rules[kind] = k;
+    }
+  }
   return Status::Ok();
 }
 
@@ -215,8 +259,13 @@ StateWrites Genesis::InitialState() const {
   w[ValidatorsKey()] = EncodeValidators(record);
   const Address governance = SystemAddress("governance");
   w[StorageKey(governance, "param/voting_period")] = Int(nation.voting_period_s);
-  w[StorageKey(governance, "param/quorum")] = Int(nation.quorum);
-  w[StorageKey(governance, "param/threshold")] = Int(nation.threshold);
+  for (const char* kind : kProposalKinds) {
+    const NationParams::KindRules r = nation.RulesOf(kind);
+    const uint64_t method = r.method == "citizen" ? 2 : r.method == "quadratic" ? 3 : 1;
+    w[StorageKey(governance, std::string("param/") + kind + ".method")] = Int(method);
+    w[StorageKey(governance, std::string("param/") + kind + ".quorum")] = Int(r.quorum);
+    w[StorageKey(governance, std::string("param/") + kind + ".threshold")] = Int(r.threshold);
+  }
   w[StorageKey(governance, "param/deposit")] = Int(nation.proposal_deposit);
   w[StorageKey(governance, "param/timelock")] = Int(nation.timelock_s);
   return w;

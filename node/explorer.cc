@@ -302,6 +302,10 @@ Result<json> ProposalJson(const StateReader& state, const Genesis& genesis,
               {"proposer", ToHex(p.proposer)},
               {"proposer_did", proposer_did ? json(DidString(*proposer_did)) : json(nullptr)},
               {"deposit", p.deposit},
+              {"method", std::string(nation::VotingMethodName(p.method))},
+              {"quorum", p.quorum},
+              {"threshold", p.threshold},
+              {"dropped", p.dropped},
               {"start", p.start},
               {"end", p.end},
               {"voting_open",
@@ -324,10 +328,28 @@ Result<json> ProposalJson(const StateReader& state, const Genesis& genesis,
 
 Result<json> GovernanceParams(const StateReader& state) {
   json out = json::object();
-  for (const char* name : {"voting_period", "quorum", "threshold", "deposit", "timelock"}) {
+  for (const char* name : {"voting_period", "deposit", "timelock"}) {
     EXPLORER_ASSIGN(v, nation::ReadParam(state, nation::GovernanceAddress(), name));
     out[name] = v ? json(*v) : json(nullptr);
   }
+  // Each kind's rules for proposals opened from now on (docs/NATION.md, "Voting methods").
+  json kinds = json::object();
+  for (const char* kind : kProposalKinds) {
+    json rules = json::object();
+    for (const char* field : {"method", "quorum", "threshold"}) {
+      EXPLORER_ASSIGN(v, nation::ReadParam(state, nation::GovernanceAddress(),
+                                           std::string(kind) + "." + field));
+      if (std::string_view(field) == "method") {
+        rules[field] = v && *v >= 1 && *v <= 3 ? json(std::string(nation::VotingMethodName(
+                                                     static_cast<nation::VotingMethod>(*v))))
+                                               : json(nullptr);
+      } else {
+        rules[field] = v ? json(*v) : json(nullptr);
+      }
+    }
+    kinds[kind] = rules;
+  }
+  out["kinds"] = kinds;
   return out;
 }
 

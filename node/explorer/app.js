@@ -309,15 +309,14 @@
       td(link('proposal/' + p.id, proposalTitle(p))),
       td(badge(p.status)),
       num(p.tally.yes, 'yes'), num(p.tally.no, 'no'), num(p.tally.abstain, 'abstain'),
-      td(tallyBar(p.tally, g.quorum)),
+      td(tallyBar(p.tally, p.quorum)),
       td(p.tally.quorum_reached ? 'reached' : 'not reached', {'data-field': 'quorum'}),
       td([secondsTime(p.end), el('div', {class: 'muted'}, votingState(p, data.time))])));
     return {
       title: 'Proposals',
       nodes: [el('h1', {}, 'Proposals'),
         el('p', {class: 'muted', id: 'governance'},
-          'Quorum ' + amount(g.quorum) + ' tokens · passes when yes exceeds ' + g.threshold +
-          '% of yes + no · voting period ' + g.voting_period + ' s · deposit ' + amount(g.deposit) +
+          'Each kind votes by its own method, quorum and threshold · voting period ' + g.voting_period + ' s · deposit ' + amount(g.deposit) +
           ' · height ' + data.height),
         table(['Id', 'Kind', 'Proposal', 'Status', ['Yes', 'num'], ['No', 'num'], ['Abstain', 'num'],
           'Tally', 'Quorum', 'Ends at'], rows, {id: 'proposals'})],
@@ -352,9 +351,10 @@
           ['Yes', amount(p.tally.yes), 'yes'],
           ['No', amount(p.tally.no), 'no'],
           ['Abstain', amount(p.tally.abstain), 'abstain'],
-          ['Tally', tallyBar(p.tally, g.quorum)],
+          ['Method', p.method, 'method'],
+          ['Tally', tallyBar(p.tally, p.quorum)],
           ['Voters', String(p.voters)],
-          ['Quorum', (p.tally.quorum_reached ? 'reached' : 'not reached') + ' (' + amount(g.quorum) + ' tokens)', 'quorum'],
+          ['Quorum', (p.tally.quorum_reached ? 'reached' : 'not reached') + ' (' + amount(p.quorum) + (p.method === 'citizen' ? ' citizens' : p.method === 'quadratic' ? ' quadratic votes' : ' tokens') + ', threshold ' + p.threshold + '%)', 'quorum'],
           ['Passing now', p.tally.passing ? 'yes' : 'no', 'passing'],
           ['Executable from', p.eta ? secondsTime(p.eta) : null],
           ['Executed at', p.executed ? blockLink(p.executed) : null],

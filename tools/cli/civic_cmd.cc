@@ -6,9 +6,10 @@
 //   civitas citizenship apply|renew --key FILE | approve|suspend|reinstate|revoke DID --key FILE
 //   civitas citizenship show DID [--prove --genesis FILE] | list [--page-size N --page-token T]
 //   civitas proposal create --kind text|spend|param|council|upgrade ... --key FILE
-//   civitas proposal show|tally ID [--prove --genesis FILE] | list | execute|pay|withdraw ID --key
-//   FILE civitas vote ID yes|no|abstain --weight N --key FILE civitas treasury [--prove --genesis
-//   FILE | --movements --from H --to H]
+//   civitas proposal show|tally ID [--prove --genesis FILE] | list
+//   civitas proposal execute|pay|withdraw|cancel ID --key FILE
+//   civitas vote ID yes|no|abstain [--weight N] --key FILE
+//   civitas treasury [--prove --genesis FILE | --movements --from H --to H]
 // With --prove, the answer comes with a CertifiedState and is checked against the genesis file
 // (genesis/proven_answers.h); what was checked is printed under "verified".
 
@@ -256,7 +257,9 @@ class Civic : public Commands {
         {"pay", "pay a recurring spend what is due",
          [](v1::TxBody& b, uint64_t id) { b.mutable_pay_recurring_spend()->set_proposal_id(id); }},
         {"withdraw", "take back the tokens locked on your vote",
-         [](v1::TxBody& b, uint64_t id) { b.mutable_withdraw_vote()->set_proposal_id(id); }}};
+         [](v1::TxBody& b, uint64_t id) { b.mutable_withdraw_vote()->set_proposal_id(id); }},
+        {"cancel", "withdraw your own proposal while its vote is open (the deposit returns)",
+         [](v1::TxBody& b, uint64_t id) { nation::SetCall(nation::CancelProposal(id), &b); }}};
     for (const auto& [name, help, fill] : settles) {
       auto* cmd = Tx(prop, name, help, [this, f = fill](v1::TxBody& b, const Signer&) {
         f(b, id_);
@@ -265,7 +268,9 @@ class Civic : public Commands {
       cmd->add_option("id", id_, "proposal id")->required();
     }
 
-    auto* vote = Tx(&app, "vote", "vote on a proposal, locking --weight tokens until its end",
+    auto* vote = Tx(&app, "vote",
+                    "vote on a proposal as your DID; under the token and quadratic methods "
+                    "--weight tokens are locked until its end",
                     [this](v1::TxBody& b, const Signer&) {
                       auto* v = b.mutable_vote();
                       v->set_proposal_id(id_);
@@ -279,7 +284,8 @@ class Civic : public Commands {
     vote->add_option("choice", choice_, "yes, no or abstain")
         ->required()
         ->check(CLI::IsMember({"yes", "no", "abstain"}));
-    vote->add_option("--weight", weight_, "tokens to lock on the vote")->required();
+    vote->add_option("--weight", weight_,
+                     "tokens to lock on the vote (token, quadratic); 0 or none under citizen");
 
     auto* treasury = Query(&app, "treasury", "the treasury's balance and movements",
                            [this](Stub& stub) { return Treasury(stub); });
@@ -509,6 +515,10 @@ class Civic : public Commands {
             {"start", p.start()},
             {"end", p.end()},
             {"eta", p.eta()},
+            {"method", p.method()},
+            {"quorum", p.quorum()},
+            {"threshold", p.threshold()},
+            {"dropped", p.dropped()},
             {"executed", p.executed()},
             {"sunset", p.sunset()},
             {"in_force", p.in_force()},
