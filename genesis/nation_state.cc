@@ -380,10 +380,10 @@ Result<std::optional<Proposal>> ReadProposal(const StateReader& state, uint64_t 
   struct {
     const char* name;
     uint64_t* field;
-  } ints[] = {{"/deposit", &out.deposit}, {"/start", &out.start},       {"/end", &out.end},
-              {"/eta", &out.eta},         {"/executed", &out.executed}, {"/yes", &out.yes},
-              {"/no", &out.no},           {"/abstain", &out.abstain},   {"/voters", &out.voters},
-              {"/sunset", &out.sunset},   {"/paid", &out.paid_until},   {"/opened", &out.opened},
+  } ints[] = {{"/deposit", &out.deposit}, {"/start", &out.start},         {"/end", &out.end},
+              {"/eta", &out.eta},         {"/executed", &out.executed},   {"/yes", &out.yes},
+              {"/no", &out.no},           {"/abstain", &out.abstain},     {"/voters", &out.voters},
+              {"/sunset", &out.sunset},   {"/paid", &out.paid_until},     {"/opened", &out.opened},
               {"/quorum", &out.quorum},   {"/threshold", &out.threshold}, {"/locked", &out.locked},
               {"/counted", &out.counted}, {"/dropped", &out.dropped}};
   for (const auto& f : ints) {
@@ -413,6 +413,29 @@ Result<Tally> TallyOf(const StateReader& state, const Proposal& p) {
   t.passing =
       t.quorum_reached && yes * 100 > static_cast<unsigned __int128>(threshold) * (yes + no);
   return t;
+}
+
+Result<VoteRecord> ReadVote(const StateReader& state, uint64_t id, const std::optional<DidId>& did,
+                            const std::optional<Address>& address) {
+  VoteRecord out;
+  const Address g = GovernanceAddress();
+  const std::string p = N(id);
+  if (did) {
+    const std::string key = p + std::string(AsStringView(*did));
+    ASSIGN_OR_RETURN(choice, GetInt(state, g, "vote/" + key));
+    if (choice != 0) {
+      if (choice > 3) return Status::Corruption("vote choice out of range");
+      out.voted = true;
+      out.choice = static_cast<VoteChoice>(choice);
+      ASSIGN_OR_RETURN(weight, GetInt(state, g, "weight/" + key));
+      out.weight = weight;
+    }
+  }
+  if (address) {
+    ASSIGN_OR_RETURN(locked, GetInt(state, g, "lock/" + p + std::string(AsStringView(*address))));
+    out.locked = locked;
+  }
+  return out;
 }
 
 bool InForce(const Proposal& p, uint64_t height) {

@@ -181,6 +181,17 @@ struct Tally {
   bool passing = false;  // what execute would decide with these votes and today's parameters
 };
 Result<Tally> TallyOf(const StateReader& state, const Proposal& p);
+
+// A citizen's part in proposal `id`: the vote of DID `did` (if it voted) and the tokens
+// `address` still has locked on it (governance's `vote/`, `weight/` and `lock/` entries).
+struct VoteRecord {
+  bool voted = false;
+  VoteChoice choice = VoteChoice::kAbstain;
+  uint64_t weight = 0;
+  uint64_t locked = 0;
+};
+Result<VoteRecord> ReadVote(const StateReader& state, uint64_t id, const std::optional<DidId>& did,
+                            const std::optional<Address>& address);
 // Executed and not past its sunset at `height`.
 bool InForce(const Proposal& p, uint64_t height);
 

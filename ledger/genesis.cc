@@ -26,13 +26,13 @@ json NationToJson(const Genesis& g) {
   for (const auto& a : g.council()) council.push_back(ToHex(a));
   const NationParams& n = g.nation;
   json out = {{"council", council},
-          {"council_approvals", g.council_approvals()},
-          {"citizenship_validity", n.citizenship_validity},
-          {"voting_period_s", n.voting_period_s},
-          {"quorum", n.quorum},
-          {"threshold", n.threshold},
-          {"proposal_deposit", n.proposal_deposit},
-          {"timelock_s", n.timelock_s}};
+              {"council_approvals", g.council_approvals()},
+              {"citizenship_validity", n.citizenship_validity},
+              {"voting_period_s", n.voting_period_s},
+              {"quorum", n.quorum},
+              {"threshold", n.threshold},
+              {"proposal_deposit", n.proposal_deposit},
+              {"timelock_s", n.timelock_s}};
   if (!n.rules.empty()) {
     json rules = json::object();
     for (const auto& [kind, r] : n.rules) {
@@ -123,9 +123,8 @@ Status ParseNation(const json& j, Genesis& g) {
     const json& rules = j["rules"];
     if (!rules.is_object()) return Bad("nation.rules is an object of proposal kinds");
     for (const auto& [kind, r] : rules.items()) {
-      if (std::find_if(std::begin(kProposalKinds), std::end(kProposalKinds), [&](const char* k) {
-            return kind == k;
-          }) == std::end(kProposalKinds)) {
+      if (std::find_if(std::begin(kProposalKinds), std::end(kProposalKinds),
+                       [&](const char* k) { return kind == k; }) == std::end(kProposalKinds)) {
         return Bad("nation.rules: unknown proposal kind '" + kind +
                    "' (text, spend, parameter, council, upgrade)");
       }

@@ -340,9 +340,10 @@ Result<json> GovernanceParams(const StateReader& state) {
       EXPLORER_ASSIGN(v, nation::ReadParam(state, nation::GovernanceAddress(),
                                            std::string(kind) + "." + field));
       if (std::string_view(field) == "method") {
-        rules[field] = v && *v >= 1 && *v <= 3 ? json(std::string(nation::VotingMethodName(
-                                                     static_cast<nation::VotingMethod>(*v))))
-                                               : json(nullptr);
+        rules[field] =
+            v && *v >= 1 && *v <= 3
+                ? json(std::string(nation::VotingMethodName(static_cast<nation::VotingMethod>(*v))))
+                : json(nullptr);
       } else {
         rules[field] = v ? json(*v) : json(nullptr);
       }

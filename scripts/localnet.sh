@@ -100,6 +100,10 @@ done
 $civitas proposal show "$proposal"
 echo "public works account: $($civitas -o json account "$works" | json_field '["balance"]') tokens"
 $civitas treasury --movements
+echo "== the citizen sees their part (votes by DID, tokens locked by the key) and takes the tokens back"
+$civitas votes --did "$did" --address "$citizen"
+$civitas votes --withdraw-all --key "$key" --wait >/dev/null
+echo "tokens still locked: $($civitas -o json votes --address "$citizen" | json_field '["locked"]')"
 echo
 
 echo "== the council grows: the citizen proposes that node$n's validator join it"

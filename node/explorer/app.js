@@ -299,6 +299,9 @@
     return now >= p.end ? 'closed' : 'not started';
   }
   function secondsTime(s) { return time(s * 1000); }
+  function quorumUnit(method) {
+    return method === 'citizen' ? 'citizens' : method === 'quadratic' ? 'quadratic votes' : 'tokens';
+  }
 
   async function pageProposals() {
     const data = await api('proposals');
@@ -316,7 +319,9 @@
       title: 'Proposals',
       nodes: [el('h1', {}, 'Proposals'),
         el('p', {class: 'muted', id: 'governance'},
-          'Each kind votes by its own method, quorum and threshold · voting period ' + g.voting_period + ' s · deposit ' + amount(g.deposit) +
+          Object.entries(g.kinds || {}).map(([k, r]) => k + ': ' + r.method + ', quorum ' +
+            amount(r.quorum) + ' ' + quorumUnit(r.method) + ', >' + r.threshold + '%').join(' · ') +
+          ' · voting period ' + g.voting_period + ' s · deposit ' + amount(g.deposit) +
           ' · height ' + data.height),
         table(['Id', 'Kind', 'Proposal', 'Status', ['Yes', 'num'], ['No', 'num'], ['Abstain', 'num'],
           'Tally', 'Quorum', 'Ends at'], rows, {id: 'proposals'})],
@@ -354,7 +359,7 @@
           ['Method', p.method, 'method'],
           ['Tally', tallyBar(p.tally, p.quorum)],
           ['Voters', String(p.voters)],
-          ['Quorum', (p.tally.quorum_reached ? 'reached' : 'not reached') + ' (' + amount(p.quorum) + (p.method === 'citizen' ? ' citizens' : p.method === 'quadratic' ? ' quadratic votes' : ' tokens') + ', threshold ' + p.threshold + '%)', 'quorum'],
+          ['Quorum', (p.tally.quorum_reached ? 'reached' : 'not reached') + ' (' + amount(p.quorum) + ' ' + quorumUnit(p.method) + ', threshold ' + p.threshold + '%)', 'quorum'],
           ['Passing now', p.tally.passing ? 'yes' : 'no', 'passing'],
           ['Executable from', p.eta ? secondsTime(p.eta) : null],
           ['Executed at', p.executed ? blockLink(p.executed) : null],

@@ -75,9 +75,9 @@ TEST_F(AmendmentTest, ParameterChangesAreChecked) {
   EXPECT_TRUE(
       Refused(Do(Person(kAlice), ProposeParam(CitizenshipAddress(), "approvals", 4, kDeposit)),
               "approvals must be between 1 and the size of the council"));
-  EXPECT_TRUE(
-      Refused(Do(Person(kAlice), ProposeParam(GovernanceAddress(), "text.threshold", 100, kDeposit)),
-              "the threshold is a percentage from 50 to 99"));
+  EXPECT_TRUE(Refused(
+      Do(Person(kAlice), ProposeParam(GovernanceAddress(), "text.threshold", 100, kDeposit)),
+      "the threshold is a percentage from 50 to 99"));
 }
 
 TEST_F(AmendmentTest, CouncilChange) {

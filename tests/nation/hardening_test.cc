@@ -64,10 +64,12 @@ TEST_F(HardeningTest, ParametersOutsideTheirBoundsAreRefusedWhenProposed) {
       {GovernanceAddress(), "timelock", -1, kTimelockBounds},
       {GovernanceAddress(), "timelock", 31'536'001, kTimelockBounds},
       {GovernanceAddress(), "spend.threshold", 49, "the threshold is a percentage from 50 to 99"},
-      {GovernanceAddress(), "council.threshold", 100, "the threshold is a percentage from 50 to 99"},
+      {GovernanceAddress(), "council.threshold", 100,
+       "the threshold is a percentage from 50 to 99"},
       {GovernanceAddress(), "spend.quorum", 1, "the quorum is 1000 to 90000000000000000 tokens"},
       {GovernanceAddress(), "text.quorum", 999, "the quorum is 1000 to 90000000000000000 tokens"},
-      {GovernanceAddress(), "upgrade.quorum", kInt64Max, "the quorum is 1000 to 90000000000000000 tokens"},
+      {GovernanceAddress(), "upgrade.quorum", kInt64Max,
+       "the quorum is 1000 to 90000000000000000 tokens"},
       {GovernanceAddress(), "deposit", 0, "the deposit is 1 to 90000000000000000 tokens"},
       {GovernanceAddress(), "deposit", kInt64Max, "the deposit is 1 to 90000000000000000 tokens"},
       {CitizenshipAddress(), "validity", kInt64Max, "validity is 1 to 100000000 blocks"},
@@ -110,7 +112,8 @@ TEST_F(HardeningTest, AParameterThatFailsItsCheckAtExecutionFailsWithItsReason) 
   EXPECT_EQ(Param(GovernanceAddress(), "spend.quorum"), static_cast<int64_t>(kQuorum));
   EXPECT_EQ(Balance(Addr(kAlice)), alice + kDeposit);  // the deposit is released
   // With a turnout that shows it can be reached, the same change executes.
-  const int64_t again = Propose(ProposeParam(GovernanceAddress(), "spend.quorum", 5000, kDeposit), 5000);
+  const int64_t again =
+      Propose(ProposeParam(GovernanceAddress(), "spend.quorum", 5000, kDeposit), 5000);
   Wait(kVotingPeriod);
   ASSERT_TRUE(Ok(Do(Person(kBob), ExecuteProposal(again))));
   EXPECT_EQ(ProposalNow(again).status, ProposalStatus::kExecuted);

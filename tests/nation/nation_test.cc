@@ -151,7 +151,8 @@ TEST(NationGenesis, NationParametersAreReadAndChecked) {
   EXPECT_EQ(**ReadParam(rs, GovernanceAddress(), "text.quorum"), 3);
   EXPECT_EQ(**ReadParam(rs, GovernanceAddress(), "text.threshold"), 60);
   // The canonical JSON carries the rules, so the hash covers them.
-  EXPECT_NE(GenesisToJson(*ruled, -1).find(R"("rules":{"text":{"method":"citizen")"), std::string::npos);
+  EXPECT_NE(GenesisToJson(*ruled, -1).find(R"("rules":{"text":{"method":"citizen")"),
+            std::string::npos);
   EXPECT_EQ(**ReadParam(s, CitizenshipAddress(), "validity"), 50);
   auto council = *ReadCouncil(s);
   ASSERT_EQ(council.size(), 1u);
@@ -161,8 +162,8 @@ TEST(NationGenesis, NationParametersAreReadAndChecked) {
         R"(,"nation":{"voting_period_s":0})", R"(,"nation":{"voting_period":7})",
         R"(,"nation":{"timelock":2})", R"(,"nation":{"rules":{"law":{"method":"token"}}})",
         R"(,"nation":{"rules":{"text":{"method":"lottery"}}})",
-        R"(,"nation":{"rules":{"text":{"quorum":0}}})", R"(,"nation":{"quorum":9223372036854775808})",
-        R"(,"nation":{"council":["00"]})"}) {
+        R"(,"nation":{"rules":{"text":{"quorum":0}}})",
+        R"(,"nation":{"quorum":9223372036854775808})", R"(,"nation":{"council":["00"]})"}) {
     EXPECT_EQ(ParseGenesis(MinimalGenesis(bad)).status().reason(), "bad_genesis") << bad;
   }
 }

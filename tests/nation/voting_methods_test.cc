@@ -33,8 +33,8 @@ TEST_F(VotingMethodsTest, EachKindHasItsRulesFixedWhenItOpens) {
   const int64_t text = ReturnedInt(Do(Person(kAlice), ProposeText("more parks", 0, kDeposit)));
   const int64_t spend =
       ReturnedInt(Do(Person(kAlice), ProposeSpend(Addr(kCarol), 10, 0, 0, "a bench", kDeposit)));
-  const int64_t param = ReturnedInt(
-      Do(Person(kAlice), ProposeParam(GovernanceAddress(), "deposit", 600, kDeposit)));
+  const int64_t param =
+      ReturnedInt(Do(Person(kAlice), ProposeParam(GovernanceAddress(), "deposit", 600, kDeposit)));
   EXPECT_EQ(ProposalNow(text).method, VotingMethod::kCitizen);
   EXPECT_EQ(ProposalNow(text).quorum, 2u);
   EXPECT_EQ(ProposalNow(spend).method, VotingMethod::kQuadratic);
@@ -208,7 +208,8 @@ TEST_F(CountingTest, ALargeTurnoutIsCountedInBoundedBatches) {
   const int64_t id = ReturnedInt(Do(Person(kAlice), ProposeText("a wall", 0, kDeposit)));
   for (size_t i = 0; i < voters_.size(); i += 5) {  // blocks within the block gas limit
     std::vector<DecodedTx> votes;
-    for (size_t j = i; j < i + 5; ++j) votes.push_back(Sign(voters_[j], Vote(id, VoteChoice::kYes, 0)));
+    for (size_t j = i; j < i + 5; ++j)
+      votes.push_back(Sign(voters_[j], Vote(id, VoteChoice::kYes, 0)));
     for (const auto& r : Block(votes)) ASSERT_TRUE(Ok(r));
   }
   // Two voters lose their citizenship before the count.
@@ -242,8 +243,8 @@ TEST_F(VotingMethodsTest, AProposerWithdrawsAProposalAndGetsTheDepositBack) {
   MakeCitizen(kAlice);
   MakeCitizen(kBob);
   // A token-voted kind: Bob's locked tokens come back at once.
-  const int64_t id = ReturnedInt(
-      Do(Person(kAlice), ProposeParam(GovernanceAddress(), "deposit", 600, kDeposit)));
+  const int64_t id =
+      ReturnedInt(Do(Person(kAlice), ProposeParam(GovernanceAddress(), "deposit", 600, kDeposit)));
   ASSERT_TRUE(Ok(Do(Person(kBob), Vote(id, VoteChoice::kYes, 5000))));
   EXPECT_TRUE(
       Refused(Do(Person(kBob), CancelProposal(id)), "only the proposer may withdraw a proposal"));
@@ -256,8 +257,8 @@ TEST_F(VotingMethodsTest, AProposerWithdrawsAProposalAndGetsTheDepositBack) {
   EXPECT_EQ(ProposalNow(id).status, ProposalStatus::kWithdrawn);
   EXPECT_TRUE(Refused(Do(Person(kAlice), Vote(id, VoteChoice::kYes, 100)),
                       "voting on this proposal has ended"));
-  EXPECT_TRUE(Refused(Do(Person(kAlice), ExecuteProposal(id)),
-                      "this proposal has already been settled"));
+  EXPECT_TRUE(
+      Refused(Do(Person(kAlice), ExecuteProposal(id)), "this proposal has already been settled"));
   // Voting has not ended, yet the tokens on a withdrawn proposal are free.
   const uint64_t bob = Balance(Addr(kBob));
   auto w = Do(Person(kBob), WithdrawVote(id));
@@ -279,12 +280,12 @@ TEST_F(VotingMethodsTest, AProposalCannotBeWithdrawnAfterVotingEnds) {
 // vote showed reachable in the new unit.
 TEST_F(VotingMethodsTest, AKindsMethodChangesByDecision) {
   for (int p : {kAlice, kBob, kCarol}) MakeCitizen(p);
-  EXPECT_TRUE(Refused(Do(Person(kAlice), ProposeParam(GovernanceAddress(), "council.method", 4,
-                                                      kDeposit)),
-                      "a voting method is 1 (token), 2 (citizen) or 3 (quadratic)"));
-  EXPECT_TRUE(Refused(Do(Person(kAlice), ProposeParam(GovernanceAddress(), "council.quorum", 999,
-                                                      kDeposit)),
-                      "the quorum is 1000 to 90000000000000000 tokens"));
+  EXPECT_TRUE(
+      Refused(Do(Person(kAlice), ProposeParam(GovernanceAddress(), "council.method", 4, kDeposit)),
+              "a voting method is 1 (token), 2 (citizen) or 3 (quadratic)"));
+  EXPECT_TRUE(Refused(
+      Do(Person(kAlice), ProposeParam(GovernanceAddress(), "council.quorum", 999, kDeposit)),
+      "the quorum is 1000 to 90000000000000000 tokens"));
   const int64_t id = ReturnedInt(
       Do(Person(kAlice), ProposeParam(GovernanceAddress(), "council.method", 2, kDeposit)));
   for (int p : {kAlice, kBob, kCarol}) {

@@ -237,6 +237,25 @@ TEST_F(CivicApiTest, TheCivicStoryThroughTheApi) {
   EXPECT_EQ(p.tally().no(), 0u);
   EXPECT_TRUE(p.tally().quorum_reached());
   EXPECT_TRUE(p.tally().passing());
+  // Citizens see their part (ListMyVotes): Alice's DID voted yes, her address locked 600.
+  auto my_votes = [&](int person, bool with_address) {
+    v1::ListMyVotesRequest req;
+    req.set_did(Did(person));
+    if (with_address) req.set_address(std::string(AsStringView(Addr(person))));
+    v1::ListMyVotesResponse resp;
+    grpc::ClientContext ctx;
+    EXPECT_TRUE(stub_->ListMyVotes(&ctx, req, &resp).ok());
+    return resp;
+  };
+  auto alice_votes = my_votes(kAlice, true);
+  ASSERT_EQ(alice_votes.votes_size(), 1);
+  EXPECT_EQ(alice_votes.votes(0).proposal_id(), 1u);
+  EXPECT_EQ(alice_votes.votes(0).choice(), "yes");
+  EXPECT_EQ(alice_votes.votes(0).method(), "token");
+  EXPECT_EQ(alice_votes.votes(0).weight(), 600u);
+  EXPECT_EQ(alice_votes.votes(0).locked(), 600u);
+  EXPECT_EQ(alice_votes.locked(), 600u);
+  EXPECT_EQ(my_votes(kCarol, false).votes_size(), 0);  // her vote was refused
 
   // Executing before the end is refused; after it, the spend is paid.
   const uint64_t carol_before = Balance(Addr(kCarol));
@@ -252,6 +271,17 @@ TEST_F(CivicApiTest, TheCivicStoryThroughTheApi) {
   EXPECT_TRUE(HasEvent(executed, "treasury.spent"));
   EXPECT_EQ(Balance(Addr(kCarol)), carol_before + 1000);
   EXPECT_EQ(Proposal(1).proposal().status(), "executed");
+  // The vote ended: Alice's locked tokens may be withdrawn.
+  alice_votes = my_votes(kAlice, true);
+  ASSERT_EQ(alice_votes.votes_size(), 1);
+  EXPECT_TRUE(alice_votes.votes(0).withdrawable());
+  {
+    v1::ListMyVotesRequest req;  // neither a DID nor an address
+    v1::ListMyVotesResponse resp;
+    grpc::ClientContext ctx;
+    auto s = stub_->ListMyVotes(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
 
   v1::GetTreasuryResponse treasury;
   {
