@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <ctime>
 #include <filesystem>
@@ -235,6 +236,30 @@ Status SetDraftParam(const std::string& draft, const std::string& key, const std
       list.push_back(ToHex(*addr));
     }
     parent[field] = list;
+  } else if (key.rfind("nation.rules.", 0) == 0) {
+    // nation.rules.<kind>.<method|quorum|threshold>: one kind's voting rules (docs/NATION.md).
+    const std::string rest = key.substr(std::string("nation.rules.").size());
+    const auto sep = rest.find('.');
+    const std::string kind = rest.substr(0, sep);
+    const std::string what = sep == std::string::npos ? "" : rest.substr(sep + 1);
+    const bool known_kind = std::find(std::begin(kProposalKinds), std::end(kProposalKinds), kind) !=
+                            std::end(kProposalKinds);
+    if (!known_kind || (what != "method" && what != "quorum" && what != "threshold")) {
+      return BadDraft("unknown parameter '" + key +
+                      "' (nation.rules.<text|spend|parameter|council|upgrade>."
+                      "<method|quorum|threshold>)");
+    }
+    json& rules = (*j)["nation"]["rules"][kind];
+    if (what == "method") {
+      if (value != "token" && value != "citizen" && value != "quadratic") {
+        return BadDraft(key + " is token, citizen or quadratic, not '" + value + "'");
+      }
+      rules[what] = value;
+    } else {
+      auto v = ParseAmount(value);
+      if (!v) return BadDraft(key + " takes a non-negative decimal integer, not '" + value + "'");
+      rules[what] = *v;
+    }
   } else if (key == "nation.voting_period" || key == "nation.timelock") {
     return BadDraft(key + " counted blocks; periods are seconds of block time now: use " + key +
                     "_s");

@@ -55,6 +55,8 @@ struct TestnetOptions {
   // every other as a peer.
   size_t joiners = 0;
   uint64_t gas_price = 1;  // genesis params.gas_price (0: transactions cost nothing)
+  // Proposal kinds that vote one citizen one vote (quorum 1 citizen): nation.rules.
+  std::vector<std::string> citizen_vote_kinds;
 };
 
 // Writes the homes of an N-validator network on one host by running the genesis ceremony

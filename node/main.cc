@@ -374,6 +374,9 @@ int main(int argc, char** argv) {
                    "seconds of block time a governance proposal is open for votes")
       ->capture_default_str();
 
+  testnet_cmd->add_option("--citizen-vote", testnet.citizen_vote_kinds,
+                          "proposal kinds voted one citizen one vote, quorum 1 (text, spend, "
+                          "parameter, council, upgrade; repeatable)");
   testnet_cmd
       ->add_option("--gas-price", testnet.gas_price,
                    "fee units per gas (0: free transactions, for benchmarks)")
