@@ -81,6 +81,10 @@ Status FillProposal(const StateReader& state, const Proposal& p, uint64_t height
   out->set_c(p.c);
   out->set_paid_until(p.paid_until);
   out->set_failure(p.failure);
+  out->set_method(std::string(VotingMethodName(p.method)));
+  out->set_quorum(p.quorum);
+  out->set_threshold(p.threshold);
+  out->set_dropped(p.dropped);
   out->set_in_force(InForce(p, height));
   auto tally = TallyOf(state, p);
   if (!tally.ok()) return tally.status();

@@ -321,6 +321,20 @@ std::string_view ProposalStatusName(ProposalStatus s) {
       return "executed";
     case ProposalStatus::kFailed:
       return "failed";
+    case ProposalStatus::kWithdrawn:
+      return "withdrawn";
+  }
+  return "unknown";
+}
+
+std::string_view VotingMethodName(VotingMethod m) {
+  switch (m) {
+    case VotingMethod::kToken:
+      return "token";
+    case VotingMethod::kCitizen:
+      return "citizen";
+    case VotingMethod::kQuadratic:
+      return "quadratic";
   }
   return "unknown";
 }
@@ -354,20 +368,24 @@ Result<std::optional<Proposal>> ReadProposal(const StateReader& state, uint64_t 
   out.id = id;
   ASSIGN_OR_RETURN(kind, GetInt(state, g, p + "/kind"));
   ASSIGN_OR_RETURN(status, GetInt(state, g, p + "/status"));
-  if (kind < 1 || kind > 5 || status < 1 || status > 5) {
+  ASSIGN_OR_RETURN(method, GetInt(state, g, p + "/method"));
+  if (kind < 1 || kind > 5 || status < 1 || status > 6 || method < 1 || method > 3) {
     return Status::Corruption("proposal kind or status out of range");
   }
   out.kind = static_cast<ProposalKind>(kind);
   out.status = static_cast<ProposalStatus>(status);
+  out.method = static_cast<VotingMethod>(method);
   ASSIGN_OR_RETURN(proposer, GetBytes(state, g, p + "/proposer"));
   if (auto a = AddressFromBytes(proposer)) out.proposer = *a;
   struct {
     const char* name;
     uint64_t* field;
-  } ints[] = {{"/deposit", &out.deposit}, {"/start", &out.start},       {"/end", &out.end},
-              {"/eta", &out.eta},         {"/executed", &out.executed}, {"/yes", &out.yes},
-              {"/no", &out.no},           {"/abstain", &out.abstain},   {"/voters", &out.voters},
-              {"/sunset", &out.sunset},   {"/paid", &out.paid_until}};
+  } ints[] = {{"/deposit", &out.deposit}, {"/start", &out.start},         {"/end", &out.end},
+              {"/eta", &out.eta},         {"/executed", &out.executed},   {"/yes", &out.yes},
+              {"/no", &out.no},           {"/abstain", &out.abstain},     {"/voters", &out.voters},
+              {"/sunset", &out.sunset},   {"/paid", &out.paid_until},     {"/opened", &out.opened},
+              {"/quorum", &out.quorum},   {"/threshold", &out.threshold}, {"/locked", &out.locked},
+              {"/counted", &out.counted}, {"/dropped", &out.dropped}};
   for (const auto& f : ints) {
     ASSIGN_OR_RETURN(v, GetInt(state, g, p + f.name));
     *f.field = v;
@@ -386,15 +404,38 @@ Result<std::optional<Proposal>> ReadProposal(const StateReader& state, uint64_t 
 }
 
 Result<Tally> TallyOf(const StateReader& state, const Proposal& p) {
+  (void)state;  // the rules are the proposal's own, fixed when it opened
   Tally t{p.yes, p.no, p.abstain, false, false};
-  ASSIGN_OR_RETURN(quorum, GetInt(state, GovernanceAddress(), "param/quorum"));
-  ASSIGN_OR_RETURN(threshold, GetInt(state, GovernanceAddress(), "param/threshold"));
+  const uint64_t quorum = p.quorum, threshold = p.threshold;
   // The same integer comparison as the contract (its operands fit 64 bits there, or it traps).
   const unsigned __int128 yes = p.yes, no = p.no;
   t.quorum_reached = yes + no + p.abstain >= quorum;
   t.passing =
       t.quorum_reached && yes * 100 > static_cast<unsigned __int128>(threshold) * (yes + no);
   return t;
+}
+
+Result<VoteRecord> ReadVote(const StateReader& state, uint64_t id, const std::optional<DidId>& did,
+                            const std::optional<Address>& address) {
+  VoteRecord out;
+  const Address g = GovernanceAddress();
+  const std::string p = N(id);
+  if (did) {
+    const std::string key = p + std::string(AsStringView(*did));
+    ASSIGN_OR_RETURN(choice, GetInt(state, g, "vote/" + key));
+    if (choice != 0) {
+      if (choice > 3) return Status::Corruption("vote choice out of range");
+      out.voted = true;
+      out.choice = static_cast<VoteChoice>(choice);
+      ASSIGN_OR_RETURN(weight, GetInt(state, g, "weight/" + key));
+      out.weight = weight;
+    }
+  }
+  if (address) {
+    ASSIGN_OR_RETURN(locked, GetInt(state, g, "lock/" + p + std::string(AsStringView(*address))));
+    out.locked = locked;
+  }
+  return out;
 }
 
 bool InForce(const Proposal& p, uint64_t height) {

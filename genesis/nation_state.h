@@ -133,8 +133,12 @@ enum class ProposalStatus : int64_t {
   kRejected = 2,
   kPassed = 3,
   kExecuted = 4,
-  kFailed = 5
+  kFailed = 5,
+  kWithdrawn = 6  // withdrawn by its proposer while voting was open
 };
+// How a proposal's votes weigh (governance parameter "<kind>.method", fixed when it opens).
+enum class VotingMethod : int64_t { kToken = 1, kCitizen = 2, kQuadratic = 3 };
+std::string_view VotingMethodName(VotingMethod m);
 std::string_view ProposalStatusName(ProposalStatus s);
 std::string_view ProposalKindName(ProposalKind k);
 
@@ -143,10 +147,19 @@ struct Proposal {
   ProposalKind kind = ProposalKind::kText;
   Address proposer{};
   uint64_t deposit = 0;
-  uint64_t start = 0;  // voting is open for start <= height < end
+  // Block time in seconds (docs/NATION.md, "Time"): voting is open for start <= time < end.
+  uint64_t start = 0;
   uint64_t end = 0;
-  uint64_t eta = 0;       // passed: first height it may execute
+  uint64_t eta = 0;       // passed: first block time (seconds) it may execute
   uint64_t executed = 0;  // height of execution (0: not yet)
+  uint64_t opened = 0;    // height of the block that opened it (the roll: docs/NATION.md)
+  // Its kind's rules when it opened.
+  VotingMethod method = VotingMethod::kToken;
+  uint64_t quorum = 0;     // in the method's unit: tokens, citizens, or quadratic weight
+  uint64_t threshold = 0;  // percent
+  uint64_t locked = 0;     // tokens its votes locked (token and quadratic)
+  uint64_t counted = 0;    // votes counted after the end; dropped: of those, no longer citizens
+  uint64_t dropped = 0;
   ProposalStatus status = ProposalStatus::kVoting;
   uint64_t yes = 0, no = 0, abstain = 0, voters = 0;
   uint64_t sunset = 0;  // 0: never
@@ -168,6 +181,17 @@ struct Tally {
   bool passing = false;  // what execute would decide with these votes and today's parameters
 };
 Result<Tally> TallyOf(const StateReader& state, const Proposal& p);
+
+// A citizen's part in proposal `id`: the vote of DID `did` (if it voted) and the tokens
+// `address` still has locked on it (governance's `vote/`, `weight/` and `lock/` entries).
+struct VoteRecord {
+  bool voted = false;
+  VoteChoice choice = VoteChoice::kAbstain;
+  uint64_t weight = 0;
+  uint64_t locked = 0;
+};
+Result<VoteRecord> ReadVote(const StateReader& state, uint64_t id, const std::optional<DidId>& did,
+                            const std::optional<Address>& address);
 // Executed and not past its sunset at `height`.
 bool InForce(const Proposal& p, uint64_t height);
 

@@ -257,6 +257,9 @@ ContractCall Vote(uint64_t proposal, VoteChoice choice, uint64_t weight) {
 ContractCall WithdrawVote(uint64_t proposal) {
   return Make(GovernanceAddress(), "withdraw", {I(proposal)});
 }
+ContractCall CancelProposal(uint64_t proposal) {
+  return Make(GovernanceAddress(), "cancel", {I(proposal)});
+}
 ContractCall ExecuteProposal(uint64_t proposal) {
   return Make(GovernanceAddress(), "execute", {I(proposal)});
 }

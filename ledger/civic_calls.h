@@ -96,9 +96,13 @@ ContractCall ProposeParam(const Address& contract, std::string_view name, int64_
 ContractCall ProposeCouncilChange(std::string_view member, bool add, uint64_t deposit);
 // `source` is a contract already deployed with the new code.
 ContractCall ProposeUpgrade(const Address& target, const Address& source, uint64_t deposit);
-// Locks `weight` tokens on the vote until the voting period ends.
+// Under the token and quadratic methods, locks `weight` tokens on the vote until the voting
+// period ends; under the citizen method `weight` must be 0 (docs/NATION.md, "Voting methods").
 ContractCall Vote(uint64_t proposal, VoteChoice choice, uint64_t weight);
 ContractCall WithdrawVote(uint64_t proposal);
+// The proposer withdraws their proposal while voting is open; the deposit returns (a generic
+// call of governance's `cancel`: no typed action yet).
+ContractCall CancelProposal(uint64_t proposal);
 ContractCall ExecuteProposal(uint64_t proposal);
 ContractCall PayRecurringSpend(uint64_t proposal);
 

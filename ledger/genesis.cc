@@ -25,17 +25,34 @@ json NationToJson(const Genesis& g) {
   json council = json::array();
   for (const auto& a : g.council()) council.push_back(ToHex(a));
   const NationParams& n = g.nation;
-  return {{"council", council},
-          {"council_approvals", g.council_approvals()},
-          {"citizenship_validity", n.citizenship_validity},
-          {"voting_period", n.voting_period},
-          {"quorum", n.quorum},
-          {"threshold", n.threshold},
-          {"proposal_deposit", n.proposal_deposit},
-          {"timelock", n.timelock}};
+  json out = {{"council", council},
+              {"council_approvals", g.council_approvals()},
+              {"citizenship_validity", n.citizenship_validity},
+              {"voting_period_s", n.voting_period_s},
+              {"quorum", n.quorum},
+              {"threshold", n.threshold},
+              {"proposal_deposit", n.proposal_deposit},
+              {"timelock_s", n.timelock_s}};
+  if (!n.rules.empty()) {
+    json rules = json::object();
+    for (const auto& [kind, r] : n.rules) {
+      rules[kind] = {{"method", r.method}, {"quorum", r.quorum}, {"threshold", r.threshold}};
+    }
+    out["rules"] = rules;
+  }
+  return out;
 }
 
 Status Bad(const std::string& msg) { return Status::Invalid("bad_genesis", msg); }
+
+}  // namespace
+
+NationParams::KindRules NationParams::RulesOf(const std::string& kind) const {
+  auto it = rules.find(kind);
+  return it != rules.end() ? it->second : KindRules{"token", quorum, threshold};
+}
+
+namespace {
 
 bool ValidChainId(const std::string& id) {
   if (id.empty() || id.size() > kMaxChainIdLength) return false;
@@ -88,19 +105,54 @@ Status ParseNation(const json& j, Genesis& g) {
   }
   n.council_approvals = j.value("council_approvals", n.council_approvals);
   n.citizenship_validity = j.value("citizenship_validity", n.citizenship_validity);
-  n.voting_period = j.value("voting_period", n.voting_period);
+  // Before issue 26 these two counted blocks; a file that still says so is refused rather than
+  // read as seconds (a period of 17280 blocks is a day, 17280 seconds under five hours).
+  for (const char* old_name : {"voting_period", "timelock"}) {
+    if (j.contains(old_name)) {
+      return Bad(std::string("nation.") + old_name +
+                 " counted blocks; periods are seconds of block time now: use nation." + old_name +
+                 "_s");
+    }
+  }
+  n.voting_period_s = j.value("voting_period_s", n.voting_period_s);
   n.quorum = j.value("quorum", n.quorum);
   n.threshold = j.value("threshold", n.threshold);
   n.proposal_deposit = j.value("proposal_deposit", n.proposal_deposit);
-  n.timelock = j.value("timelock", n.timelock);
+  n.timelock_s = j.value("timelock_s", n.timelock_s);
+  if (j.contains("rules")) {
+    const json& rules = j["rules"];
+    if (!rules.is_object()) return Bad("nation.rules is an object of proposal kinds");
+    for (const auto& [kind, r] : rules.items()) {
+      if (std::find_if(std::begin(kProposalKinds), std::end(kProposalKinds),
+                       [&](const char* k) { return kind == k; }) == std::end(kProposalKinds)) {
+        return Bad("nation.rules: unknown proposal kind '" + kind +
+                   "' (text, spend, parameter, council, upgrade)");
+      }
+      if (!r.is_object()) return Bad("nation.rules." + kind + " is an object");
+      NationParams::KindRules k{"token", n.quorum, n.threshold};
+      k.method = r.value("method", k.method);
+      k.quorum = r.value("quorum", k.quorum);
+      k.threshold = r.value("threshold", k.threshold);
+      if (k.method != "token" && k.method != "citizen" && k.method != "quadratic") {
+        return Bad("nation.rules." + kind + ".method is token, citizen or quadratic");
+      }
+      if (k.quorum < 1 || k.quorum > static_cast<uint64_t>(INT64_MAX)) {
+        return Bad("nation.rules." + kind + ".quorum must be at least 1 and fit 64 bits");
+      }
+      if (k.threshold > 99) {
+        return Bad("nation.rules." + kind + ".threshold is a percentage below 100");
+      }
+      n.rules[kind] = k;
+    }
+  }
   return Status::Ok();
 }
 
 Status CheckNation(const Genesis& g, bool draft) {
   const NationParams& n = g.nation;
   const uint64_t kMax = static_cast<uint64_t>(INT64_MAX);
-  for (uint64_t v : {n.council_approvals, n.citizenship_validity, n.voting_period, n.quorum,
-                     n.threshold, n.proposal_deposit, n.timelock}) {
+  for (uint64_t v : {n.council_approvals, n.citizenship_validity, n.voting_period_s, n.quorum,
+                     n.threshold, n.proposal_deposit, n.timelock_s}) {
     if (v > kMax) return Bad("nation: every parameter must fit a signed 64-bit integer");
   }
   const uint64_t members = g.council().size();
@@ -111,7 +163,7 @@ Status CheckNation(const Genesis& g, bool draft) {
     return Bad("nation.council_approvals must be between 1 and the size of the council");
   }
   if (n.citizenship_validity < 1) return Bad("nation.citizenship_validity must be at least 1");
-  if (n.voting_period < 1) return Bad("nation.voting_period must be at least 1");
+  if (n.voting_period_s < 1) return Bad("nation.voting_period_s must be at least 1");
   if (n.threshold > 99) return Bad("nation.threshold is a percentage below 100");
   return Status::Ok();
 }
@@ -205,11 +257,16 @@ StateWrites Genesis::InitialState() const {
   }
   w[ValidatorsKey()] = EncodeValidators(record);
   const Address governance = SystemAddress("governance");
-  w[StorageKey(governance, "param/voting_period")] = Int(nation.voting_period);
-  w[StorageKey(governance, "param/quorum")] = Int(nation.quorum);
-  w[StorageKey(governance, "param/threshold")] = Int(nation.threshold);
+  w[StorageKey(governance, "param/voting_period")] = Int(nation.voting_period_s);
+  for (const char* kind : kProposalKinds) {
+    const NationParams::KindRules r = nation.RulesOf(kind);
+    const uint64_t method = r.method == "citizen" ? 2 : r.method == "quadratic" ? 3 : 1;
+    w[StorageKey(governance, std::string("param/") + kind + ".method")] = Int(method);
+    w[StorageKey(governance, std::string("param/") + kind + ".quorum")] = Int(r.quorum);
+    w[StorageKey(governance, std::string("param/") + kind + ".threshold")] = Int(r.threshold);
+  }
   w[StorageKey(governance, "param/deposit")] = Int(nation.proposal_deposit);
-  w[StorageKey(governance, "param/timelock")] = Int(nation.timelock);
+  w[StorageKey(governance, "param/timelock")] = Int(nation.timelock_s);
   return w;
 }
 

@@ -3,6 +3,7 @@
 // The genesis file (genesis/README.md): chain id, council, initial accounts and parameters, the
 // nation's founding parameters and the system contracts deployed at height 0 (docs/NATION.md).
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -37,12 +38,26 @@ struct NationParams {
   std::vector<Address> council;               // who approves citizenship; empty: the validators
   uint64_t council_approvals = 0;             // M of the council; 0: a majority, floor(N/2) + 1
   uint64_t citizenship_validity = 1'000'000;  // blocks from issue or renewal to expiry
-  uint64_t voting_period = 1000;              // blocks a proposal is open for votes
+  uint64_t voting_period_s = 86'400;          // seconds of block time a proposal is open
   uint64_t quorum = 1;                        // tokens that must vote (yes + no + abstain)
   uint64_t threshold = 50;                    // passes when yes * 100 > threshold * (yes + no)
   uint64_t proposal_deposit = 1000;           // tokens a proposal locks
-  uint64_t timelock = 0;                      // blocks between the end of a vote and execution
+  uint64_t timelock_s = 0;                    // seconds from the end of a vote to execution
+  // Per proposal kind ("text", "spend", "parameter", "council", "upgrade"): how its votes weigh
+  // and count (docs/NATION.md, "Voting methods"). A kind not named here votes by token with
+  // `quorum` and `threshold` above.
+  struct KindRules {
+    std::string method = "token";  // token, citizen or quadratic
+    uint64_t quorum = 1;           // in the method's unit
+    uint64_t threshold = 50;
+  };
+  std::map<std::string, KindRules> rules;
+  // The rules of `kind`: its entry in `rules`, else token voting with quorum and threshold.
+  KindRules RulesOf(const std::string& kind) const;
 };
+// The proposal kinds in the order of their numbers (1 text ... 5 upgrade).
+inline constexpr const char* kProposalKinds[] = {"text", "spend", "parameter", "council",
+                                                 "upgrade"};
 
 // A system contract deployed at genesis: name, SystemAddress(name) and the SHA-256 of its code.
 struct GenesisContract {

@@ -20,7 +20,7 @@ struct CallContext {
   StateOverlay& state;
   Address origin{};
   uint64_t height = 0;
-  uint64_t time_ms = 0;
+  uint64_t time_ms = 0;  // the block header's time (Unix milliseconds)
   std::vector<v1::Event> events;
   // Validated modules by code hash, so a contract called repeatedly is validated once.
   std::map<Hash32, std::shared_ptr<const vm::Module>>& modules;
@@ -46,7 +46,9 @@ class LedgerHost final : public vm::Host {
   vm::Address Origin() override { return ctx_.origin; }
   vm::Address Self() override { return self_; }
   uint64_t BlockHeight() override { return ctx_.height; }
-  uint64_t BlockTime() override { return ctx_.time_ms; }
+  // Whole seconds of the header's time (docs/VM.md, `time`): contracts count periods in seconds,
+  // and milliseconds only pretend to a precision the council's clocks do not have.
+  uint64_t BlockTime() override { return ctx_.time_ms / 1000; }
   void EmitEvent(vm::ByteView topic, vm::ByteView data) override;
   uint64_t Balance(const vm::Address& a) override;
   bool Transfer(const vm::Address& to, uint64_t amount) override;

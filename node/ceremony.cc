@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <ctime>
 #include <filesystem>
@@ -210,11 +211,11 @@ Status SetDraftParam(const std::string& draft, const std::string& key, const std
                                                   "params.max_block_gas",
                                                   "nation.council_approvals",
                                                   "nation.citizenship_validity",
-                                                  "nation.voting_period",
+                                                  "nation.voting_period_s",
                                                   "nation.quorum",
                                                   "nation.threshold",
                                                   "nation.proposal_deposit",
-                                                  "nation.timelock"};
+                                                  "nation.timelock_s"};
   auto j = LoadDraft(draft);
   if (!j.ok()) return j.status();
   const auto dot = key.find('.');
@@ -235,6 +236,33 @@ Status SetDraftParam(const std::string& draft, const std::string& key, const std
       list.push_back(ToHex(*addr));
     }
     parent[field] = list;
+  } else if (key.rfind("nation.rules.", 0) == 0) {
+    // nation.rules.<kind>.<method|quorum|threshold>: one kind's voting rules (docs/NATION.md).
+    const std::string rest = key.substr(std::string("nation.rules.").size());
+    const auto sep = rest.find('.');
+    const std::string kind = rest.substr(0, sep);
+    const std::string what = sep == std::string::npos ? "" : rest.substr(sep + 1);
+    const bool known_kind = std::find(std::begin(kProposalKinds), std::end(kProposalKinds), kind) !=
+                            std::end(kProposalKinds);
+    if (!known_kind || (what != "method" && what != "quorum" && what != "threshold")) {
+      return BadDraft("unknown parameter '" + key +
+                      "' (nation.rules.<text|spend|parameter|council|upgrade>."
+                      "<method|quorum|threshold>)");
+    }
+    json& rules = (*j)["nation"]["rules"][kind];
+    if (what == "method") {
+      if (value != "token" && value != "citizen" && value != "quadratic") {
+        return BadDraft(key + " is token, citizen or quadratic, not '" + value + "'");
+      }
+      rules[what] = value;
+    } else {
+      auto v = ParseAmount(value);
+      if (!v) return BadDraft(key + " takes a non-negative decimal integer, not '" + value + "'");
+      rules[what] = *v;
+    }
+  } else if (key == "nation.voting_period" || key == "nation.timelock") {
+    return BadDraft(key + " counted blocks; periods are seconds of block time now: use " + key +
+                    "_s");
   } else {
     std::string known = "nation.council";
     for (const auto& k : kIntegers) known += ", " + k;
@@ -347,10 +375,10 @@ std::string DescribeGenesis(const Genesis& g, const crypto::PublicKey* mine) {
   if (!nat.council.empty()) {
     for (const auto& a : council) o << "  " << ToHex(a) << "\n";
   }
-  o << "governance: votes last " << Thousands(nat.voting_period) << " blocks; quorum "
+  o << "governance: votes last " << Thousands(nat.voting_period_s) << " s of block time; quorum "
     << Thousands(nat.quorum) << " tokens; a proposal passes with more than " << nat.threshold
     << "% yes of yes + no; deposit " << Thousands(nat.proposal_deposit) << " tokens; timelock "
-    << nat.timelock << " blocks\n";
+    << Thousands(nat.timelock_s) << " s\n";
   o << "system contracts:\n";
   for (const auto& c : g.system_contracts) {
     o << "  " << c.name << " at " << ToHex(c.address) << ", code " << ToHex(c.code_hash) << "\n";

@@ -52,9 +52,10 @@ Result<std::vector<GenesisOffer>> AddValidatorsToDraft(const std::string& draft,
 Status AddAccountToDraft(const std::string& draft, const std::string& address, uint64_t amount);
 
 // Sets a parameter: `genesis_time_ms`, `params.<gas_price|max_tx_gas|tx_base_gas|tx_byte_gas|
-// deploy_byte_gas>`, `nation.<council_approvals|citizenship_validity|voting_period|quorum|
-// threshold|proposal_deposit|timelock>` (a decimal integer) or `nation.council` (addresses
-// separated by commas), with the checks of ParseGenesis.
+// deploy_byte_gas>`, `nation.<council_approvals|citizenship_validity|voting_period_s|quorum|
+// threshold|proposal_deposit|timelock_s>` (a decimal integer), `nation.council` (addresses
+// separated by commas) or `nation.rules.<kind>.<method|quorum|threshold>` (method token,
+// citizen or quadratic), with the checks of ParseGenesis.
 Status SetDraftParam(const std::string& draft, const std::string& key, const std::string& value);
 
 // The genesis of a draft, with every check of ParseGenesis, written to a new file `out`.

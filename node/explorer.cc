@@ -265,8 +265,9 @@ std::string ContractName(const Genesis& genesis, std::string_view address) {
   return "";
 }
 
+// `now_s` is the block time (seconds) of the block at `height`: voting periods are block time.
 Result<json> ProposalJson(const StateReader& state, const Genesis& genesis,
-                          const nation::Proposal& p, uint64_t height) {
+                          const nation::Proposal& p, uint64_t height, uint64_t now_s) {
   EXPLORER_ASSIGN(tally, nation::TallyOf(state, p));
   EXPLORER_ASSIGN(proposer_did, nation::DidOfAddress(state, p.proposer));
   json decision = json::object();
@@ -301,9 +302,14 @@ Result<json> ProposalJson(const StateReader& state, const Genesis& genesis,
               {"proposer", ToHex(p.proposer)},
               {"proposer_did", proposer_did ? json(DidString(*proposer_did)) : json(nullptr)},
               {"deposit", p.deposit},
+              {"method", std::string(nation::VotingMethodName(p.method))},
+              {"quorum", p.quorum},
+              {"threshold", p.threshold},
+              {"dropped", p.dropped},
               {"start", p.start},
               {"end", p.end},
-              {"voting_open", p.start <= height && height < p.end},
+              {"voting_open",
+               p.status == nation::ProposalStatus::kVoting && p.start <= now_s && now_s < p.end},
               {"eta", p.eta},
               {"executed", p.executed},
               {"voters", p.voters},
@@ -322,14 +328,40 @@ Result<json> ProposalJson(const StateReader& state, const Genesis& genesis,
 
 Result<json> GovernanceParams(const StateReader& state) {
   json out = json::object();
-  for (const char* name : {"voting_period", "quorum", "threshold", "deposit", "timelock"}) {
+  for (const char* name : {"voting_period", "deposit", "timelock"}) {
     EXPLORER_ASSIGN(v, nation::ReadParam(state, nation::GovernanceAddress(), name));
     out[name] = v ? json(*v) : json(nullptr);
   }
+  // Each kind's rules for proposals opened from now on (docs/NATION.md, "Voting methods").
+  json kinds = json::object();
+  for (const char* kind : kProposalKinds) {
+    json rules = json::object();
+    for (const char* field : {"method", "quorum", "threshold"}) {
+      EXPLORER_ASSIGN(v, nation::ReadParam(state, nation::GovernanceAddress(),
+                                           std::string(kind) + "." + field));
+      if (std::string_view(field) == "method") {
+        rules[field] =
+            v && *v >= 1 && *v <= 3
+                ? json(std::string(nation::VotingMethodName(static_cast<nation::VotingMethod>(*v))))
+                : json(nullptr);
+      } else {
+        rules[field] = v ? json(*v) : json(nullptr);
+      }
+    }
+    kinds[kind] = rules;
+  }
+  out["kinds"] = kinds;
   return out;
 }
 
 // ---- Endpoints. ---------------------------------------------------------------------------------
+
+// The block time in seconds at the tip `tip` (the genesis time at height 0).
+Result<uint64_t> TimeAt(const Store& store, const Genesis& genesis, uint64_t tip) {
+  if (tip == 0) return genesis.genesis_time_ms / 1000;
+  EXPLORER_ASSIGN(block, store.GetBlock(tip));
+  return block.block().header().time_ms() / 1000;
+}
 
 Result<v1::CommittedBlock> BlockAt(const Store& store, uint64_t height) {
   const uint64_t tip = store.height();
@@ -507,6 +539,7 @@ Result<json> ApiProposals(const Store& store, const Genesis& genesis, const Para
   const uint64_t tip = store.height();
   StateAt state(store, tip);
   EXPLORER_ASSIGN(total, nation::ProposalCount(state));
+  EXPLORER_ASSIGN(now_s, TimeAt(store, genesis, tip));
   EXPLORER_ASSIGN(before, params.Get("before", total + 1, 1));
   EXPLORER_ASSIGN(limit, params.Get("limit", kDefaultProposals, 1, kMaxProposals));
   json proposals = json::array();
@@ -514,11 +547,12 @@ Result<json> ApiProposals(const Store& store, const Genesis& genesis, const Para
   for (; id >= 1 && proposals.size() < limit; --id) {
     EXPLORER_ASSIGN(p, nation::ReadProposal(state, id));
     if (!p) continue;
-    EXPLORER_ASSIGN(pj, ProposalJson(state, genesis, *p, tip));
+    EXPLORER_ASSIGN(pj, ProposalJson(state, genesis, *p, tip, now_s));
     proposals.push_back(std::move(pj));
   }
   EXPLORER_ASSIGN(governance, GovernanceParams(state));
   return json{{"height", tip},
+              {"time", now_s},
               {"total", total},
               {"governance", governance},
               {"proposals", std::move(proposals)},
@@ -534,9 +568,11 @@ Result<json> ApiProposal(const Store& store, const Genesis& genesis, std::string
   StateAt state(store, tip);
   EXPLORER_ASSIGN(p, nation::ReadProposal(state, *id));
   if (!p) return Status::NotFound("no proposal " + std::to_string(*id));
-  EXPLORER_ASSIGN(j, ProposalJson(state, genesis, *p, tip));
+  EXPLORER_ASSIGN(now_s, TimeAt(store, genesis, tip));
+  EXPLORER_ASSIGN(j, ProposalJson(state, genesis, *p, tip, now_s));
   EXPLORER_ASSIGN(governance, GovernanceParams(state));
   j["height"] = tip;
+  j["time"] = now_s;
   j["governance"] = governance;
   return j;
 }

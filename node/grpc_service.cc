@@ -528,6 +528,69 @@ grpc::Status NodeService::ListProposals(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
+grpc::Status NodeService::ListMyVotes(grpc::ServerContext* ctx, const v1::ListMyVotesRequest* req,
+                                      v1::ListMyVotesResponse* resp) {
+  std::optional<nation::DidId> did;
+  if (!req->did().empty()) {
+    auto id = ParseDidArg(req->did());
+    if (!id.ok()) return ToGrpc(ctx, id.status());
+    did = *id;
+  }
+  std::optional<Address> address;
+  if (!req->address().empty()) {
+    address = AddressFromBytes(req->address());
+    if (!address) {
+      return ToGrpc(ctx, Status::Invalid("invalid_address", "address must be 20 bytes"));
+    }
+  }
+  if (!did && !address) {
+    return ToGrpc(ctx, Status::Invalid("invalid_request", "give a did, an address or both"));
+  }
+  auto height = QueryHeight(node_.store(), req->at_height());
+  if (!height.ok()) return ToGrpcQuery(ctx, height.status());
+  StateAt state(node_.store(), *height);
+  // Block time at that height: a vote has ended when it is at or past the proposal's end.
+  uint64_t now_s = node_.genesis().genesis_time_ms / 1000;
+  if (*height > 0) {
+    auto block = node_.store().GetBlock(*height);
+    if (!block.ok()) return ToGrpcQuery(ctx, block.status());
+    now_s = block->block().header().time_ms() / 1000;
+  }
+  auto total = nation::ProposalCount(state);
+  if (!total.ok()) return ToGrpc(ctx, total.status());
+  auto next = ParseToken(req->page_token(), *total);
+  if (!next.ok()) return ToGrpc(ctx, next.status());
+  const uint32_t limit = PageSize(req->page_size(), kDefaultProposalPage, kMaxProposalPage);
+  uint64_t id = std::min(*next, *total);
+  uint64_t locked = 0;
+  for (uint32_t scanned = 0; id >= 1 && scanned < limit; --id, ++scanned) {
+    auto vote = nation::ReadVote(state, id, did, address);
+    if (!vote.ok()) return ToGrpc(ctx, vote.status());
+    if (!vote->voted && vote->locked == 0) continue;
+    auto p = nation::ReadProposal(state, id);
+    if (!p.ok()) return ToGrpc(ctx, p.status());
+    if (!p->has_value()) continue;
+    auto* v = resp->add_votes();
+    v->set_proposal_id(id);
+    v->set_proposal_status(std::string(nation::ProposalStatusName((*p)->status)));
+    v->set_method(std::string(nation::VotingMethodName((*p)->method)));
+    if (vote->voted) {
+      v->set_choice(vote->choice == nation::VoteChoice::kYes  ? "yes"
+                    : vote->choice == nation::VoteChoice::kNo ? "no"
+                                                              : "abstain");
+      v->set_weight(vote->weight);
+    }
+    v->set_locked(vote->locked);
+    v->set_withdrawable(vote->locked > 0 &&
+                        ((*p)->status == nation::ProposalStatus::kWithdrawn || now_s >= (*p)->end));
+    locked += vote->locked;
+  }
+  if (id >= 1) resp->set_next_page_token(std::to_string(id));
+  resp->set_locked(locked);
+  resp->set_height(*height);
+  return grpc::Status::OK;
+}
+
 grpc::Status NodeService::GetTreasury(grpc::ServerContext* ctx, const v1::GetTreasuryRequest* req,
                                       v1::GetTreasuryResponse* resp) {
   if (req->prove()) {

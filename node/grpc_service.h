@@ -47,6 +47,8 @@ class NodeService final : public v1::Node::Service {
                            v1::GetProposalResponse* resp) override;
   grpc::Status ListProposals(grpc::ServerContext* ctx, const v1::ListProposalsRequest* req,
                              v1::ListProposalsResponse* resp) override;
+  grpc::Status ListMyVotes(grpc::ServerContext* ctx, const v1::ListMyVotesRequest* req,
+                           v1::ListMyVotesResponse* resp) override;
   grpc::Status GetTreasury(grpc::ServerContext* ctx, const v1::GetTreasuryRequest* req,
                            v1::GetTreasuryResponse* resp) override;
   grpc::Status ListTreasuryMovements(grpc::ServerContext* ctx,

@@ -111,8 +111,13 @@ Status InitTestnet(const TestnetOptions& opts) {
   for (size_t i = 0; i < nodes && s.ok(); ++i) {
     s = AddAccountToDraft(draft, ToHex(AddressOf(keys[i])), opts.validator_balance);
   }
-  if (s.ok()) s = SetDraftParam(draft, "nation.voting_period", std::to_string(opts.voting_period));
+  if (s.ok())
+    s = SetDraftParam(draft, "nation.voting_period_s", std::to_string(opts.voting_period_s));
   if (s.ok()) s = SetDraftParam(draft, "params.gas_price", std::to_string(opts.gas_price));
+  for (const auto& kind : opts.citizen_vote_kinds) {
+    if (s.ok()) s = SetDraftParam(draft, "nation.rules." + kind + ".method", "citizen");
+    if (s.ok()) s = SetDraftParam(draft, "nation.rules." + kind + ".quorum", "1");
+  }
   if (!s.ok()) return s;
   const std::string genesis_file = opts.output + "/genesis.json";
   auto genesis = FinalizeDraft(draft, genesis_file);

@@ -48,13 +48,15 @@ struct TestnetOptions {
   int base_port = 26600;
   uint64_t operator_balance = 1'000'000'000'000;
   uint32_t block_interval_ms = 500;
-  uint64_t voting_period = 1000;  // blocks a governance proposal is open (genesis nation params)
+  uint64_t voting_period_s = 3600;  // seconds of block time a proposal is open (genesis nation)
   uint64_t validator_balance = 1'000'000'000;  // each validator's account, to pay council fees
   // Homes of nodes outside the genesis council (node<N> ...): they follow the chain until
   // governance adds their key to the council (docs/CONSENSUS.md, "Epochs"). Every node has
   // every other as a peer.
   size_t joiners = 0;
   uint64_t gas_price = 1;  // genesis params.gas_price (0: transactions cost nothing)
+  // Proposal kinds that vote one citizen one vote (quorum 1 citizen): nation.rules.
+  std::vector<std::string> citizen_vote_kinds;
 };
 
 // Writes the homes of an N-validator network on one host by running the genesis ceremony

@@ -337,7 +337,8 @@ int main(int argc, char** argv) {
   auto* set_cmd = genesis_cmd->add_subcommand(
       "set", "coordinator: set a chain or nation parameter (params.*, nation.*, genesis_time_ms)");
   set_cmd->add_option("--draft", draft, "draft file")->required();
-  set_cmd->add_option("key", param_key, "e.g. params.gas_price, nation.voting_period")->required();
+  set_cmd->add_option("key", param_key, "e.g. params.gas_price, nation.voting_period_s")
+      ->required();
   set_cmd
       ->add_option("value", param_value, "an integer (nation.council: addresses, comma-separated)")
       ->required();
@@ -369,10 +370,13 @@ int main(int argc, char** argv) {
                    "empty-block interval of every node")
       ->capture_default_str();
   testnet_cmd
-      ->add_option("--voting-period", testnet.voting_period,
-                   "blocks a governance proposal is open for votes")
+      ->add_option("--voting-period", testnet.voting_period_s,
+                   "seconds of block time a governance proposal is open for votes")
       ->capture_default_str();
 
+  testnet_cmd->add_option("--citizen-vote", testnet.citizen_vote_kinds,
+                          "proposal kinds voted one citizen one vote, quorum 1 (text, spend, "
+                          "parameter, council, upgrade; repeatable)");
   testnet_cmd
       ->add_option("--gas-price", testnet.gas_price,
                    "fee units per gas (0: free transactions, for benchmarks)")

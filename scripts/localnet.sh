@@ -25,7 +25,7 @@ civitas="$cli --node $(grpc 0)"
 
 if [ ! -f "$dir/node0/config/genesis.json" ]; then
   "$civitasd" testnet --validators "$n" --joiners 1 --output "$dir" --chain-id civitas-localnet \
-    --base-port "$base" --voting-period 30
+    --base-port "$base" --voting-period 15 --citizen-vote text
 fi
 pids=()
 start_node() {
@@ -92,7 +92,7 @@ proposal=$($civitas -o json proposal create --key "$key" --kind spend --to "$wor
 echo "proposal $proposal"
 $civitas vote "$proposal" yes --weight 100000 --key "$key" --wait >/dev/null
 $civitas proposal tally "$proposal"
-echo "== waiting for the voting period (30 blocks) to end, then anyone executes the decision"
+echo "== waiting for the voting period (15 s of block time) to end, then anyone executes the decision"
 for _ in $(seq 1 300); do
   $civitas proposal execute "$proposal" --key "$operator_key" --wait >/dev/null 2>&1 && break
   sleep 0.5
@@ -100,6 +100,15 @@ done
 $civitas proposal show "$proposal"
 echo "public works account: $($civitas -o json account "$works" | json_field '["balance"]') tokens"
 $civitas treasury --movements
+echo "== one citizen, one vote: resolutions (kind text) vote by citizen here, no tokens locked"
+resolution=$($civitas -o json proposal create --key "$key" --kind text --text "the agora is open to all" \
+  --deposit 1000 --wait | json_field '["receipt"]["returns"][0]')
+$civitas vote "$resolution" yes --key "$key" --wait >/dev/null
+$civitas proposal tally "$resolution"
+echo "== the citizen sees their part (votes by DID, tokens locked by the key) and takes the tokens back"
+$civitas votes --did "$did" --address "$citizen"
+$civitas votes --withdraw-all --key "$key" --wait >/dev/null
+echo "tokens still locked: $($civitas -o json votes --address "$citizen" | json_field '["locked"]')"
 echo
 
 echo "== the council grows: the citizen proposes that node$n's validator join it"
@@ -117,6 +126,11 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 $civitas status
+# node$n switches when it has committed the epoch's last block, a moment after node0 reports it.
+for _ in $(seq 1 100); do
+  curl -s "127.0.0.1:$((base + 10 * n + 2))/metrics" | grep -q '^civitas_consensus_validating 1' && break
+  sleep 0.1
+done
 echo "== node$n now validates too: $(curl -s "127.0.0.1:$((base + 10 * n + 2))/metrics" | grep '^civitas_consensus_validating')"
 echo
 

@@ -293,9 +293,14 @@
     if (p.text) return p.text.length > 80 ? p.text.slice(0, 80) + '…' : p.text;
     return p.kind + ' proposal';
   }
-  function votingState(p, height) {
-    if (p.voting_open) return 'open, ' + (p.end - height) + ' blocks left';
-    return height >= p.end ? 'closed' : 'not started';
+  // Voting periods are block time in seconds (p.start, p.end, p.eta; `now`: the tip's time).
+  function votingState(p, now) {
+    if (p.voting_open) return 'open, ' + (p.end - now) + ' s left';
+    return now >= p.end ? 'closed' : 'not started';
+  }
+  function secondsTime(s) { return time(s * 1000); }
+  function quorumUnit(method) {
+    return method === 'citizen' ? 'citizens' : method === 'quadratic' ? 'quadratic votes' : 'tokens';
   }
 
   async function pageProposals() {
@@ -307,15 +312,16 @@
       td(link('proposal/' + p.id, proposalTitle(p))),
       td(badge(p.status)),
       num(p.tally.yes, 'yes'), num(p.tally.no, 'no'), num(p.tally.abstain, 'abstain'),
-      td(tallyBar(p.tally, g.quorum)),
+      td(tallyBar(p.tally, p.quorum)),
       td(p.tally.quorum_reached ? 'reached' : 'not reached', {'data-field': 'quorum'}),
-      td([blockLink(p.end), el('div', {class: 'muted'}, votingState(p, data.height))])));
+      td([secondsTime(p.end), el('div', {class: 'muted'}, votingState(p, data.time))])));
     return {
       title: 'Proposals',
       nodes: [el('h1', {}, 'Proposals'),
         el('p', {class: 'muted', id: 'governance'},
-          'Quorum ' + amount(g.quorum) + ' tokens · passes when yes exceeds ' + g.threshold +
-          '% of yes + no · voting period ' + g.voting_period + ' blocks · deposit ' + amount(g.deposit) +
+          Object.entries(g.kinds || {}).map(([k, r]) => k + ': ' + r.method + ', quorum ' +
+            amount(r.quorum) + ' ' + quorumUnit(r.method) + ', >' + r.threshold + '%').join(' · ') +
+          ' · voting period ' + g.voting_period + ' s · deposit ' + amount(g.deposit) +
           ' · height ' + data.height),
         table(['Id', 'Kind', 'Proposal', 'Status', ['Yes', 'num'], ['No', 'num'], ['Abstain', 'num'],
           'Tally', 'Quorum', 'Ends at'], rows, {id: 'proposals'})],
@@ -346,15 +352,16 @@
           ['Failed because', p.failure || undefined, 'failure'],
           ['Proposer', p.proposer_did ? didLink(p.proposer_did) : hash(p.proposer)],
           ['Deposit', amount(p.deposit)],
-          ['Voting', [blockLink(p.start), ' to ', blockLink(p.end), el('span', {class: 'muted'}, ' (' + votingState(p, p.height) + ')')]],
+          ['Voting', [secondsTime(p.start), ' to ', secondsTime(p.end), el('span', {class: 'muted'}, ' (' + votingState(p, p.time) + ')')]],
           ['Yes', amount(p.tally.yes), 'yes'],
           ['No', amount(p.tally.no), 'no'],
           ['Abstain', amount(p.tally.abstain), 'abstain'],
-          ['Tally', tallyBar(p.tally, g.quorum)],
+          ['Method', p.method, 'method'],
+          ['Tally', tallyBar(p.tally, p.quorum)],
           ['Voters', String(p.voters)],
-          ['Quorum', (p.tally.quorum_reached ? 'reached' : 'not reached') + ' (' + amount(g.quorum) + ' tokens)', 'quorum'],
+          ['Quorum', (p.tally.quorum_reached ? 'reached' : 'not reached') + ' (' + amount(p.quorum) + ' ' + quorumUnit(p.method) + ', threshold ' + p.threshold + '%)', 'quorum'],
           ['Passing now', p.tally.passing ? 'yes' : 'no', 'passing'],
-          ['Executable from', p.eta ? blockLink(p.eta) : null],
+          ['Executable from', p.eta ? secondsTime(p.eta) : null],
           ['Executed at', p.executed ? blockLink(p.executed) : null],
           ['Sunset', p.sunset ? blockLink(p.sunset) : 'never'],
           ['In force', p.in_force ? 'yes' : 'no'],

@@ -33,8 +33,14 @@ namespace {
 
 namespace fs = std::filesystem;
 constexpr int kNodes = 4;
-constexpr uint64_t kVotingPeriod =
-    20;  // blocks; a vote must land within it, even on a busy machine
+// Seconds of block time; a vote must land within it, even on a busy machine.
+constexpr uint64_t kVotingPeriod = 10;
+
+uint64_t NowMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
 constexpr char kChain[] = "e2e-council";
 
 class NetworkTest : public ::testing::Test {
@@ -50,7 +56,7 @@ class NetworkTest : public ::testing::Test {
     opts.base_port = 20000 + (FreePort() % 1200) * 10;  // below the ephemeral range (32768+)
     opts.block_interval_ms = 100;
     opts.joiners = joiners_;
-    opts.voting_period = kVotingPeriod;
+    opts.voting_period_s = kVotingPeriod;
     ASSERT_TRUE(node::InitTestnet(opts).ok());
     base_port_ = opts.base_port;
     auto key = civitas::ReadKeyFile(dir_ + "/keys/operator.json");
@@ -466,8 +472,18 @@ TEST_F(EpochNetworkTest, CouncilChangeHandsConsensusToTheNewValidatorSet) {
   auto proposed = Civic(2, operator_key_, nonce,
                         nation::ProposeCouncilChange(AsStringView(joiner), true, 1000));
   Civic(3, operator_key_, nonce, nation::Vote(1, nation::VoteChoice::kYes, 1'000'000));
-  const uint64_t closes = proposed.height() + kVotingPeriod;
-  for (int i = 0; i < 600 && Height(0) <= closes; ++i) {
+  // The vote closes kVotingPeriod seconds of block time after the proposal; a block's time is
+  // its proposer's clock (this machine's) or its parent's, so once this clock has passed the
+  // end, every later block is past it.
+  v1::GetProposalRequest proposal_req;
+  proposal_req.set_id(1);
+  v1::GetProposalResponse proposal_resp;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stubs_[0]->GetProposal(&ctx, proposal_req, &proposal_resp).ok());
+  }
+  const uint64_t closes_ms = 1000 * proposal_resp.proposal().end();
+  for (int i = 0; i < 1200 && NowMs() <= closes_ms; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   auto executed = Civic(0, operator_key_, nonce, nation::ExecuteProposal(1));

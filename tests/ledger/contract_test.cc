@@ -104,6 +104,26 @@ TEST_F(ContractTest, DeployThenCallCounter) {
   EXPECT_EQ(**stored, std::string("\0\0\0\0\0\0\0\2", 8));
 }
 
+// The vector of docs/VM.md (`time`): a contract reads the header's time in whole seconds, the
+// milliseconds dropped (before issue 26 it read milliseconds, against its documentation).
+TEST_F(ContractTest, TimeIsTheHeaderTimeInWholeSeconds) {
+  auto code = casm::Assemble("export func now() -> 1\n  time\n  ret\nend\n");
+  ASSERT_TRUE(code.ok()) << code.message();
+  auto deployed = Run({Deploy(std::string(code->begin(), code->end()))});
+  ASSERT_EQ(deployed[0].status(), v1::TX_STATUS_SUCCESS) << deployed[0].reason();
+  Address clock = *AddressFromBytes(deployed[0].contract_address());
+  auto r = ExecuteBlock(chain_.genesis.params, state_, {++height_, 1'795'392'000'999},
+                        {Call(clock, "now", {})});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const v1::Receipt& receipt = r->receipts.at(0);
+  ASSERT_EQ(receipt.status(), v1::TX_STATUS_SUCCESS) << receipt.reason();
+  auto ret =
+      vm::DecodeValues(vm::ByteView(reinterpret_cast<const uint8_t*>(receipt.return_data().data()),
+                                    receipt.return_data().size()));
+  ASSERT_TRUE(ret.ok() && ret->size() == 1u);
+  EXPECT_EQ((*ret)[0].as_int(), 1'795'392'000);
+}
+
 TEST_F(ContractTest, FailuresChargeFeeAndChangeNothingElse) {
   auto deployed = Run({Deploy(Program("counter")), Deploy(Program("loop"))});
   Address counter = *AddressFromBytes(deployed[0].contract_address());

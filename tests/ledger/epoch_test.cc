@@ -69,7 +69,7 @@ class EpochTest : public ::testing::Test {
     g.validators.push_back({"v0", v0_.public_key()});
     g.accounts.push_back({AddressOf(v0_.public_key()), kFunds});
     g.accounts.push_back({AddressOf(alice_.public_key()), kFunds});
-    g.nation.voting_period = kVotingPeriod;
+    g.nation.voting_period_s = kVotingPeriod;
     g.nation.quorum = 1;
     g.nation.proposal_deposit = 10;
     auto parsed = ParseGenesis(GenesisToJson(g));
@@ -137,6 +137,7 @@ TEST_F(EpochTest, CouncilDecisionChangesTheValidatorSetAtTheNextEpoch) {
   ASSERT_EQ(proposal.status(), v1::TX_STATUS_SUCCESS) << proposal.reason();
   ASSERT_EQ(Do(Sign(alice_, nation::Vote(1, VoteChoice::kYes, 1000))).status(),
             v1::TX_STATUS_SUCCESS);
+  // Blocks are a second apart here, so the period (seconds of block time) passes in as many.
   for (uint64_t i = 0; i < kVotingPeriod; ++i) ASSERT_TRUE(Commit(Build(v0_), {v0_}).ok());
   auto executed = Do(Sign(alice_, nation::ExecuteProposal(1)));
   ASSERT_EQ(executed.status(), v1::TX_STATUS_SUCCESS) << executed.reason();

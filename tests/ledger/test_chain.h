@@ -61,7 +61,7 @@ struct SoloNationOptions {
   size_t people = 4;
   uint64_t funds = 100'000'000;  // each of the council and the people
   uint64_t treasury_funds = 1'000'000;
-  uint64_t voting_period = 40;  // blocks
+  uint64_t voting_period_s = 40;  // seconds of block time
   uint64_t quorum = 1000;
   uint64_t proposal_deposit = 500;
   uint64_t citizenship_validity = 100'000;
@@ -81,7 +81,7 @@ inline SoloNation MakeSoloNation(const SoloNationOptions& o) {
   for (const auto& p : n.people) g.accounts.push_back({AddressOf(p.public_key()), o.funds});
   g.accounts.push_back({TreasuryAddress(), o.treasury_funds});
   g.nation.citizenship_validity = o.citizenship_validity;
-  g.nation.voting_period = o.voting_period;
+  g.nation.voting_period_s = o.voting_period_s;
   g.nation.quorum = o.quorum;
   g.nation.threshold = 50;
   g.nation.proposal_deposit = o.proposal_deposit;

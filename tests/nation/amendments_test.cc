@@ -75,9 +75,9 @@ TEST_F(AmendmentTest, ParameterChangesAreChecked) {
   EXPECT_TRUE(
       Refused(Do(Person(kAlice), ProposeParam(CitizenshipAddress(), "approvals", 4, kDeposit)),
               "approvals must be between 1 and the size of the council"));
-  EXPECT_TRUE(
-      Refused(Do(Person(kAlice), ProposeParam(GovernanceAddress(), "threshold", 100, kDeposit)),
-              "the threshold is a percentage from 50 to 99"));
+  EXPECT_TRUE(Refused(
+      Do(Person(kAlice), ProposeParam(GovernanceAddress(), "text.threshold", 100, kDeposit)),
+      "the threshold is a percentage from 50 to 99"));
 }
 
 TEST_F(AmendmentTest, CouncilChange) {
@@ -246,7 +246,7 @@ TEST_F(TimelockedNation, APassedDecisionWaitsForItsTimelock) {
   EXPECT_FALSE(HasEvent(r, "governance.executed"));
   EXPECT_EQ(Balance(Addr(kCarol)), kFunds);
   EXPECT_TRUE(Refused(Do(Person(kBob), ExecuteProposal(id)),
-                      "this decision is timelocked until its eta height"));
+                      "this decision is timelocked until its eta time"));
   Wait(5);
   r = Do(Person(kBob), ExecuteProposal(id));
   ASSERT_TRUE(Ok(r));

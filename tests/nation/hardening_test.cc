@@ -47,6 +47,9 @@ class HardeningTest : public NationTest {
 // Attack 6a: voting_period = INT64_MAX made every later proposal trap on overflow, including
 // the one that would have undone it.
 TEST_F(HardeningTest, ParametersOutsideTheirBoundsAreRefusedWhenProposed) {
+  // Periods are seconds of block time (issue 26): at most a year.
+  constexpr const char* kPeriodBounds = "the voting period is 1 to 31536000 seconds";
+  constexpr const char* kTimelockBounds = "the timelock is 0 to 31536000 seconds";
   struct Case {
     const Address& contract;
     const char* name;
@@ -54,16 +57,19 @@ TEST_F(HardeningTest, ParametersOutsideTheirBoundsAreRefusedWhenProposed) {
     const char* reason;
   };
   const Case refused[] = {
-      {GovernanceAddress(), "voting_period", kInt64Max, "the voting period is 1 to 1000000 blocks"},
-      {GovernanceAddress(), "voting_period", 0, "the voting period is 1 to 1000000 blocks"},
-      {GovernanceAddress(), "voting_period", 1'000'001, "the voting period is 1 to 1000000 blocks"},
-      {GovernanceAddress(), "timelock", kInt64Max, "the timelock is 0 to 1000000 blocks"},
-      {GovernanceAddress(), "timelock", -1, "the timelock is 0 to 1000000 blocks"},
-      {GovernanceAddress(), "threshold", 49, "the threshold is a percentage from 50 to 99"},
-      {GovernanceAddress(), "threshold", 100, "the threshold is a percentage from 50 to 99"},
-      {GovernanceAddress(), "quorum", 1, "the quorum is 1000 to 90000000000000000 tokens"},
-      {GovernanceAddress(), "quorum", 999, "the quorum is 1000 to 90000000000000000 tokens"},
-      {GovernanceAddress(), "quorum", kInt64Max, "the quorum is 1000 to 90000000000000000 tokens"},
+      {GovernanceAddress(), "voting_period", kInt64Max, kPeriodBounds},
+      {GovernanceAddress(), "voting_period", 0, kPeriodBounds},
+      {GovernanceAddress(), "voting_period", 31'536'001, kPeriodBounds},
+      {GovernanceAddress(), "timelock", kInt64Max, kTimelockBounds},
+      {GovernanceAddress(), "timelock", -1, kTimelockBounds},
+      {GovernanceAddress(), "timelock", 31'536'001, kTimelockBounds},
+      {GovernanceAddress(), "spend.threshold", 49, "the threshold is a percentage from 50 to 99"},
+      {GovernanceAddress(), "council.threshold", 100,
+       "the threshold is a percentage from 50 to 99"},
+      {GovernanceAddress(), "spend.quorum", 1, "the quorum is 1000 to 90000000000000000 tokens"},
+      {GovernanceAddress(), "text.quorum", 999, "the quorum is 1000 to 90000000000000000 tokens"},
+      {GovernanceAddress(), "upgrade.quorum", kInt64Max,
+       "the quorum is 1000 to 90000000000000000 tokens"},
       {GovernanceAddress(), "deposit", 0, "the deposit is 1 to 90000000000000000 tokens"},
       {GovernanceAddress(), "deposit", kInt64Max, "the deposit is 1 to 90000000000000000 tokens"},
       {CitizenshipAddress(), "validity", kInt64Max, "validity is 1 to 100000000 blocks"},
@@ -78,10 +84,11 @@ TEST_F(HardeningTest, ParametersOutsideTheirBoundsAreRefusedWhenProposed) {
   }
   EXPECT_EQ(Proposals(), 0u);
   // The bounds themselves may be proposed.
-  const Case accepted[] = {{GovernanceAddress(), "voting_period", 1'000'000, ""},
+  const Case accepted[] = {{GovernanceAddress(), "voting_period", 31'536'000, ""},
                            {GovernanceAddress(), "timelock", 0, ""},
-                           {GovernanceAddress(), "threshold", 99, ""},
-                           {GovernanceAddress(), "quorum", 1000, ""},
+                           {GovernanceAddress(), "timelock", 31'536'000, ""},
+                           {GovernanceAddress(), "parameter.threshold", 99, ""},
+                           {GovernanceAddress(), "spend.quorum", 1000, ""},
                            {GovernanceAddress(), "deposit", 1, ""},
                            {CitizenshipAddress(), "validity", 100'000'000, ""}};
   for (const Case& c : accepted) {
@@ -94,22 +101,23 @@ TEST_F(HardeningTest, ParametersOutsideTheirBoundsAreRefusedWhenProposed) {
 // A new quorum above the turnout that decided it could never be reached again: checked when the
 // decision executes, where it fails with the reason instead of reverting.
 TEST_F(HardeningTest, AParameterThatFailsItsCheckAtExecutionFailsWithItsReason) {
-  const int64_t id = Propose(ProposeParam(GovernanceAddress(), "quorum", 5000, kDeposit));
+  const int64_t id = Propose(ProposeParam(GovernanceAddress(), "spend.quorum", 5000, kDeposit));
   Wait(kVotingPeriod);
   const uint64_t alice = Balance(Addr(kAlice));
   auto r = Do(Person(kBob), ExecuteProposal(id));
   ASSERT_TRUE(Ok(r));
   EXPECT_TRUE(HasEvent(r, "governance.failed"));
   EXPECT_FALSE(HasEvent(r, "governance.param"));
-  EXPECT_TRUE(FailedWith(id, "a quorum or deposit cannot exceed the tokens that voted for it"));
-  EXPECT_EQ(Param(GovernanceAddress(), "quorum"), static_cast<int64_t>(kQuorum));
+  EXPECT_TRUE(FailedWith(id, "a quorum or deposit cannot exceed the votes that decided it"));
+  EXPECT_EQ(Param(GovernanceAddress(), "spend.quorum"), static_cast<int64_t>(kQuorum));
   EXPECT_EQ(Balance(Addr(kAlice)), alice + kDeposit);  // the deposit is released
   // With a turnout that shows it can be reached, the same change executes.
-  const int64_t again = Propose(ProposeParam(GovernanceAddress(), "quorum", 5000, kDeposit), 5000);
+  const int64_t again =
+      Propose(ProposeParam(GovernanceAddress(), "spend.quorum", 5000, kDeposit), 5000);
   Wait(kVotingPeriod);
   ASSERT_TRUE(Ok(Do(Person(kBob), ExecuteProposal(again))));
   EXPECT_EQ(ProposalNow(again).status, ProposalStatus::kExecuted);
-  EXPECT_EQ(Param(GovernanceAddress(), "quorum"), 5000);
+  EXPECT_EQ(Param(GovernanceAddress(), "spend.quorum"), 5000);
 }
 
 // approvals = 3 is within bounds for a council of 3 when proposed, not once a member has left.

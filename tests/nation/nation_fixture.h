@@ -24,7 +24,7 @@ namespace civitas::nation::testing {
 inline constexpr uint64_t kFunds = 100'000'000;
 inline constexpr uint64_t kTreasuryFunds = 1'000'000;
 inline constexpr uint64_t kDeposit = 500;
-inline constexpr uint64_t kVotingPeriod = 10;
+inline constexpr uint64_t kVotingPeriod = 10;  // seconds; blocks here are a second apart
 inline constexpr uint64_t kQuorum = 1000;
 inline constexpr uint64_t kValidity = 1000;
 
@@ -34,6 +34,7 @@ class NationTest : public ::testing::Test {
 
   // `adjust` may change the genesis before it is applied (accounts: the council's three, then
   // the people's in Person order, then the treasury).
+  // `timelock` is in seconds of block time (here as many blocks).
   explicit NationTest(uint64_t timelock = 0, const std::function<void(Genesis&)>& adjust = {}) {
     for (int i = 0; i < 3; ++i) council_.push_back(crypto::SecretKey::Generate());
     for (int i = 0; i < kPeople; ++i) people_.push_back(crypto::SecretKey::Generate());
@@ -47,11 +48,11 @@ class NationTest : public ::testing::Test {
     g.accounts.push_back({TreasuryAddress(), kTreasuryFunds});
     g.nation.council_approvals = 2;
     g.nation.citizenship_validity = kValidity;
-    g.nation.voting_period = kVotingPeriod;
+    g.nation.voting_period_s = kVotingPeriod;
     g.nation.quorum = kQuorum;
     g.nation.threshold = 50;
     g.nation.proposal_deposit = kDeposit;
-    g.nation.timelock = timelock;
+    g.nation.timelock_s = timelock;
     if (adjust) adjust(g);
     auto parsed = ParseGenesis(GenesisToJson(g));
     EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();

@@ -109,7 +109,7 @@ TEST(NationGenesis, AGenesisBuiltInCodeGetsTheSystemContractsAndDefaults) {
   auto json = nlohmann::json::parse(GenesisToJson(*g));
   EXPECT_EQ(json["system_contracts"][3]["address"], ToHex(TreasuryAddress()));
   EXPECT_EQ(json["system_contracts"][3]["code_hash"], ToHex(g->system_contracts[3].code_hash));
-  EXPECT_EQ(json["nation"]["voting_period"], NationParams{}.voting_period);
+  EXPECT_EQ(json["nation"]["voting_period_s"], NationParams{}.voting_period_s);
   // Written out and read back, it is the same chain.
   auto again = ParseGenesis(GenesisToJson(*g));
   ASSERT_TRUE(again.ok());
@@ -131,21 +131,39 @@ TEST(NationGenesis, CodeHashesMustMatchThisBuild) {
 
 TEST(NationGenesis, NationParametersAreReadAndChecked) {
   auto g = ParseGenesis(MinimalGenesis(
-      R"(,"nation":{"council_approvals":1,"voting_period":7,"quorum":9,"threshold":66,)"
-      R"("proposal_deposit":3,"timelock":2,"citizenship_validity":50})"));
+      R"(,"nation":{"council_approvals":1,"voting_period_s":7,"quorum":9,"threshold":66,)"
+      R"("proposal_deposit":3,"timelock_s":2,"citizenship_validity":50})"));
   ASSERT_TRUE(g.ok()) << g.status().ToString();
-  EXPECT_EQ(g->nation.voting_period, 7u);
+  EXPECT_EQ(g->nation.voting_period_s, 7u);
   EXPECT_EQ(g->nation.threshold, 66u);
   civitas::testing::MapState s(g->InitialState());
   EXPECT_EQ(**ReadParam(s, GovernanceAddress(), "timelock"), 2);
+  // Kinds the genesis names no rules for vote by token with nation.quorum and threshold.
+  EXPECT_EQ(**ReadParam(s, GovernanceAddress(), "spend.method"), 1);
+  EXPECT_EQ(**ReadParam(s, GovernanceAddress(), "spend.quorum"), 9);
+  EXPECT_EQ(**ReadParam(s, GovernanceAddress(), "upgrade.threshold"), 66);
+  EXPECT_FALSE(ReadParam(s, GovernanceAddress(), "quorum")->has_value());
+  auto ruled = ParseGenesis(MinimalGenesis(
+      R"(,"nation":{"rules":{"text":{"method":"citizen","quorum":3,"threshold":60}}})"));
+  ASSERT_TRUE(ruled.ok()) << ruled.status().ToString();
+  civitas::testing::MapState rs(ruled->InitialState());
+  EXPECT_EQ(**ReadParam(rs, GovernanceAddress(), "text.method"), 2);
+  EXPECT_EQ(**ReadParam(rs, GovernanceAddress(), "text.quorum"), 3);
+  EXPECT_EQ(**ReadParam(rs, GovernanceAddress(), "text.threshold"), 60);
+  // The canonical JSON carries the rules, so the hash covers them.
+  EXPECT_NE(GenesisToJson(*ruled, -1).find(R"("rules":{"text":{"method":"citizen")"),
+            std::string::npos);
   EXPECT_EQ(**ReadParam(s, CitizenshipAddress(), "validity"), 50);
   auto council = *ReadCouncil(s);
   ASSERT_EQ(council.size(), 1u);
   EXPECT_EQ(council[0], AddressOf(*FixedFromHex<32>(kPk)));
   for (const char* bad :
        {R"(,"nation":{"council_approvals":2})", R"(,"nation":{"threshold":100})",
-        R"(,"nation":{"voting_period":0})", R"(,"nation":{"quorum":9223372036854775808})",
-        R"(,"nation":{"council":["00"]})"}) {
+        R"(,"nation":{"voting_period_s":0})", R"(,"nation":{"voting_period":7})",
+        R"(,"nation":{"timelock":2})", R"(,"nation":{"rules":{"law":{"method":"token"}}})",
+        R"(,"nation":{"rules":{"text":{"method":"lottery"}}})",
+        R"(,"nation":{"rules":{"text":{"quorum":0}}})",
+        R"(,"nation":{"quorum":9223372036854775808})", R"(,"nation":{"council":["00"]})"}) {
     EXPECT_EQ(ParseGenesis(MinimalGenesis(bad)).status().reason(), "bad_genesis") << bad;
   }
 }

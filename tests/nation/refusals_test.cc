@@ -106,7 +106,11 @@ TEST_F(NationTest, AnExpiredCitizenCannotVoteUntilRenewedInTime) {
   ASSERT_TRUE(Ok(Do(Person(kAlice), ApplyForCitizenship())));
   ASSERT_TRUE(Ok(Do(council_[0], CouncilDecide(Did(Person(kAlice)), CouncilAction::kApprove))));
   ASSERT_TRUE(Ok(Do(council_[2], CouncilDecide(Did(Person(kAlice)), CouncilAction::kApprove))));
-  EXPECT_TRUE(Ok(Do(Person(kAlice), Vote(id, VoteChoice::kYes, 100))));
+  // She was not on the roll when that vote opened (issue 26); she is on the next one's.
+  EXPECT_TRUE(Refused(Do(Person(kAlice), Vote(id, VoteChoice::kYes, 100)),
+                      "this citizen was not on the roll when voting opened"));
+  const int64_t next = ReturnedInt(Do(Person(kBob), ProposeText("again", 0, kDeposit)));
+  EXPECT_TRUE(Ok(Do(Person(kAlice), Vote(next, VoteChoice::kYes, 100))));
 }
 
 TEST_F(NationTest, ASuspendedOrRevokedCitizenCannotVote) {
@@ -125,10 +129,14 @@ TEST_F(NationTest, ASuspendedOrRevokedCitizenCannotVote) {
       Refused(Do(Person(kAlice), Vote(id2, VoteChoice::kNo, 10)), "this citizenship is suspended"));
   EXPECT_TRUE(
       Refused(Do(Person(kAlice), RenewCitizenship()), "only a citizen in good standing may renew"));
-  // Reinstated, she votes; revoked, never again.
+  // Reinstated, she votes on what opens from then on (she was off the roll of id2); revoked,
+  // never again.
   ASSERT_TRUE(Ok(Do(council_[0], CouncilDecide(alice, CouncilAction::kReinstate))));
   ASSERT_TRUE(Ok(Do(council_[1], CouncilDecide(alice, CouncilAction::kReinstate))));
-  EXPECT_TRUE(Ok(Do(Person(kAlice), Vote(id2, VoteChoice::kNo, 10))));
+  EXPECT_TRUE(Refused(Do(Person(kAlice), Vote(id2, VoteChoice::kNo, 10)),
+                      "this citizen was not on the roll when voting opened"));
+  const int64_t id2b = ReturnedInt(Do(Person(kBob), ProposeText("order 2b", 0, kDeposit)));
+  EXPECT_TRUE(Ok(Do(Person(kAlice), Vote(id2b, VoteChoice::kNo, 10))));
   ASSERT_TRUE(Ok(Do(council_[0], CouncilDecide(alice, CouncilAction::kRevoke))));
   r = Do(council_[1], CouncilDecide(alice, CouncilAction::kRevoke));
   EXPECT_TRUE(HasEvent(r, "citizenship.revoked"));

@@ -122,7 +122,7 @@ TEST_F(TypedActionsTest, EveryCivicActionRunsAsItsCall) {
   EXPECT_TRUE(Ok(Both(alice, [](v1::TxBody& b) {
     auto* s = b.mutable_propose_param();
     s->set_contract(std::string(AsStringView(GovernanceAddress())));
-    s->set_name("quorum");
+    s->set_name("spend.quorum");
     s->set_value(2000);
     s->set_deposit(kDeposit);
   })));

@@ -43,7 +43,7 @@ class ProvedAnswersTest : public ::testing::Test {
     }
     g.accounts.push_back({TreasuryAddress(), 1'000'000});
     g.nation.citizenship_validity = 100'000;
-    g.nation.voting_period = 1000;
+    g.nation.voting_period_s = 1000;
     g.nation.quorum = 1000;
     g.nation.threshold = 50;
     g.nation.proposal_deposit = kProvedDeposit;

@@ -6,9 +6,11 @@
 //   civitas citizenship apply|renew --key FILE | approve|suspend|reinstate|revoke DID --key FILE
 //   civitas citizenship show DID [--prove --genesis FILE] | list [--page-size N --page-token T]
 //   civitas proposal create --kind text|spend|param|council|upgrade ... --key FILE
-//   civitas proposal show|tally ID [--prove --genesis FILE] | list | execute|pay|withdraw ID --key
-//   FILE civitas vote ID yes|no|abstain --weight N --key FILE civitas treasury [--prove --genesis
-//   FILE | --movements --from H --to H]
+//   civitas proposal show|tally ID [--prove --genesis FILE] | list
+//   civitas proposal execute|pay|withdraw|cancel ID --key FILE
+//   civitas vote ID yes|no|abstain [--weight N] --key FILE
+//   civitas votes [--did DID] [--address HEX] | --withdraw-all --key FILE
+//   civitas treasury [--prove --genesis FILE | --movements --from H --to H]
 // With --prove, the answer comes with a CertifiedState and is checked against the genesis file
 // (genesis/proven_answers.h); what was checked is printed under "verified".
 
@@ -256,7 +258,9 @@ class Civic : public Commands {
         {"pay", "pay a recurring spend what is due",
          [](v1::TxBody& b, uint64_t id) { b.mutable_pay_recurring_spend()->set_proposal_id(id); }},
         {"withdraw", "take back the tokens locked on your vote",
-         [](v1::TxBody& b, uint64_t id) { b.mutable_withdraw_vote()->set_proposal_id(id); }}};
+         [](v1::TxBody& b, uint64_t id) { b.mutable_withdraw_vote()->set_proposal_id(id); }},
+        {"cancel", "withdraw your own proposal while its vote is open (the deposit returns)",
+         [](v1::TxBody& b, uint64_t id) { nation::SetCall(nation::CancelProposal(id), &b); }}};
     for (const auto& [name, help, fill] : settles) {
       auto* cmd = Tx(prop, name, help, [this, f = fill](v1::TxBody& b, const Signer&) {
         f(b, id_);
@@ -265,7 +269,9 @@ class Civic : public Commands {
       cmd->add_option("id", id_, "proposal id")->required();
     }
 
-    auto* vote = Tx(&app, "vote", "vote on a proposal, locking --weight tokens until its end",
+    auto* vote = Tx(&app, "vote",
+                    "vote on a proposal as your DID; under the token and quadratic methods "
+                    "--weight tokens are locked until its end",
                     [this](v1::TxBody& b, const Signer&) {
                       auto* v = b.mutable_vote();
                       v->set_proposal_id(id_);
@@ -279,7 +285,23 @@ class Civic : public Commands {
     vote->add_option("choice", choice_, "yes, no or abstain")
         ->required()
         ->check(CLI::IsMember({"yes", "no", "abstain"}));
-    vote->add_option("--weight", weight_, "tokens to lock on the vote")->required();
+    vote->add_option("--weight", weight_,
+                     "tokens to lock on the vote (token, quadratic); 0 or none under citizen");
+
+    auto* votes = Query(&app, "votes",
+                        "your part in governance: your DID's votes and the tokens your address has "
+                        "locked, newest proposal first",
+                        [this](Stub& stub) { return MyVotes(stub); });
+    votes->add_option("--did", did_, "the DID whose votes to list");
+    votes->add_option("--address", address_, "the address (40 hex digits) whose locks to list");
+    PageOptions(votes);
+    votes->add_flag("--withdraw-all", withdraw_all_,
+                    "take back every token lock of --key that may be withdrawn now (one "
+                    "withdraw_vote per proposal)");
+    votes->add_option("--key", key_, "with --withdraw-all: your key file");
+    votes->add_option("--gas-limit", gas_limit_, "with --withdraw-all: gas limit of each")
+        ->capture_default_str();
+    votes->add_flag("--wait", wait_, "with --withdraw-all: wait for each commit");
 
     auto* treasury = Query(&app, "treasury", "the treasury's balance and movements",
                            [this](Stub& stub) { return Treasury(stub); });
@@ -509,6 +531,10 @@ class Civic : public Commands {
             {"start", p.start()},
             {"end", p.end()},
             {"eta", p.eta()},
+            {"method", p.method()},
+            {"quorum", p.quorum()},
+            {"threshold", p.threshold()},
+            {"dropped", p.dropped()},
             {"executed", p.executed()},
             {"sunset", p.sunset()},
             {"in_force", p.in_force()},
@@ -518,6 +544,78 @@ class Civic : public Commands {
             {"voters", p.voters()},
             {"quorum_reached", p.tally().quorum_reached()},
             {"passing", p.tally().passing()}};
+  }
+
+  // --withdraw-all: every lock of --key's address that ListMyVotes says may be withdrawn now,
+  // newest proposal first, over at most 100 pages of 100 proposals.
+  int WithdrawAll(Stub& stub) {
+    if (key_.empty()) return Fail("--withdraw-all needs --key", "bad_request");
+    auto key = LoadSigningKey(key_, *globals_);
+    if (!key.ok()) return Fail(key.status());
+    const Address me = AddressOf(key->public_key());
+    std::vector<uint64_t> ids;
+    std::string token;
+    for (int page = 0; page < 100; ++page) {
+      v1::ListMyVotesRequest req;
+      req.set_address(std::string(AsStringView(me)));
+      req.set_page_size(100);
+      req.set_page_token(token);
+      v1::ListMyVotesResponse resp;
+      grpc::ClientContext ctx;
+      SetDeadline(ctx, 30);
+      grpc::Status s = stub.ListMyVotes(&ctx, req, &resp);
+      if (!s.ok()) return FailRpc(s, ctx);
+      for (const auto& v : resp.votes()) {
+        if (v.withdrawable()) ids.push_back(v.proposal_id());
+      }
+      token = resp.next_page_token();
+      if (token.empty()) break;
+    }
+    if (ids.empty()) {
+      Print(json{{"withdrawable", json::array()}}, globals_->json());
+      return 0;
+    }
+    TxContext tc;
+    if (int rc = QueryTxContext(stub, me, -1, &tc)) return rc;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      v1::TxBody body;
+      body.set_chain_id(tc.chain_id);
+      body.set_nonce(tc.nonce + i);
+      body.set_gas_limit(gas_limit_);
+      body.mutable_withdraw_vote()->set_proposal_id(ids[i]);
+      if (int rc = Submit(stub, SignTx(*key, body), wait_, globals_->json())) return rc;
+    }
+    return 0;
+  }
+
+  int MyVotes(Stub& stub) {
+    if (withdraw_all_) return WithdrawAll(stub);
+    v1::ListMyVotesRequest req;
+    req.set_did(did_);
+    if (!address_.empty()) {
+      auto a = ParseAddress(address_);
+      if (!a) return Fail(Status::Invalid("bad_request", "--address is 40 hex digits"));
+      req.set_address(std::string(AsStringView(*a)));
+    }
+    req.set_page_size(page_size_);
+    req.set_page_token(page_token_);
+    v1::ListMyVotesResponse resp;
+    return Call(stub, &Stub::ListMyVotes, req, &resp, [&] {
+      json vs = json::array();
+      for (const auto& v : resp.votes()) {
+        vs.push_back({{"proposal", v.proposal_id()},
+                      {"status", v.proposal_status()},
+                      {"method", v.method()},
+                      {"choice", v.choice()},
+                      {"weight", v.weight()},
+                      {"locked", v.locked()},
+                      {"withdrawable", v.withdrawable()}});
+      }
+      return json{{"votes", vs},
+                  {"locked", resp.locked()},
+                  {"height", resp.height()},
+                  {"next_page_token", resp.next_page_token()}};
+    });
   }
 
   int Treasury(Stub& stub) {
@@ -564,7 +662,7 @@ class Civic : public Commands {
   uint64_t gas_limit_ = 3'000'000, height_ = 0, version_ = 0, deposit_ = 0, sunset_ = 0,
            amount_ = 0, every_ = 0, id_ = 0, weight_ = 0, from_ = 0, to_ = 0;
   uint32_t page_size_ = 0;
-  bool wait_ = false, remove_ = false, movements_ = false, prove_ = false;
+  bool wait_ = false, remove_ = false, movements_ = false, prove_ = false, withdraw_all_ = false;
 };
 
 }  // namespace
