@@ -84,7 +84,7 @@ sleep "$idle_s"
 idle_sum1=$(metric civitas_block_interval_seconds_sum 0)
 idle_count1=$(metric civitas_block_interval_seconds_count 0)
 idle_h1=$(metric civitas_height 0)
-idle_blocks=$((idle_h1 - idle_h0))
+idle_blocks=$(python3 -c "print(round($idle_h1 - $idle_h0))")  # the metrics print floats
 idle_per_day=$(python3 -c "
 c = $idle_count1 - $idle_count0; s = $idle_sum1 - $idle_sum0
 print(round(86400 / (s / c)) if c > 0 and s > 0 else round(86400 / $idle_s))")
