@@ -166,7 +166,25 @@ uint64_t Replica::TimeoutFor(Round r) const {
   Round gap = r > committed_.round + 3 ? r - committed_.round - 3 : 0;
   uint64_t d = config_.base_timeout_ms;
   for (Round i = 0; i < gap && d < config_.max_timeout_ms; ++i) d *= 2;
-  return std::min(d, config_.max_timeout_ms);
+  d = std::min(d, config_.max_timeout_ms);
+  // An idle leader waits up to the heartbeat before it proposes: the round lasts that longer.
+  // Once this replica timed out in r the timer only paces retransmissions of its timeout.
+  const bool idle = !txs_pending_ && timed_out_round_ < r;
+  return idle ? d + config_.idle_round_ms : d;
+}
+
+void Replica::SetTransactionsPending(bool pending, Actions& out) {
+  if (pending == txs_pending_) return;
+  txs_pending_ = pending;
+  if (config_.idle_round_ms == 0 || round_ == 0) return;
+  if (pending) {
+    out.push_back(ScheduleTimerAction{round_, TimeoutFor(round_), /*only_earlier=*/true});
+    return;
+  }
+  // After a timeout the timer only paces retransmissions: it is not lengthened.
+  if (timed_out_round_ >= round_ || idle_rearmed_round_ >= round_) return;
+  idle_rearmed_round_ = round_;
+  out.push_back(ScheduleTimerAction{round_, TimeoutFor(round_)});
 }
 
 void Replica::Persist(Actions& out) { out.push_back(PersistAction{safety(), std::nullopt}); }

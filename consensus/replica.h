@@ -78,10 +78,12 @@ struct CommitAction {
   QuorumCert qc;
 };
 // Call OnLocalTimeout(round) after duration_ms unless the round has changed; a newer timer
-// replaces older ones.
+// replaces older ones. With `only_earlier` the timer is re-armed only when the armed one is of
+// another round or would fire later than duration_ms from now (a timer it never postpones).
 struct ScheduleTimerAction {
   Round round = 0;
   uint64_t duration_ms = 0;
+  bool only_earlier = false;
 };
 // Ask `peer` for blocks (a BlockRequest); deliver the answer to OnFetchedBlocks.
 struct FetchAction {
@@ -111,6 +113,12 @@ struct Config {
   uint64_t base_timeout_ms = 1000;
   uint64_t max_timeout_ms = 60000;
   uint32_t max_future_rounds = 1000;  // votes/timeouts further ahead are dropped
+  // The chain's heartbeat interval (genesis params.heartbeat_ms): an idle leader, one with no
+  // transaction to order, proposes an empty block only once this has passed since the last
+  // block. While this replica knows of no pending transaction (SetTransactionsPending) a
+  // round's timer is this much longer, so an honest idle leader is not timed out. 0: every
+  // round has the normal timer (the leader proposes within base_timeout_ms).
+  uint64_t idle_round_ms = 0;
 };
 
 class Replica {
@@ -147,6 +155,15 @@ class Replica {
   // has nothing to propose at once, so that what the QC commits is committed everywhere now
   // rather than with the next block (which would otherwise have to be proposed empty at once).
   void AnnounceQc(Actions& out);
+  // The node tells whether it holds a transaction waiting for a block (its mempool is not
+  // empty). While none is pending, round timers are idle_round_ms longer (Config). When a
+  // transaction appears the current round's timer is brought forward to a normal timeout from
+  // now (never postponed), so a round whose leader crashed during an idle period ends at most
+  // a normal timeout later. When the last one goes (it committed) the current round's timer is
+  // re-armed idle from now, at most once per round, so flapping cannot postpone a round's end
+  // indefinitely. Starts as "none pending". Not a safety input: it only sets timer durations.
+  void SetTransactionsPending(bool pending, Actions& out);
+  bool transactions_pending() const { return txs_pending_; }
   // True when this replica leads the current round and has not proposed in it yet.
   bool AwaitingProposal() const {
     return vs_.Leader(round_) == config_.self && proposed_round_ < round_;
@@ -191,6 +208,8 @@ class Replica {
   Round timed_out_round_ = 0;
   Round proposed_round_ = 0;
   Round announced_round_ = 0;
+  bool txs_pending_ = false;
+  Round idle_rearmed_round_ = 0;  // the round whose timer was last lengthened by an idle change
   QuorumCert high_qc_;
   std::optional<TimeoutCert> last_tc_;
   Block committed_;

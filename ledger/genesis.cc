@@ -83,6 +83,11 @@ json ToJson(const Genesis& g) {
                  {"tx_byte_gas", g.params.tx_byte_gas},
                  {"deploy_byte_gas", g.params.deploy_byte_gas},
                  {"max_block_gas", g.params.max_block_gas}};
+  // Written only when it is not the default, so the genesis files (and hashes) written before
+  // the parameter existed stay what they were.
+  if (g.params.heartbeat_ms != kDefaultHeartbeatMs) {
+    j["params"]["heartbeat_ms"] = g.params.heartbeat_ms;
+  }
   j["nation"] = NationToJson(g);
   j["system_contracts"] = json::array();
   for (const auto& c : BuiltSystemContracts()) {
@@ -346,6 +351,7 @@ Result<Genesis> Parse(std::string_view text, bool draft) {
       g.params.tx_byte_gas = p.value("tx_byte_gas", g.params.tx_byte_gas);
       g.params.deploy_byte_gas = p.value("deploy_byte_gas", g.params.deploy_byte_gas);
       g.params.max_block_gas = p.value("max_block_gas", g.params.max_block_gas);
+      g.params.heartbeat_ms = p.value("heartbeat_ms", g.params.heartbeat_ms);
     }
     if (j.contains("nation")) {
       Status s = ParseNation(j["nation"], g);
@@ -371,6 +377,9 @@ Result<Genesis> Parse(std::string_view text, bool draft) {
   }
   if (p.max_block_gas < p.max_tx_gas || p.max_block_gas > kMaxBlockGasBound) {
     return Bad("params: max_block_gas must be in [max_tx_gas, 2^40]");
+  }
+  if (p.heartbeat_ms < kMinHeartbeatMs || p.heartbeat_ms > kMaxHeartbeatMs) {
+    return Bad("params: heartbeat_ms must be in [10, 3600000]");
   }
   Status nation = CheckNation(g, draft);
   if (!nation.ok()) return nation;

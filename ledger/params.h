@@ -23,6 +23,11 @@ inline constexpr size_t kMaxReceiptReasonBytes = 256;
 inline constexpr uint64_t kDefaultMaxBlockGas = 25'000'000;
 inline constexpr uint64_t kMaxBlockGasBound = uint64_t{1} << 40;
 
+// Heartbeat interval (ChainParams::heartbeat_ms): default and bounds, in milliseconds.
+inline constexpr uint64_t kDefaultHeartbeatMs = 60'000;
+inline constexpr uint64_t kMinHeartbeatMs = 10;
+inline constexpr uint64_t kMaxHeartbeatMs = 3'600'000;
+
 // Chain parameters fixed at genesis (genesis.json "params").
 struct ChainParams {
   uint64_t gas_price = 1;            // fee units per gas
@@ -35,6 +40,12 @@ struct ChainParams {
   // lets a full block of the slowest work per gas execute in a quarter of the default block
   // interval on the reference machine (docs/BENCHMARKS.md, "Full block").
   uint64_t max_block_gas = kDefaultMaxBlockGas;
+  // Consensus timing (docs/CONSENSUS.md, "Idle council"): a leader with no transaction to order
+  // proposes an empty block only once this has passed since the last block, and while a
+  // validator knows of no pending transaction its round timers are this much longer. Bounds:
+  // [kMinHeartbeatMs, kMaxHeartbeatMs]. Not a validity rule of blocks; every validator must use
+  // the same value, so it is the chain's.
+  uint64_t heartbeat_ms = kDefaultHeartbeatMs;
 };
 
 }  // namespace civitas

@@ -209,6 +209,7 @@ Status SetDraftParam(const std::string& draft, const std::string& key, const std
                                                   "params.tx_byte_gas",
                                                   "params.deploy_byte_gas",
                                                   "params.max_block_gas",
+                                                  "params.heartbeat_ms",
                                                   "nation.council_approvals",
                                                   "nation.citizenship_validity",
                                                   "nation.voting_period_s",
@@ -367,6 +368,8 @@ std::string DescribeGenesis(const Genesis& g, const crypto::PublicKey* mine) {
     << Thousands(p.max_tx_gas) << " gas; intrinsic gas " << p.tx_base_gas << " plus "
     << p.tx_byte_gas << " per byte (" << p.deploy_byte_gas << " per deployed code byte); a block "
     << "holds at most " << Thousands(p.max_block_gas) << " gas\n";
+  o << "idle council: at most one empty (heartbeat) block every " << Thousands(p.heartbeat_ms)
+    << " ms\n";
   const auto& nat = g.nation;
   const auto council = g.council();
   o << "citizenship: approved by " << g.council_approvals() << " of " << council.size()

@@ -280,8 +280,9 @@ std::string ConfigToToml(const Config& c) {
   }
   o << (c.p2p_peers.empty() ? "" : "\n") << "]\n\n"
     << "[consensus]\n"
-    << "# A leader proposes at once when transactions wait; otherwise an empty block after this\n"
-    << "# many milliseconds, so every state root gets certified.\n"
+    << "# A leader proposes at once when transactions wait; an idle council makes an empty\n"
+    << "# block once per heartbeat (genesis params.heartbeat_ms). The commit of an empty block\n"
+    << "# is made durable within twice this many milliseconds.\n"
     << "block_interval_ms = " << c.block_interval_ms << "\n"
     << "# A round without progress times out after timeout_base_ms, doubling up to "
        "timeout_max_ms.\n"

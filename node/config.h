@@ -45,9 +45,11 @@ struct Config {
   size_t grpc_max_streams = 64;
   size_t grpc_max_streams_per_client = 8;
   uint32_t grpc_stream_write_timeout_ms = 10'000;
-  // Consensus. A leader proposes at once when transactions wait, else an empty block after
-  // block_interval_ms (which keeps state roots certified); a round without progress times out
-  // after timeout_base_ms, doubling up to timeout_max_ms.
+  // Consensus. A leader proposes at once when transactions wait, else an empty block once the
+  // chain's heartbeat (genesis params.heartbeat_ms) has passed since the last block; the
+  // commit of an empty block is acknowledged within 2 x block_interval_ms (it waits for the
+  // next synced write). A round without progress times out after timeout_base_ms, doubling up
+  // to timeout_max_ms, plus the heartbeat while no transaction is pending (docs/CONSENSUS.md).
   uint32_t block_interval_ms = 500;
   uint32_t timeout_base_ms = 1000;
   uint32_t timeout_max_ms = 30'000;

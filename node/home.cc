@@ -44,6 +44,7 @@ Status InitSoloHome(const InitOptions& opts) {
   g.chain_id = opts.chain_id;
   g.validators.push_back({opts.moniker, validator.public_key()});
   g.accounts.push_back({AddressOf(op.public_key()), opts.operator_balance});
+  if (opts.heartbeat_ms != 0) g.params.heartbeat_ms = opts.heartbeat_ms;
   std::string text = GenesisToJson(g);
   auto parsed = ParseGenesis(text);  // the same checks a node applies at start
   if (!parsed.ok()) return parsed.status();
@@ -117,6 +118,9 @@ Status InitTestnet(const TestnetOptions& opts) {
   for (const auto& kind : opts.citizen_vote_kinds) {
     if (s.ok()) s = SetDraftParam(draft, "nation.rules." + kind + ".method", "citizen");
     if (s.ok()) s = SetDraftParam(draft, "nation.rules." + kind + ".quorum", "1");
+  }
+  if (s.ok() && opts.heartbeat_ms != 0) {
+    s = SetDraftParam(draft, "params.heartbeat_ms", std::to_string(opts.heartbeat_ms));
   }
   if (!s.ok()) return s;
   const std::string genesis_file = opts.output + "/genesis.json";

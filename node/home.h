@@ -19,6 +19,7 @@ struct InitOptions {
   std::string chain_id = "civitas-local";
   std::string moniker = "node0";
   uint64_t operator_balance = 1'000'000'000'000;
+  uint64_t heartbeat_ms = 0;  // genesis params.heartbeat_ms; 0: the chain's default (a minute)
 };
 
 // Creates the home of a one-validator chain (`civitasd init --solo`): validator key, a funded
@@ -57,6 +58,10 @@ struct TestnetOptions {
   uint64_t gas_price = 1;  // genesis params.gas_price (0: transactions cost nothing)
   // Proposal kinds that vote one citizen one vote (quorum 1 citizen): nation.rules.
   std::vector<std::string> citizen_vote_kinds;
+  // Genesis params.heartbeat_ms: how often an idle council makes an empty block; 0 leaves the
+  // chain's default (kDefaultHeartbeatMs, one a minute). Tests that wait for heights to grow
+  // without transactions set a short one.
+  uint64_t heartbeat_ms = 0;
 };
 
 // Writes the homes of an N-validator network on one host by running the genesis ceremony

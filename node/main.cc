@@ -367,7 +367,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   testnet_cmd
       ->add_option("--block-interval-ms", testnet.block_interval_ms,
-                   "empty-block interval of every node")
+                   "consensus.block_interval_ms of every node (how long an empty block's commit "
+                   "may wait for the next synced write)")
+      ->capture_default_str();
+  testnet_cmd
+      ->add_option("--heartbeat-ms", testnet.heartbeat_ms,
+                   "genesis params.heartbeat_ms: an idle council's empty-block interval (0: the "
+                   "default, 60000)")
       ->capture_default_str();
   testnet_cmd
       ->add_option("--voting-period", testnet.voting_period_s,

@@ -320,6 +320,28 @@ void Validator::FlushGossip() {
   if (frame.txs_size() > 0) send();
 }
 
+void Validator::GossipPoolTo(const crypto::PublicKey& peer) {
+  if (!transport_ || mempool_.size() == 0) return;
+  // At most a block's worth: the rest follows in blocks, or on the next connection.
+  std::vector<DecodedTx> txs =
+      mempool_.Select(kMaxBlockTxs, kMaxBlockBytes, [](const DecodedTx&) { return true; });
+  v1::TxBatch frame;
+  size_t bytes = 0;
+  auto send = [&] {
+    std::string out = frame.SerializeAsString();
+    (void)transport_->Send(peer, p2p::kChannelMempool, Bytes(out.begin(), out.end()));
+    frame.Clear();
+    bytes = 0;
+  };
+  for (DecodedTx& tx : txs) {
+    const size_t size = tx.size + 8;
+    if (bytes + size > kGossipFrameBytes && frame.txs_size() > 0) send();
+    bytes += size;
+    *frame.add_txs() = std::move(tx.envelope);
+  }
+  if (frame.txs_size() > 0) send();
+}
+
 void Validator::AdmitGossip(const crypto::PublicKey& from, Bytes payload) {
   auto batch = std::make_shared<v1::TxBatch>();
   if (!batch->ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
@@ -440,6 +462,7 @@ void Validator::OnPeerEvent(const p2p::PeerEvent& ev) {
     warned_no_peers_ = false;
     Log(Module::kConsensus).info("peer {} connected ({})", ToHex(*ev.key).substr(0, 16), ev.remote);
     RequestSync(*ev.key);
+    GossipPoolTo(*ev.key);
   } else if (ev.kind == p2p::PeerEvent::Kind::kDisconnected && ev.key) {
     Log(Module::kConsensus)
         .info("peer {} disconnected: {}", ToHex(*ev.key).substr(0, 16), ev.reason);
@@ -486,7 +509,7 @@ void Validator::Run(Actions& out) {
         return;
       }
     } else if (auto* timer = std::get_if<consensus::ScheduleTimerAction>(&action)) {
-      ArmRoundTimer(timer->round, timer->duration_ms);
+      ArmRoundTimer(*timer);
     } else if (auto* eq = std::get_if<consensus::EquivocationAction>(&action)) {
       OnEquivocation(*eq);
     } else if (auto* fetch = std::get_if<consensus::FetchAction>(&action)) {
@@ -508,6 +531,16 @@ void Validator::Run(Actions& out) {
   // them if it proposes nothing.
   if (nudged_ && replica_->AwaitingProposal()) return;
   if (Status s = AcknowledgeCommitsSoon(); !s.ok()) FailWith(s);
+  TellPending();
+}
+
+void Validator::TellPending() {
+  if (failed_ || epoch_ended_ || !replica_) return;
+  // The mempool holds only transactions a proposer can take (next nonces, covered fees), and
+  // keeps them until they commit.
+  Actions out;
+  replica_->SetTransactionsPending(mempool_.size() > 0, out);
+  if (!out.empty()) Run(out);
 }
 
 bool Validator::Persist(const consensus::PersistAction& a) {
@@ -532,8 +565,12 @@ bool Validator::Persist(const consensus::PersistAction& a) {
   return true;
 }
 
-void Validator::ArmRoundTimer(consensus::Round round, uint64_t ms) {
-  round_timer_.expires_after(std::chrono::milliseconds(ms));
+void Validator::ArmRoundTimer(const consensus::ScheduleTimerAction& t) {
+  const consensus::Round round = t.round;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(t.duration_ms);
+  if (t.only_earlier && round == timer_round_ && deadline >= round_timer_.expiry()) return;
+  timer_round_ = round;
+  round_timer_.expires_at(deadline);
   round_timer_.async_wait([this, round](const boost::system::error_code& ec) {
     if (ec || failed_ || !replica_ || epoch_ended_) return;
     Actions out;
@@ -569,6 +606,7 @@ void Validator::Tick() {
   if (!failed_ && !nudged_) {
     if (Status s = AcknowledgeCommitsSoon(); !s.ok()) FailWith(s);
   }
+  TellPending();
   if (now - last_progress_ms_ > 2ull * config_.timeout_base_ms &&
       (sync_in_flight_ms_ == 0 || now - sync_in_flight_ms_ > config_.timeout_base_ms)) {
     RequestSync(std::nullopt);
@@ -717,7 +755,7 @@ std::optional<Bytes> Validator::MakePayload(const consensus::Block& parent) {
     auto p = Decode(parent);
     parent_txs = p.ok() && !(*p)->txs.empty();
   }
-  if (txs.empty() && !parent_txs && SteadyMs() - last_block_ms_ < config_.block_interval_ms) {
+  if (txs.empty() && !parent_txs && SteadyMs() - last_block_ms_ < genesis_.params.heartbeat_ms) {
     return std::nullopt;
   }
   auto root = store_.StateRoot(store_.height());
@@ -1172,10 +1210,12 @@ Status Validator::RestoreReplica(const consensus::SafetyData& safety) {
   cfg.signer = &signer_;
   cfg.base_timeout_ms = config_.timeout_base_ms;
   cfg.max_timeout_ms = config_.timeout_max_ms;
+  cfg.idle_round_ms = genesis_.params.heartbeat_ms;
   auto replica = std::make_unique<consensus::Replica>(cfg, *this);
   Status s = replica->Restore(*rd);
   if (!s.ok()) return s;
   replica_ = std::move(replica);
+  timer_round_ = 0;
   payloads_.clear();
   return Status::Ok();
 }

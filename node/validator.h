@@ -145,7 +145,15 @@ class Validator final : public consensus::App {
   void Tick();
   // Runs Tick soon on the io thread (at most one pending); any thread.
   void Nudge();
-  void ArmRoundTimer(consensus::Round round, uint64_t ms);
+  // (Re)arms the single round timer; one marked only_earlier never postpones it.
+  void ArmRoundTimer(const consensus::ScheduleTimerAction& t);
+  // Sends what the mempool holds to a peer that just connected: it missed that gossip, and an
+  // idle council's leader would not hear of a transaction sent while it was away (the council
+  // waits a heartbeat unless a transaction is pending; docs/CONSENSUS.md, "Idle council").
+  void GossipPoolTo(const crypto::PublicKey& peer);
+  // Tells the replica whether the mempool holds a transaction (idle rounds, docs/CONSENSUS.md)
+  // and carries out the timer change that may follow.
+  void TellPending();
   void RequestSync(std::optional<crypto::PublicKey> peer);
   void OnSync(const crypto::PublicKey& from, const Bytes& payload);
   Status RestoreReplica(const consensus::SafetyData& safety);
@@ -191,6 +199,7 @@ class Validator final : public consensus::App {
 
   boost::asio::io_context io_;
   boost::asio::steady_timer round_timer_;
+  consensus::Round timer_round_ = 0;  // the round the round timer is armed for
   boost::asio::steady_timer tick_timer_;
   boost::asio::thread_pool verify_pool_;
 

@@ -5,7 +5,8 @@
 #                               its report to build/bench-smoke.md, never the docs
 # Environment: BENCH_TXS (saturation load, default 20000), BENCH_DIDS (DIDs registered for
 # figure e, default 1000000: 1.5 to 2 h on 2 cores, most of it registering them; 300000 takes
-# about 20 min in all), BENCH_DIR (default build/bench).
+# about 20 min in all), BENCH_IDLE_S (seconds the idle council is watched, default 200; 10 in
+# the smoke run), BENCH_DIR (default build/bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -13,8 +14,10 @@ smoke=0
 [ "${1:-}" = "--smoke" ] && smoke=1
 if [ $smoke = 1 ]; then
   txs=${BENCH_TXS:-600}; lat_txs=100; dids=${BENCH_DIDS:-500}; report=$root/build/bench-smoke.md
+  idle_s=${BENCH_IDLE_S:-10}
 else
   txs=${BENCH_TXS:-20000}; lat_txs=1000; dids=${BENCH_DIDS:-1000000}; report=$root/docs/BENCHMARKS.md
+  idle_s=${BENCH_IDLE_S:-200}
   bash scripts/setup.sh
 fi
 bash scripts/build.sh civitasd civitas civitas-loadgen >/dev/null
@@ -69,6 +72,25 @@ wait_nodes "$dir"
 metric() {  # metric NAME NODE
   curl -s "127.0.0.1:$((base + 10 * $2 + 2))/metrics" | awk -v m="$1" '$1 == m {print $2}'
 }
+
+echo "== i. an idle council (the default heartbeat, genesis params.heartbeat_ms): $idle_s s, no transactions"
+# node0's committed-block interval histogram over the window: blocks per day = 86400 s / the
+# mean interval of the blocks committed in it. With no block in the window (a window shorter
+# than the heartbeat, as in the smoke run) the figure is the bound 86400 / window.
+idle_sum0=$(metric civitas_block_interval_seconds_sum 0)
+idle_count0=$(metric civitas_block_interval_seconds_count 0)
+idle_h0=$(metric civitas_height 0)
+sleep "$idle_s"
+idle_sum1=$(metric civitas_block_interval_seconds_sum 0)
+idle_count1=$(metric civitas_block_interval_seconds_count 0)
+idle_h1=$(metric civitas_height 0)
+idle_blocks=$(python3 -c "print(round($idle_h1 - $idle_h0))")  # the metrics print floats
+idle_per_day=$(python3 -c "
+c = $idle_count1 - $idle_count0; s = $idle_sum1 - $idle_sum0
+print(round(86400 / (s / c)) if c > 0 and s > 0 else round(86400 / $idle_s))")
+idle_how=$([ "$idle_blocks" -gt 0 ] && echo "mean interval of the $idle_blocks blocks committed in $idle_s s" ||
+  echo "no block in $idle_s s: the bound 86400 / $idle_s")
+echo "idle: $idle_blocks blocks in $idle_s s; blocks per day $idle_per_day ($idle_how)"
 
 echo "== a. V1 and h (one core, in-process)"
 cpu=$("$loadgen" --measure-cpu -o json)
@@ -241,7 +263,8 @@ cat >"$report" <<EOF
 
 Every figure below comes from one run of \`scripts/bench.sh\` on one machine; ratios compare
 figures measured in that run. Load: pre-signed native transfers from many accounts, submitted
-over gRPC to all $n validators of a local council (\`civitasd testnet\`, block interval 100 ms),
+over gRPC to all $n validators of a local council (\`civitasd testnet\`, block interval 100 ms,
+the default heartbeat of one empty block a minute when idle),
 commits observed from node0's blocks (\`tools/loadgen\`).
 
 - machine: $(uname -m), $cores cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(. /etc/os-release; echo "$PRETTY_NAME")
@@ -264,8 +287,10 @@ commits observed from node0's blocks (\`tools/loadgen\`).
 | g | typical contract call (token transfer) / one verification (tests/bench/vm_bench) | $(fmt "$g" 3) | ≤ 0.1 |
 | h | gRPC ingress (decode, checks, mempool) per core / V1 | $(fmt "$h" 2) | ≥ 0.7 |
 | | synced RocksDB writes per committed block, per validator, at saturation | $(fmt "$fsyncs" 2) | 1 |
+| i | blocks per day of an idle council, default heartbeat ($idle_how), with the lone-transaction p50 of c | $idle_per_day | ≤ 1,440 (c ≤ 5 ms) |
 
 throughput / ceiling: $(fmt "$E" 3)
+idle blocks per day: $idle_per_day
 
 Raw loadgen output: saturation (the median run) \`$(echo "$sat" | tr -d '\n')\`; 100 tx/s \`$(echo "$low" | tr -d '\n')\`;
 half maximum \`$(echo "$mid" | tr -d '\n')\`; e: empty state \`$(echo "$empty" | tr -d '\n')\`,

@@ -24,8 +24,10 @@ grpc() { echo "127.0.0.1:$((base + 10 * $1 + 1))"; }
 civitas="$cli --node $(grpc 0)"
 
 if [ ! -f "$dir/node0/config/genesis.json" ]; then
+  # The demo waits for voting periods (in blocks) to pass: an idle council makes a block per
+  # heartbeat, one a minute by default, so this chain beats every 500 ms.
   "$civitasd" testnet --validators "$n" --joiners 1 --output "$dir" --chain-id civitas-localnet \
-    --base-port "$base" --voting-period 15 --citizen-vote text
+    --base-port "$base" --voting-period 15 --citizen-vote text --heartbeat-ms 500
 fi
 pids=()
 start_node() {

@@ -4,7 +4,8 @@
 # CIVITAS_SIM is set to an existing binary.
 #
 #   scripts/sim.sh [SEEDS] [extra civitas_sim flags...]
-#   scripts/sim.sh 5000                 # n=4 and n=7 configurations, 5000 seeds each
+#   scripts/sim.sh 5000                 # n=4 and n=7 configurations, 5000 seeds each (the
+#                                       # last two with idle and load phases and a heartbeat)
 #   scripts/sim.sh 200 --n 7 --byz 2    # one configuration
 #   scripts/sim.sh 1 --seed 898 --trace # replay one seed (a failure prints this line)
 #
@@ -27,7 +28,9 @@ status=0
 if [ "$#" -gt 0 ]; then
   configs=("$*")
 else
-  configs=("--n 4 --byz 1" "--n 7 --byz 2" "--n 7 --byz 1 --fault-ms 15000")
+  configs=("--n 4 --byz 1" "--n 7 --byz 2" "--n 7 --byz 1 --fault-ms 15000"
+           "--n 4 --byz 1 --heartbeat-ms 600 --fault-ms 8000"
+           "--n 7 --byz 2 --heartbeat-ms 600 --fault-ms 8000")
 fi
 for config in "${configs[@]}"; do
   # shellcheck disable=SC2086

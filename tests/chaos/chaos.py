@@ -205,7 +205,8 @@ class Net:
 
     def create(self):
         subprocess.run([self.args.civitasd, "testnet", "--validators", str(N), "--output", self.dir,
-                        "--base-port", str(self.base), "--block-interval-ms", "100"],
+                        "--base-port", str(self.base), "--block-interval-ms", "100",
+                        "--heartbeat-ms", "100"],
                        check=True, stdout=subprocess.DEVNULL)
         for i in range(N):
             path = os.path.join(self.home(i), "config", "config.toml")

@@ -257,6 +257,94 @@ TEST_F(ReplicaTest, LocalTimeoutPersistsThenBroadcastsAndStopsVoting) {
   EXPECT_TRUE(stale.empty());
 }
 
+// The timers of ScheduleTimerAction in `out`, in order.
+std::vector<std::pair<Round, uint64_t>> Timers(const Actions& out) {
+  std::vector<std::pair<Round, uint64_t>> t;
+  for (const Action& a : out) {
+    if (const auto* s = std::get_if<ScheduleTimerAction>(&a))
+      t.emplace_back(s->round, s->duration_ms);
+  }
+  return t;
+}
+
+using TimerList = std::vector<std::pair<Round, uint64_t>>;
+
+// While no transaction is pending an idle leader waits up to the heartbeat before proposing:
+// the round's timer grows by the heartbeat, and shrinks back to the normal timer (counted from
+// the moment a transaction appears) so a crashed leader then costs one normal timeout.
+TEST(ReplicaIdleTest, IdleRoundsLastAHeartbeatLongerUntilATransactionIsPending) {
+  ValidatorSet vs = MakeValidators(4);
+  Bip340Signer signer(KeyFor(0));
+  TestApp app;
+  Config config;
+  config.validators = vs;
+  config.self = 0;
+  config.signer = &signer;
+  config.base_timeout_ms = 100;
+  config.max_timeout_ms = 1600;
+  config.idle_round_ms = 5000;
+  Replica replica(config, app);
+  EXPECT_FALSE(replica.transactions_pending());
+  Actions out;
+  replica.Start(out);
+  EXPECT_EQ(Timers(out), (TimerList{{1, 5100}}));
+  out.clear();
+  replica.SetTransactionsPending(true, out);
+  EXPECT_EQ(Timers(out), (TimerList{{1, 100}}));
+  out.clear();
+  replica.SetTransactionsPending(true, out);  // no change, no new timer
+  EXPECT_TRUE(out.empty());
+  replica.SetTransactionsPending(false, out);
+  EXPECT_EQ(Timers(out), (TimerList{{1, 5100}}));
+  EXPECT_FALSE(std::get<ScheduleTimerAction>(out.back()).only_earlier);
+  // A transaction brings the end of the round forward, never back (the node keeps the earlier
+  // deadline); the round is lengthened at most once, so flapping cannot postpone it forever.
+  out.clear();
+  replica.SetTransactionsPending(true, out);
+  ASSERT_EQ(Timers(out), (TimerList{{1, 100}}));
+  EXPECT_TRUE(std::get<ScheduleTimerAction>(out.back()).only_earlier);
+  out.clear();
+  replica.SetTransactionsPending(false, out);
+  EXPECT_TRUE(out.empty());
+  // Timed out: the timer only paces retransmissions, at the normal period, idle or not.
+  out.clear();
+  replica.OnLocalTimeout(1, out);
+  EXPECT_EQ(Timers(out), (TimerList{{1, 100}}));
+  out.clear();
+  replica.SetTransactionsPending(true, out);
+  replica.SetTransactionsPending(false, out);
+  EXPECT_EQ(Timers(out), (TimerList{{1, 100}}));  // brought forward only
+  // The next round (entered by a TC) is idle again, with the back-off of the base part.
+  out.clear();
+  Actions tc_out;
+  for (ReplicaId from : {1u, 2u, 3u}) {
+    TimeoutMsg t{1, 1, GenesisQc(1), std::nullopt, from, {}};
+    t.sig = Bip340Signer(KeyFor(from)).Sign(kTimeoutTag, TimeoutSigningBytes(vs.chain_id, 1, 1, 0));
+    ASSERT_TRUE(replica.OnTimeoutMsg(from, t, tc_out).ok());
+  }
+  EXPECT_EQ(replica.round(), 2u);
+  EXPECT_EQ(Timers(tc_out), (TimerList{{2, 5100}}));
+}
+
+TEST(ReplicaIdleTest, WithoutAHeartbeatPendingTransactionsChangeNoTimer) {
+  ValidatorSet vs = MakeValidators(4);
+  Bip340Signer signer(KeyFor(0));
+  TestApp app;
+  Config config;
+  config.validators = vs;
+  config.self = 0;
+  config.signer = &signer;
+  config.base_timeout_ms = 100;
+  Replica replica(config, app);
+  Actions out;
+  replica.Start(out);
+  EXPECT_EQ(Timers(out), (TimerList{{1, 100}}));
+  out.clear();
+  replica.SetTransactionsPending(true, out);
+  replica.SetTransactionsPending(false, out);
+  EXPECT_TRUE(out.empty());
+}
+
 TEST(ReplicaDeferTest, ALeaderWithoutAPayloadWaitsUntilToldItIsReady) {
   ValidatorSet vs = MakeValidators(4);
   Bip340Signer signer(KeyFor(1));  // leads round 1

@@ -94,7 +94,10 @@ class AbuseTest : public ::testing::Test {
   }
 
   static std::string StartNode() {
-    if (!node::InitSoloHome({home_, kChain, "node0"}).ok()) return "init failed";
+    if (!node::InitSoloHome(
+             {.home = home_, .chain_id = kChain, .moniker = "node0", .heartbeat_ms = 50})
+             .ok())
+      return "init failed";
     auto config = node::LoadConfig(home_);
     if (!config.ok()) return config.status().ToString();
     // One transaction a block, so a flood outruns the commits and the mempool bound is hit.

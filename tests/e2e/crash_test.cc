@@ -37,7 +37,9 @@ class CrashTest : public ::testing::Test {
     fs::remove_all(dir_);
     home_ = dir_ + "/node";
     log_ = dir_ + "/node.log";
-    ASSERT_TRUE(node::InitSoloHome({home_, "crash-test", "n0"}).ok());
+    ASSERT_TRUE(node::InitSoloHome(
+                    {.home = home_, .chain_id = "crash-test", .moniker = "n0", .heartbeat_ms = 20})
+                    .ok());
     port_ = FreePort();
     auto key = civitas::ReadKeyFile(home_ + "/keys/operator.json");
     ASSERT_TRUE(key.ok());

@@ -72,7 +72,9 @@ class DiskFullTest : public ::testing::Test {
       GTEST_SKIP() << "cannot mount a tmpfs at " << dir_ << "/fs: " << std::strerror(errno);
     }
     mounted_ = true;
-    ASSERT_TRUE(node::InitSoloHome({home(), kChain, "node0"}).ok());
+    ASSERT_TRUE(node::InitSoloHome(
+                    {.home = home(), .chain_id = kChain, .moniker = "node0", .heartbeat_ms = 50})
+                    .ok());
     // The ledger on the small file system; the rest of the home (and the node's log) off it.
     fs::create_directories(dir_ + "/fs/data");
     fs::create_directory_symlink(dir_ + "/fs/data", home() + "/data");

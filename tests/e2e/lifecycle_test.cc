@@ -80,7 +80,9 @@ class LifecycleTest : public ::testing::Test {
   // A one-validator home under dir_/NAME on free loopback ports (not started).
   std::string SoloHome(const std::string& name) {
     const std::string home = dir_ + "/" + name;
-    EXPECT_TRUE(node::InitSoloHome({home, "life-test", name}).ok());
+    EXPECT_TRUE(node::InitSoloHome(
+                    {.home = home, .chain_id = "life-test", .moniker = name, .heartbeat_ms = 50})
+                    .ok());
     auto config = node::LoadConfig(home);
     EXPECT_TRUE(config.ok());
     grpc_port_ = FreePort();

@@ -55,6 +55,7 @@ class NetworkTest : public ::testing::Test {
     // Ports base + 10 i .. + 2; a free port picks a base unlikely to collide.
     opts.base_port = 20000 + (FreePort() % 1200) * 10;  // below the ephemeral range (32768+)
     opts.block_interval_ms = 100;
+    opts.heartbeat_ms = heartbeat_ms_;
     opts.joiners = joiners_;
     opts.voting_period_s = kVotingPeriod;
     ASSERT_TRUE(node::InitTestnet(opts).ok());
@@ -178,6 +179,8 @@ class NetworkTest : public ::testing::Test {
   }
 
   size_t joiners_ = 0;
+  // Genesis params.heartbeat_ms: these tests wait for heights to grow without transactions.
+  uint64_t heartbeat_ms_ = 100;
   uint64_t last_confirmed_ = 0;  // the highest block a receipt named
 
   std::string dir_;
@@ -427,6 +430,46 @@ TEST_F(NetworkTest, ASecondProcessWithAValidatorsKeyIsCountedLoggedAndMadeUnread
     if (i != dup) others.push_back(i);
   }
   ExpectSameChain(others, nonce);
+}
+
+// A council with a heartbeat long enough to see it idle (docs/CONSENSUS.md, "Idle council").
+class IdleNetworkTest : public NetworkTest {
+ protected:
+  static constexpr uint64_t kHeartbeatMs = 2000;
+  IdleNetworkTest() { heartbeat_ms_ = kHeartbeatMs; }
+  uint64_t TopHeight() {
+    uint64_t h = 0;
+    for (int i = 0; i < kNodes; ++i) h = std::max(h, Height(i));
+    return h;
+  }
+};
+
+// Four real processes, no transactions: the council makes at most one block per heartbeat
+// (over a window of W ms the height grows by at most W / heartbeat + 1, where the old council
+// made one every 500 ms), and a lone transaction arriving at the idle council still commits.
+TEST_F(IdleNetworkTest, AnIdleCouncilMakesAtMostABlockPerHeartbeatAndALoneTransferCommits) {
+  for (int i = 0; i < kNodes; ++i) Start(i);
+  ASSERT_FALSE(HasFailure());
+  for (int k = 0; k < 300 && TopHeight() < 1; ++k) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_GE(TopHeight(), 1u) << "no heartbeat block; see " << Home(0) << ".log";
+  for (int round = 0; round < 2; ++round) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const uint64_t h0 = TopHeight();
+    std::this_thread::sleep_for(std::chrono::milliseconds(4 * kHeartbeatMs));
+    const uint64_t h1 = TopHeight();
+    const auto window =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
+    EXPECT_LE(h1 - h0, static_cast<uint64_t>(window) / kHeartbeatMs + 1)
+        << "an idle council made " << h1 - h0 << " blocks in " << window << " ms";
+    std::cout << "  idle: " << h1 - h0 << " blocks in " << window << " ms\n";
+    // Then a lone transfer, through a different node each time: it commits.
+    const uint64_t height = Transfer(round + 1, static_cast<uint64_t>(round));
+    EXPECT_GT(height, h0);
+    ASSERT_FALSE(HasFailure());
+  }
 }
 
 class EpochNetworkTest : public NetworkTest {

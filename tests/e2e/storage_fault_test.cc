@@ -166,7 +166,10 @@ class StorageFaultTest : public ::testing::Test {
 
   static std::string BuildLedgers() {
     const std::string clean = dir_ + "/clean";
-    if (!node::InitSoloHome({clean, kChain, "node0"}).ok()) return "init failed";
+    if (!node::InitSoloHome(
+             {.home = clean, .chain_id = kChain, .moniker = "node0", .heartbeat_ms = 20})
+             .ok())
+      return "init failed";
     uint64_t nonce = 0;
     // Two runs, so the ledger has table files of both (a clean stop flushes the memtables).
     std::string err = Run(clean, nonce, 3, 15, SIGTERM);

@@ -87,7 +87,8 @@ class ExplorerTest : public ::testing::Test {
                                                     .treasury_funds = kTreasuryFunds,
                                                     .voting_period_s = kVotingPeriod,
                                                     .quorum = kQuorum,
-                                                    .proposal_deposit = kDeposit});
+                                                    .proposal_deposit = kDeposit,
+                                                    .heartbeat_ms = 100});
     council_ = nation.council;
     people_ = nation.people;
     genesis_ = nation.genesis;
@@ -98,8 +99,9 @@ class ExplorerTest : public ::testing::Test {
     config.grpc_listen = "127.0.0.1:0";
     config.http_listen = "127.0.0.1:0";
     config.p2p_listen = "127.0.0.1:0";
-    // Empty blocks every 100 ms: the voting period passes in a few seconds, and the chain stays
-    // short enough for the default treasury-movement window (the last 1,000 blocks).
+    // Empty blocks every 100 ms (the genesis heartbeat): the voting period passes in a few
+    // seconds, and the chain stays short enough for the default treasury-movement window (the
+    // last 1,000 blocks).
     config.block_interval_ms = 100;
     config.timeout_base_ms = 500;
     auto node = Node::Open(config, genesis_, council_);

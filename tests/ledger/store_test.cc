@@ -272,6 +272,48 @@ TEST(GenesisParams, MaxBlockGasHasADefaultAndBounds) {
   EXPECT_TRUE(ParseGenesis(GenesisToJson(g)).ok());
 }
 
+// The heartbeat (docs/CONSENSUS.md, "Idle council"): left out of the file, the documented
+// default, which the canonical JSON leaves out too (genesis hashes from before the parameter
+// stay); any other value is written; bounds [10 ms, 1 h].
+TEST(GenesisParams, HeartbeatHasADefaultThatIsNotWrittenAndBounds) {
+  auto chain = MakeTestChain(1);
+  Genesis g = chain.genesis;
+  ASSERT_EQ(g.params.heartbeat_ms, testing::kTestHeartbeatMs);
+  EXPECT_NE(GenesisToJson(g, -1).find("\"heartbeat_ms\":20"), std::string::npos);
+  g.params.heartbeat_ms = kDefaultHeartbeatMs;
+  const std::string json = GenesisToJson(g);
+  EXPECT_EQ(json.find("heartbeat_ms"), std::string::npos) << json;
+  auto parsed = ParseGenesis(json);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->params.heartbeat_ms, 60'000u);
+  std::string with_default = json;
+  const std::string anchor = "\"max_block_gas\":";
+  with_default.insert(with_default.find(anchor), "\"heartbeat_ms\":60000,");
+  auto explicit_default = ParseGenesis(with_default);
+  ASSERT_TRUE(explicit_default.ok()) << explicit_default.status().ToString();
+  EXPECT_EQ(explicit_default->hash, parsed->hash);
+  // The documented example (docs/PROTOCOL.md, "Heartbeat"): default params but a 2 s heartbeat.
+  Genesis two = g;
+  two.params = ChainParams{};
+  two.params.heartbeat_ms = 2000;
+  EXPECT_NE(GenesisToJson(two, -1).find(
+                "\"params\":{\"deploy_byte_gas\":20,\"gas_price\":1,\"heartbeat_ms\":2000,"
+                "\"max_block_gas\":25000000,\"max_tx_gas\":10000000,\"tx_base_gas\":500,"
+                "\"tx_byte_gas\":2}"),
+            std::string::npos)
+      << GenesisToJson(two, -1);
+  for (uint64_t bad : {uint64_t{0}, uint64_t{9}, uint64_t{3'600'001}}) {
+    g.params.heartbeat_ms = bad;
+    EXPECT_EQ(ParseGenesis(GenesisToJson(g)).status().reason(), "bad_genesis") << bad;
+  }
+  for (uint64_t good : {uint64_t{10}, uint64_t{3'600'000}}) {
+    g.params.heartbeat_ms = good;
+    auto ok = ParseGenesis(GenesisToJson(g));
+    ASSERT_TRUE(ok.ok()) << good;
+    EXPECT_EQ(ok->params.heartbeat_ms, good);
+  }
+}
+
 TEST_F(StoreTest, InvalidBlocksAreNeverWritten) {
   auto store = Open();
   ASSERT_TRUE(store);

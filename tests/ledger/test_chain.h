@@ -22,6 +22,9 @@ struct TestChain {
   std::vector<crypto::SecretKey> users;  // each funded with `balance`
 };
 
+// The heartbeat of test chains (genesis params.heartbeat_ms).
+inline constexpr uint64_t kTestHeartbeatMs = 20;
+
 inline TestChain MakeTestChain(size_t users = 3, uint64_t balance = 1'000'000,
                                size_t validators = 1) {
   TestChain c;
@@ -34,6 +37,9 @@ inline TestChain MakeTestChain(size_t users = 3, uint64_t balance = 1'000'000,
     c.users.push_back(crypto::SecretKey::Generate());
     c.genesis.accounts.push_back({AddressOf(c.users.back().public_key()), balance});
   }
+  // Node tests wait for heights to grow without transactions: an idle council makes an empty
+  // block once per heartbeat, so theirs is short (the default is a minute).
+  c.genesis.params.heartbeat_ms = kTestHeartbeatMs;
   // Round-trip through JSON so the hash is computed as a node computes it.
   auto parsed = ParseGenesis(GenesisToJson(c.genesis));
   if (!parsed.ok()) std::abort();
@@ -65,6 +71,8 @@ struct SoloNationOptions {
   uint64_t quorum = 1000;
   uint64_t proposal_deposit = 500;
   uint64_t citizenship_validity = 100'000;
+  // Node tests wait for heights to grow without transactions (voting periods): a short one.
+  uint64_t heartbeat_ms = kTestHeartbeatMs;
 };
 struct SoloNation {
   crypto::SecretKey council;
@@ -85,6 +93,7 @@ inline SoloNation MakeSoloNation(const SoloNationOptions& o) {
   g.nation.quorum = o.quorum;
   g.nation.threshold = 50;
   g.nation.proposal_deposit = o.proposal_deposit;
+  g.params.heartbeat_ms = o.heartbeat_ms;
   // Round-trip through JSON so the hash is computed as a node computes it.
   auto parsed = ParseGenesis(GenesisToJson(g));
   if (!parsed.ok()) std::abort();

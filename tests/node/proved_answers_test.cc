@@ -47,6 +47,7 @@ class ProvedAnswersTest : public ::testing::Test {
     g.nation.quorum = 1000;
     g.nation.threshold = 50;
     g.nation.proposal_deposit = kProvedDeposit;
+    g.params.heartbeat_ms = civitas::testing::kTestHeartbeatMs;  // heights grow while idle
     auto parsed = ParseGenesis(GenesisToJson(g));
     ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
     genesis_ = *parsed;

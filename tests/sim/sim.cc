@@ -115,7 +115,12 @@ struct Node {
   bool up = true;
   uint64_t incarnation = 0;
   uint64_t timer_gen = 0;
+  Round timer_round = 0;  // the armed timer
+  uint64_t timer_deadline = 0;
   bool propose_pending = false;  // a kPropose event is queued for this incarnation
+  uint64_t propose_at = 0;       // the time of that event
+  bool txs = false;              // heartbeat mode: the node holds a pending transaction
+  uint64_t last_block_ms = 0;    // heartbeat mode: when it last saw or made a proposal
   std::unique_ptr<Signer> signer;
   std::unique_ptr<Replica> replica;
   // "Disk": survives a crash.
@@ -132,7 +137,7 @@ struct Node {
   std::map<Hash32, Block> byz_blocks;
 };
 
-enum class EventKind { kDeliver, kTimer, kFault, kRestart, kCalm, kPropose };
+enum class EventKind { kDeliver, kTimer, kFault, kRestart, kCalm, kPropose, kTraffic, kPending };
 
 struct Event {
   uint64_t time = 0;
@@ -234,6 +239,7 @@ class Simulator {
     for (auto& n : nodes_) StartReplica(n);
     if (o_.fault_ms > 0 && (o_.partitions || o_.crashes))
       Push(At(rng_.Below(500), EventKind::kFault));
+    if (o_.heartbeat_ms > 0) Push(At(o_.heartbeat_ms * (1 + rng_.Below(4)), EventKind::kTraffic));
     Push(At(o_.fault_ms, EventKind::kCalm));
   }
 
@@ -257,6 +263,7 @@ class Simulator {
     c.verifier = o_.real_crypto ? nullptr : &fake_verifier_;
     c.base_timeout_ms = kBaseTimeoutMs;
     c.max_timeout_ms = kMaxTimeoutMs;
+    if (o_.idle_timers) c.idle_round_ms = o_.heartbeat_ms;
     return c;
   }
 
@@ -273,14 +280,27 @@ class Simulator {
       if (!st.ok()) Fail("restore failed: " + st.ToString());
     }
     Actions out;
+    // A restarted node's mempool is refilled by gossip: it knows the traffic of the moment.
+    n.txs = load_;
+    n.replica->SetTransactionsPending(n.txs, out);
+    n.last_block_ms = now_;
     Decide(n);
     n.replica->Start(out);
     Handle(n, out);
     AfterStep(n);
   }
 
-  // Whether the node's app has a payload during the next step.
-  void Decide(Node& n) { n.app->declining = o_.idle_permille > 0 && rng_.Chance(o_.idle_permille); }
+  // Whether the node's app has a payload during the next step. In heartbeat mode an idle
+  // node has none (its empty block waits for the heartbeat: AfterStep, kPropose).
+  void Decide(Node& n) {
+    n.app->declining =
+        (o_.heartbeat_ms > 0 && !n.txs) || (o_.idle_permille > 0 && rng_.Chance(o_.idle_permille));
+  }
+
+  // Heartbeat mode: the earliest time an idle leader may propose an empty block.
+  uint64_t HeartbeatDue(const Node& n) const {
+    return o_.heartbeat_ms > 0 && !n.txs ? n.last_block_ms + o_.heartbeat_ms : 0;
+  }
 
   // A leader left without a proposal announces its QC and proposes a little later.
   void AfterStep(Node& n) {
@@ -288,16 +308,21 @@ class Simulator {
     Actions out;
     n.replica->AnnounceQc(out);
     Handle(n, out);
-    if (!n.propose_pending) {
+    if (n.propose_pending && o_.heartbeat_ms == 0) return;
+    uint64_t at = std::max(now_ + 1 + rng_.Below(kIdleMs), HeartbeatDue(n));
+    // One kPropose queued at a time; an earlier one replaces it (a heartbeat's wait ends when
+    // transactions come).
+    if (!n.propose_pending || at < n.propose_at) {
       n.propose_pending = true;
-      Push({now_ + 1 + rng_.Below(kIdleMs), 0, EventKind::kPropose, n.id, n.id, nullptr, 0,
-            n.incarnation});
+      n.propose_at = at;
+      Push({at, 0, EventKind::kPropose, n.id, n.id, nullptr, 0, n.incarnation});
     }
   }
 
   void Crash(Node& n) {
     n.up = false;
     n.propose_pending = false;
+    n.timer_round = 0;
     n.replica.reset();
     ++n.incarnation;
     if (!o_.persist_safety) n.safety.reset();  // negative control: nothing reached the disk
@@ -334,12 +359,27 @@ class Simulator {
         Actions out;
         Decide(n);
         n.replica->OnLocalTimeout(e.round, out);
+        if (!n.byzantine && !out.empty()) {
+          ++result_.timeouts;
+          const Node& leader = nodes_[vs_.Leader(e.round)];
+          if (leader.up && !leader.byzantine && leader.replica->round() == e.round &&
+              leader.replica->AwaitingProposal()) {
+            ++result_.waiting_leader_timeouts;
+          }
+        }
         Handle(n, out);
         return AfterStep(n);
       }
       case EventKind::kPropose: {
         Node& n = nodes_[e.to];
-        if (!n.up || e.gen != n.incarnation) return;
+        if (!n.up || e.gen != n.incarnation || !n.propose_pending || e.time != n.propose_at) {
+          return;  // replaced by an earlier one
+        }
+        if (HeartbeatDue(n) > now_) {  // a proposal seen since: the heartbeat moved
+          n.propose_at = HeartbeatDue(n);
+          Push({n.propose_at, 0, EventKind::kPropose, n.id, n.id, nullptr, 0, n.incarnation});
+          return;
+        }
         Trace(n.id, "propose", n.replica->round());
         n.propose_pending = false;
         n.app->declining = false;
@@ -360,7 +400,36 @@ class Simulator {
       }
       case EventKind::kCalm:
         return Calm();
+      case EventKind::kTraffic:
+        return Traffic();
+      case EventKind::kPending: {
+        Node& n = nodes_[e.to];
+        if (!n.up || e.gen != n.incarnation) return;
+        n.txs = e.round != 0;
+        Trace(n.id, n.txs ? "txs_pending" : "txs_none", 0);
+        Actions out;
+        Decide(n);
+        n.replica->SetTransactionsPending(n.txs, out);
+        if (n.txs) n.replica->ProposeIfReady(out);  // a waiting leader now has a payload
+        Handle(n, out);
+        return AfterStep(n);
+      }
     }
+  }
+
+  // Heartbeat mode: the next phase of traffic; gossip brings it to each replica after a
+  // network delay (or drops it, during faults: the node learns of it a little later).
+  void Traffic() {
+    load_ = o_.traffic && !load_;
+    uint64_t next = load_ ? 100 + rng_.Below(1900) : o_.heartbeat_ms * (1 + rng_.Below(4));
+    Trace(0, load_ ? "load" : "idle", 0);
+    for (const Node& n : nodes_) {
+      uint64_t delay = calm_ ? kCalmDelayMs : max_delay_ms_;
+      if (!calm_ && rng_.Chance(drop_permille_)) delay += max_delay_ms_;
+      Push({now_ + 1 + rng_.Below(delay), 0, EventKind::kPending, n.id, n.id, nullptr,
+            load_ ? 1u : 0u, n.incarnation});
+    }
+    Push(At(now_ + next, EventKind::kTraffic));
   }
 
   void Fault() {
@@ -448,6 +517,9 @@ class Simulator {
       return;
     }
     if (n.byzantine) ByzantineObserve(n, e.from, m);
+    if (const auto* p = std::get_if<Proposal>(&m); p && p->block.round >= n.replica->round()) {
+      n.last_block_ms = now_;
+    }
     Decide(n);
     Status st = n.replica->OnMessage(e.from, m, out);
     if (o_.trace && !st.ok()) std::fprintf(stderr, "    dropped: %s\n", st.ToString().c_str());
@@ -501,6 +573,7 @@ class Simulator {
         }
         Send(n.id, s->to, std::make_shared<Message>(s->msg));
       } else if (const auto* b = std::get_if<BroadcastAction>(&a)) {
+        if (std::holds_alternative<Proposal>(b->msg)) n.last_block_ms = now_;
         if (n.byzantine && std::holds_alternative<Proposal>(b->msg)) {
           Equivocate(n, std::get<Proposal>(b->msg));
         } else {
@@ -512,6 +585,12 @@ class Simulator {
       } else if (const auto* c = std::get_if<CommitAction>(&a)) {
         Commit(n, *c);
       } else if (const auto* t = std::get_if<ScheduleTimerAction>(&a)) {
+        if (t->only_earlier && t->round == n.timer_round &&
+            now_ + t->duration_ms >= n.timer_deadline) {
+          continue;
+        }
+        n.timer_round = t->round;
+        n.timer_deadline = now_ + t->duration_ms;
         Push({now_ + t->duration_ms, 0, EventKind::kTimer, n.id, n.id, nullptr, t->round,
               ++n.timer_gen});
       } else if (const auto* f = std::get_if<FetchAction>(&a)) {
@@ -649,6 +728,7 @@ class Simulator {
   std::vector<int> partition_;
   bool calm_ = false;
   bool done_ = false;
+  bool load_ = false;  // heartbeat mode: the current traffic phase
   Round calm_round_ = 0;
   Height calm_target_ = 0;
   std::map<Height, Hash32> global_commits_;
@@ -671,6 +751,15 @@ std::string ReplayFlags(const SimOptions& o) {
   if (!o.persist_safety) s += " --no-persist";
   if (o.real_crypto) s += " --real-crypto";
   s += " --idle " + std::to_string(o.idle_permille);
+  if (o.heartbeat_ms) s += " --heartbeat-ms " + std::to_string(o.heartbeat_ms);
+  if (!o.traffic) s += " --no-traffic";
+  if (!o.idle_timers) s += " --no-idle-timers";
+  if (o.calm_commits != SimOptions{}.calm_commits) {
+    s += " --calm-commits " + std::to_string(o.calm_commits);
+  }
+  if (o.liveness_rounds != SimOptions{}.liveness_rounds) {
+    s += " --liveness-rounds " + std::to_string(o.liveness_rounds);
+  }
   return s;
 }
 

@@ -29,6 +29,15 @@ struct SimOptions {
   // app has no payload. A leader left waiting announces its QC (Replica::AnnounceQc) and
   // proposes a little later, as the node does with its empty-block interval.
   uint32_t idle_permille = 300;
+  // Quiet idle council (docs/CONSENSUS.md, "Idle council"): 0 keeps the model above. Otherwise
+  // traffic comes in phases, idle (1 to 4 heartbeats long) and load (100 ms to 2 s); each
+  // phase change reaches each replica after a network delay (gossip) as
+  // Replica::SetTransactionsPending. While idle the app has no payload, and a leader proposes
+  // an empty block only once `heartbeat_ms` passed since the last proposal it saw; the
+  // replicas' round timers are heartbeat_ms longer (Config::idle_round_ms).
+  uint64_t heartbeat_ms = 0;
+  bool traffic = true;      // false: never a load phase (an idle council from start to end)
+  bool idle_timers = true;  // negative control: false leaves the replicas' timers normal
   // Liveness: once faults stop, every honest replica commits `calm_commits` new heights
   // before the highest honest round grows by more than `liveness_rounds`.
   uint64_t liveness_rounds = 60;
@@ -43,7 +52,12 @@ struct SimResult {
   uint64_t height = 0;    // highest committed height
   uint64_t steps = 0;     // events processed
   uint64_t sim_ms = 0;    // simulated time at the end
-  std::string digest;     // hash of every honest commit, for replay checks
+  uint64_t timeouts = 0;  // round timers of honest replicas that fired (each sends a timeout)
+  // Of those, the ones that fired while the round's leader (honest, up, in that round) was
+  // still waiting to propose: the pacemaker timed out a leader that only waited for its
+  // heartbeat or its payload.
+  uint64_t waiting_leader_timeouts = 0;
+  std::string digest;  // hash of every honest commit, for replay checks
 };
 
 SimResult RunSim(const SimOptions& options);

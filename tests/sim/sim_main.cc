@@ -2,7 +2,9 @@
 //
 //   civitas_sim --seeds 1000 [--start 1] [--n 4|7] [--byz 1] [--fault-ms 4000]
 //               [--no-partitions] [--no-crashes] [--quorum Q] [--no-persist]
-//               [--real-crypto] [--idle PERMILLE] [--trace] [--seed S]
+//               [--real-crypto] [--idle PERMILLE] [--heartbeat-ms MS] [--no-traffic]
+//               [--no-idle-timers] [--calm-commits K] [--liveness-rounds R] [--trace]
+//               [--seed S]
 //
 // --seed S runs one seed (what a failure report prints). Exit status 1 if any seed fails.
 
@@ -55,6 +57,16 @@ int main(int argc, char** argv) {
       o.real_crypto = true;
     else if (a == "--idle")
       o.idle_permille = static_cast<uint32_t>(next());
+    else if (a == "--heartbeat-ms")
+      o.heartbeat_ms = next();
+    else if (a == "--calm-commits")
+      o.calm_commits = next();
+    else if (a == "--liveness-rounds")
+      o.liveness_rounds = next();
+    else if (a == "--no-traffic")
+      o.traffic = false;
+    else if (a == "--no-idle-timers")
+      o.idle_timers = false;
     else if (a == "--trace")
       o.trace = true;
     else {
@@ -77,10 +89,15 @@ int main(int argc, char** argv) {
       std::printf("FAIL seed=%llu: %s\n  replay: civitas_sim %s --trace\n",
                   static_cast<unsigned long long>(s), r.violation.c_str(), ReplayFlags(o).c_str());
     } else if (seeds == 1) {
-      std::printf("ok seed=%llu rounds=%llu height=%llu steps=%llu digest=%s\n",
-                  static_cast<unsigned long long>(s), static_cast<unsigned long long>(r.rounds),
-                  static_cast<unsigned long long>(r.height),
-                  static_cast<unsigned long long>(r.steps), r.digest.c_str());
+      std::printf(
+          "ok seed=%llu rounds=%llu height=%llu steps=%llu timeouts=%llu "
+          "waiting_leader_timeouts=%llu "
+          "sim_ms=%llu digest=%s\n",
+          static_cast<unsigned long long>(s), static_cast<unsigned long long>(r.rounds),
+          static_cast<unsigned long long>(r.height), static_cast<unsigned long long>(r.steps),
+          static_cast<unsigned long long>(r.timeouts),
+          static_cast<unsigned long long>(r.waiting_leader_timeouts),
+          static_cast<unsigned long long>(r.sim_ms), r.digest.c_str());
     }
   }
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
