@@ -257,9 +257,10 @@ TEST_F(ApiTest, ErrorsQuoteAtMost64BytesOfWhatTheClientSent) {
 // Issue 22: admission checked each maximum fee alone against the committed balance, so a
 // sender holding 1,000 had 188 transactions admitted and committed.
 TEST_F(ApiTest, PendingMaximumFeesMustFitTheBalanceTogether) {
-  // A transfer of 900,000 pending, or committed: either way user 2 is sure to hold no more than
-  // about 100,000 when a next transaction runs, too little for a maximum fee of 200,000.
-  auto give = Submit(Transfer(chain_, chain_.users[2], Addr(1), 900'000, 0, 1'000), false);
+  // A transfer of 900,000 (maximum fee 30,000) pending, or committed: either way user 2 is sure
+  // to hold no more than about 100,000 when a next transaction runs, too little for a maximum
+  // fee of 200,000.
+  auto give = Submit(Transfer(chain_, chain_.users[2], Addr(1), 900'000, 0, 30'000), false);
   ASSERT_TRUE(give.status.ok()) << give.status.error_message();
   auto next = Submit(Transfer(chain_, chain_.users[2], Addr(1), 0, 1, 200'000), false);
   EXPECT_EQ(next.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
