@@ -32,9 +32,12 @@ inline constexpr uint64_t kMaxHeartbeatMs = 3'600'000;
 struct ChainParams {
   uint64_t gas_price = 1;            // fee units per gas
   uint64_t max_tx_gas = 10'000'000;  // largest gas_limit a transaction may ask for
-  uint64_t tx_base_gas = 500;        // intrinsic gas of any transaction
-  uint64_t tx_byte_gas = 2;          // intrinsic gas per byte of the envelope
-  uint64_t deploy_byte_gas = 20;     // gas per byte of deployed contract code
+  // Intrinsic gas of any transaction: its accounts' reads and writes (sender, recipient,
+  // treasury), its receipt and their share of the state-tree update, priced like the VM's
+  // schedule (docs/VM.md, "Intrinsic gas"; 500 before issue 22, item 10).
+  uint64_t tx_base_gas = 25'000;
+  uint64_t tx_byte_gas = 2;       // intrinsic gas per byte of the envelope
+  uint64_t deploy_byte_gas = 20;  // gas per byte of deployed contract code
   // Consensus rule: the sum of the gas limits of a block's transactions may not exceed it
   // (docs/PROTOCOL.md, "Block gas limit"). Bounds: [max_tx_gas, kMaxBlockGasBound]. The default
   // lets a full block of the slowest work per gas execute in a quarter of the default block

@@ -2,6 +2,8 @@
 
 #include "genesis/nation_answers.h"
 #include "genesis/nation_state.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "ledger/base58.h"
 #include "ledger/certified.h"
 #include "ledger/did.h"
@@ -43,12 +45,32 @@ grpc::StatusCode CodeOf(const Status& s) {
 // quoted through QuoteInput (ledger/quote.h); this bounds whatever else a message holds.
 constexpr size_t kMaxErrorMessageBytes = 1024;
 
+// An error as gRPC's richer error model carries it (docs/OPERATIONS.md, "gRPC API"): the code
+// and message, and the serialized google.rpc.Status{code, message, details: [ErrorInfo{reason,
+// domain kErrorDomain}]} as the error details (the `grpc-status-details-bin` trailer); the
+// `civitas-reason` trailer carries the reason too, for clients written before.
+grpc::Status WithErrorInfo(grpc::ServerContext* ctx, grpc::StatusCode code,
+                           const std::string& reason, const std::string& message) {
+  ctx->AddTrailingMetadata("civitas-reason", reason);
+  google::rpc::ErrorInfo info;
+  info.set_reason(reason);
+  info.set_domain(std::string(kErrorDomain));
+  google::rpc::Status details;
+  details.set_code(static_cast<int32_t>(code));
+  details.set_message(message);
+  details.add_details()->PackFrom(info);
+  return grpc::Status(code, message, details.SerializeAsString());
+}
+
 grpc::Status ToGrpc(grpc::ServerContext* ctx, const Status& s) {
   if (s.ok()) return grpc::Status::OK;
-  ctx->AddTrailingMetadata("civitas-reason", s.reason().substr(0, kMaxQuotedBytes));
-  if (s.message().size() <= kMaxErrorMessageBytes) return grpc::Status(CodeOf(s), s.message());
-  return grpc::Status(CodeOf(s), s.message().substr(0, kMaxErrorMessageBytes) + "... (" +
-                                     std::to_string(s.message().size()) + " bytes)");
+  const std::string reason = s.reason().substr(0, kMaxQuotedBytes);
+  if (s.message().size() <= kMaxErrorMessageBytes) {
+    return WithErrorInfo(ctx, CodeOf(s), reason, s.message());
+  }
+  return WithErrorInfo(ctx, CodeOf(s), reason,
+                       s.message().substr(0, kMaxErrorMessageBytes) + "... (" +
+                           std::to_string(s.message().size()) + " bytes)");
 }
 
 grpc::Status Invalid(grpc::ServerContext* ctx, const std::string& reason, const std::string& msg) {
@@ -294,8 +316,7 @@ Result<uint64_t> QueryHeight(const Store& store, uint64_t at_height) {
 grpc::Status ToGrpcQuery(grpc::ServerContext* ctx, const Status& s) {
   // A height above the tip is OUT_OF_RANGE in gRPC's vocabulary (it may exist later).
   if (s.reason() == "out_of_range") {
-    ctx->AddTrailingMetadata("civitas-reason", s.reason());
-    return grpc::Status(grpc::StatusCode::OUT_OF_RANGE, s.message());
+    return WithErrorInfo(ctx, grpc::StatusCode::OUT_OF_RANGE, s.reason(), s.message());
   }
   return ToGrpc(ctx, s);
 }

@@ -1,12 +1,19 @@
 #pragma once
 
 // The civitas.v1.Node gRPC service. Errors carry a canonical status code and a machine-readable
-// reason in the "civitas-reason" trailing metadata.
+// reason twice: in the error details, a serialized google.rpc.Status whose details hold a
+// google.rpc.ErrorInfo{reason, domain kErrorDomain}, and in the "civitas-reason" trailing
+// metadata (docs/OPERATIONS.md, "gRPC API").
+
+#include <string_view>
 
 #include "civitas/v1/node.grpc.pb.h"
 #include "node/stream_limits.h"
 
 namespace civitas::node {
+
+// The google.rpc.ErrorInfo domain of every error of the API.
+inline constexpr std::string_view kErrorDomain = "civitas.network";
 
 class Node;
 

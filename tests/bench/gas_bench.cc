@@ -10,7 +10,11 @@
 //
 // BM_FullBlock executes a full block of the slowest gas-per-ns work (ExecuteBlock and the tree
 // update, as a validator does for a proposal) at the genesis block gas limit and reports its
-// time as a fraction of the default block interval.
+// time as a fraction of the default block interval. BM_FullBlockOfTransfers does the same for
+// a block of as many plain transfers as the gas limit allows: its time per transaction is what
+// the intrinsic gas (tx_base_gas) prices, and the summary derives the tx_base_gas that would
+// price it at the median ns per gas of the cases measured in the same run. BM_FullBlockOfBytes
+// does it for a block of the largest transactions, which tx_byte_gas prices.
 //
 // Run: build/tests/bench/gas_bench [--benchmark_filter=...]. Takes about a minute to build its
 // state in a scratch directory under $TMPDIR.
@@ -209,6 +213,9 @@ struct World {
   Genesis genesis;
   std::vector<crypto::SecretKey> validators;
   std::optional<crypto::SecretKey> user;
+  // Funded keys that send the plain transfers, one transaction each per block (an attacker
+  // filling blocks with transfers spreads them over many accounts).
+  std::vector<crypto::SecretKey> senders;
   std::unique_ptr<Store> store;
   Address contract{};
   std::shared_ptr<const vm::Module> module;
@@ -266,6 +273,10 @@ World& TheWorld() {
     w->contract = ContractAddress(user, 0);
     g.accounts.push_back({w->contract, uint64_t{1} << 50});
     for (uint64_t i = 0; i < kAccounts; ++i) g.accounts.push_back({BenchAccount(i), 1000 + i});
+    for (size_t i = 0; i < kMaxBlockTxs; ++i) {
+      w->senders.push_back(crypto::SecretKey::Generate());
+      g.accounts.push_back({AddressOf(w->senders.back().public_key()), uint64_t{1} << 40});
+    }
     auto parsed = ParseGenesis(GenesisToJson(g));
     if (!parsed.ok()) {
       std::fprintf(stderr, "genesis: %s\n", parsed.status().message().c_str());
@@ -436,32 +447,123 @@ void BM_FullBlock(benchmark::State& state, const std::string& name) {
   state.counters["gas_used"] = static_cast<double>(gas_used);
 }
 
-// A block of kMaxBlockTxs plain transfers, each to a different existing account, with the
-// smallest gas limit (its intrinsic gas): the most transactions a block may hold.
+// The most plain transfers a block may hold: each asks for its intrinsic gas (the smallest gas
+// limit), so the block gas limit allows max_block_gas / intrinsic of them, at most kMaxBlockTxs.
+size_t TransfersPerFullBlock(World& w) {
+  v1::TxBody body;
+  body.set_chain_id(w.genesis.chain_id);
+  body.mutable_transfer()->set_to(std::string(AsStringView(BenchAccount(0))));
+  body.mutable_transfer()->set_amount(1);
+  body.set_gas_limit(w.genesis.params.max_tx_gas);  // as long a varint as any limit here
+  const uint64_t intrinsic =
+      IntrinsicGas(w.genesis.params, SignTx(w.senders[0], body).ByteSizeLong());
+  return static_cast<size_t>(
+      std::min<uint64_t>(kMaxBlockTxs, w.genesis.params.max_block_gas / intrinsic));
+}
+
+// A full block of plain transfers: TransfersPerFullBlock of them, each from its own funded
+// account to a distinct existing account, each with its intrinsic gas as its gas limit. The
+// recipients move on with every iteration, so their accounts come from RocksDB rather than from
+// the state cache; the senders' accounts are cached after the first iteration, as admission
+// leaves them on a node. Timed as BM_FullBlock: ExecuteBlock and the state-tree update
+// (BuildBlock). Its CPU time per transaction and per gas is what the intrinsic gas prices.
 void BM_FullBlockOfTransfers(benchmark::State& state) {
   World& w = TheWorld();
-  std::vector<DecodedTx> txs;
-  const uint64_t first_nonce = w.nonce;
-  for (size_t i = 0; i < kMaxBlockTxs; ++i) {
-    v1::TxBody body;
-    body.mutable_transfer()->set_to(std::string(AsStringView(BenchAccount(i * 7))));
-    body.mutable_transfer()->set_amount(1);
-    body.set_gas_limit(10'000);
-    DecodedTx probe = w.Tx(body);
-    --w.nonce;
-    body.set_gas_limit(IntrinsicGas(w.genesis.params, probe.envelope.ByteSizeLong()));
-    txs.push_back(w.Tx(body));
-  }
-  w.nonce = first_nonce;
+  const size_t count = TransfersPerFullBlock(w);
+  uint64_t block_gas = 0, gas_used = 0, round = 0;
   for (auto _ : state) {
-    auto p = BuildBlock(*w.store, w.genesis, w.validators[0].public_key(), 1'000'000, txs);
+    state.PauseTiming();
+    std::vector<DecodedTx> txs;
+    txs.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+      v1::TxBody body;
+      body.set_chain_id(w.genesis.chain_id);
+      body.set_nonce(0);
+      const uint64_t to = (round * count + i) * 7 % kAccounts;
+      body.mutable_transfer()->set_to(std::string(AsStringView(BenchAccount(to))));
+      body.mutable_transfer()->set_amount(1);
+      body.set_gas_limit(w.genesis.params.max_tx_gas);
+      const size_t size = SignTx(w.senders[i], body).ByteSizeLong();
+      body.set_gas_limit(IntrinsicGas(w.genesis.params, size));
+      auto tx = DecodeAndCheckTx(SignTx(w.senders[i], body), w.genesis.chain_id, w.genesis.params);
+      if (!tx.ok()) {
+        state.SkipWithError(tx.status().message().c_str());
+        return;
+      }
+      txs.push_back(std::move(*tx));
+    }
+    block_gas = BlockGas(txs);
+    ++round;
+    state.ResumeTiming();
+    auto p =
+        BuildBlock(*w.store, w.genesis, w.validators[0].public_key(), 1'000'000, std::move(txs));
     if (!p.ok()) {
       state.SkipWithError(p.status().message().c_str());
       return;
     }
+    gas_used = 0;
+    for (const auto& r : p->exec.receipts) {
+      if (r.status() != v1::TX_STATUS_SUCCESS) {
+        state.SkipWithError(("transfer failed: " + r.reason()).c_str());
+        return;
+      }
+      gas_used += r.gas_used();
+    }
   }
-  state.counters["txs"] = static_cast<double>(txs.size());
-  state.counters["block_gas"] = static_cast<double>(BlockGas(txs));
+  state.counters["txs"] = static_cast<double>(count);
+  state.counters["block_gas"] = static_cast<double>(block_gas);
+  state.counters["gas_used"] = static_cast<double>(gas_used);
+}
+
+// A full block of the largest transactions: as many envelopes of about kMaxTxBytes (a call with
+// 64,000 bytes of arguments to an address without a contract, which fails with no_contract and
+// pays its intrinsic gas) as kMaxBlockBytes holds. Timed: what a validator does with the bytes
+// of a proposal, decoding the block's transactions with their signatures (DecodeBlockTxs: the
+// tx ids and signing hashes hash every byte) and executing it (BuildBlock). Its CPU time per gas
+// tells whether tx_byte_gas prices bytes like the rest of the schedule.
+void BM_FullBlockOfBytes(benchmark::State& state) {
+  World& w = TheWorld();
+  v1::Block block;
+  block.mutable_header()->set_chain_id(w.genesis.chain_id);
+  const std::string args(64'000, 'x');
+  uint64_t bytes = 0;
+  for (size_t i = 0;; ++i) {
+    v1::TxBody body;
+    body.set_chain_id(w.genesis.chain_id);
+    body.set_nonce(0);
+    body.set_gas_limit(w.genesis.params.max_tx_gas);
+    auto* c = body.mutable_call();
+    c->set_contract(std::string(AsStringView(BenchAccount(kFresh + i))));
+    c->set_function("f");
+    c->set_args(args);
+    const size_t size = SignTx(w.senders[i], body).ByteSizeLong();
+    body.set_gas_limit(IntrinsicGas(w.genesis.params, size));
+    v1::Transaction tx = SignTx(w.senders[i], body);
+    if (block.ByteSizeLong() + tx.ByteSizeLong() + 16 > kMaxBlockBytes) break;
+    bytes += tx.ByteSizeLong();
+    *block.add_txs() = std::move(tx);
+  }
+  uint64_t block_gas = 0, gas_used = 0;
+  for (auto _ : state) {
+    auto txs = DecodeBlockTxs(block, w.genesis, /*verify_signatures=*/true);
+    if (!txs.ok()) {
+      state.SkipWithError(txs.status().message().c_str());
+      return;
+    }
+    block_gas = BlockGas(*txs);
+    auto p =
+        BuildBlock(*w.store, w.genesis, w.validators[0].public_key(), 1'000'000, std::move(*txs));
+    if (!p.ok()) {
+      state.SkipWithError(p.status().message().c_str());
+      return;
+    }
+    gas_used = 0;
+    for (const auto& r : p->exec.receipts) gas_used += r.gas_used();
+  }
+  state.counters["txs"] = static_cast<double>(block.txs_size());
+  state.counters["bytes"] = static_cast<double>(bytes);
+  state.counters["block_gas"] = static_cast<double>(block_gas);
+  state.counters["gas_used"] = static_cast<double>(gas_used);
 }
 
 // Collects each case's time per gas, then prints the table.
@@ -472,8 +574,13 @@ class Reporter : public benchmark::ConsoleReporter {
       if (run.error_occurred || run.run_type != Run::RT_Iteration) continue;
       if (run.run_name.function_name.rfind("BM_FullBlock", 0) == 0) {
         const double n = static_cast<double>(run.iterations);
+        auto counter = [&](const char* key) {
+          auto c = run.counters.find(key);
+          return c == run.counters.end() ? 0.0 : c->second.value;
+        };
         blocks_.push_back({run.run_name.function_name, 1e9 * run.real_accumulated_time / n,
-                           1e9 * run.cpu_accumulated_time / n});
+                           1e9 * run.cpu_accumulated_time / n, counter("txs"),
+                           counter("gas_used")});
         continue;
       }
       auto it = run.counters.find("gas");
@@ -487,24 +594,18 @@ class Reporter : public benchmark::ConsoleReporter {
   struct Block {
     std::string name;
     double real_ns, cpu_ns;
+    double txs, gas_used;
   };
   std::vector<Block> blocks_;
 };
 
-void PrintBlocks(const Reporter& reporter) {
-  const double interval_ns = 1e6 * node::Config{}.block_interval_ms;
-  if (reporter.blocks_.empty()) return;
-  std::printf(
-      "\n| full block | wall ms | CPU ms | wall / interval | CPU / interval |\n"
-      "|---|---:|---:|---:|---:|\n");
-  for (const auto& b : reporter.blocks_) {
-    std::printf("| %s | %.1f | %.1f | %.3f | %.3f |\n", b.name.c_str(), b.real_ns / 1e6,
-                b.cpu_ns / 1e6, b.real_ns / interval_ns, b.cpu_ns / interval_ns);
-  }
-  std::printf(
-      "(block interval %u ms, the default consensus.block_interval_ms; max_block_gas %llu)\n",
-      node::Config{}.block_interval_ms,
-      static_cast<unsigned long long>(TheWorld().genesis.params.max_block_gas));
+// The median ns per gas of the instruction and host-call cases (0 when none ran).
+double MedianNsPerGas() {
+  std::vector<double> v;
+  for (const auto& [name, ns] : NsPerGas()) v.push_back(ns);
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
 void PrintSummary() {
@@ -513,8 +614,7 @@ void PrintSummary() {
   std::vector<std::pair<double, std::string>> v;
   for (const auto& [name, ns] : m) v.push_back({ns, name});
   std::sort(v.begin(), v.end());
-  const double median = v.size() % 2 ? v[v.size() / 2].first
-                                     : (v[v.size() / 2 - 1].first + v[v.size() / 2].first) / 2;
+  const double median = MedianNsPerGas();
   std::printf("\n| case | ns/gas | x median |\n|---|---:|---:|\n");
   for (auto it = v.rbegin(); it != v.rend(); ++it) {
     std::printf("| %s | %.2f | %.2f |\n", it->second.c_str(), it->first, it->first / median);
@@ -522,6 +622,50 @@ void PrintSummary() {
   std::printf("\nmedian %.3f ns/gas; slowest %s %.3f ns/gas = %.2f x median; fastest %s %.3f\n",
               median, v.back().second.c_str(), v.back().first, v.back().first / median,
               v.front().second.c_str(), v.front().first);
+}
+
+void PrintBlocks(const Reporter& reporter) {
+  const double interval_ns = 1e6 * node::Config{}.block_interval_ms;
+  const double median = MedianNsPerGas();
+  const ChainParams& params = TheWorld().genesis.params;
+  if (reporter.blocks_.empty()) return;
+  std::printf(
+      "\n| full block | txs | gas used | wall ms | CPU ms | wall / interval | CPU / interval | "
+      "CPU ns/gas | x median |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  for (const auto& b : reporter.blocks_) {
+    const double ns_per_gas = b.gas_used > 0 ? b.cpu_ns / b.gas_used : 0;
+    std::printf("| %s | %.0f | %.0f | %.1f | %.1f | %.3f | %.3f | %.2f | %.2f |\n", b.name.c_str(),
+                b.txs, b.gas_used, b.real_ns / 1e6, b.cpu_ns / 1e6, b.real_ns / interval_ns,
+                b.cpu_ns / interval_ns, ns_per_gas, median > 0 ? ns_per_gas / median : 0);
+  }
+  std::printf(
+      "(block interval %u ms, the default consensus.block_interval_ms; max_block_gas %llu; "
+      "tx_base_gas %llu, tx_byte_gas %llu)\n",
+      node::Config{}.block_interval_ms, static_cast<unsigned long long>(params.max_block_gas),
+      static_cast<unsigned long long>(params.tx_base_gas),
+      static_cast<unsigned long long>(params.tx_byte_gas));
+  // What the intrinsic gas of a plain transfer should be, from its measured cost.
+  for (const auto& b : reporter.blocks_) {
+    if (b.name != "BM_FullBlockOfTransfers" || b.txs <= 0 || median <= 0) continue;
+    const double ns_per_tx = b.cpu_ns / b.txs;
+    const double gas_per_tx = b.gas_used / b.txs;
+    const double byte_gas = gas_per_tx - static_cast<double>(params.tx_base_gas);
+    std::printf(
+        "\nplain transfer: %.1f us CPU each (its share of the block and tree update), intrinsic "
+        "gas %.0f (%.0f of it for bytes) = %.2f ns/gas = %.2f x median\n",
+        ns_per_tx / 1e3, gas_per_tx, byte_gas, ns_per_tx / gas_per_tx,
+        ns_per_tx / gas_per_tx / median);
+    std::printf(
+        "tx_base_gas pricing it at the median: %.0f; at 2 x median (as the state operations): "
+        "%.0f; at 3 x median (the bound): %.0f\n",
+        ns_per_tx / median - byte_gas, ns_per_tx / (2 * median) - byte_gas,
+        ns_per_tx / (3 * median) - byte_gas);
+    std::printf(
+        "a quarter of the interval holds %.0f such transfers: tx_base_gas at least %.0f keeps a "
+        "block of them at max_block_gas within it\n",
+        interval_ns / 4 / ns_per_tx,
+        static_cast<double>(params.max_block_gas) / (interval_ns / 4 / ns_per_tx) - byte_gas);
+  }
 }
 
 }  // namespace
@@ -541,7 +685,10 @@ int main(int argc, char** argv) {
   }
   benchmark::RegisterBenchmark("BM_FullBlockOfTransfers", civitas::BM_FullBlockOfTransfers)
       ->Unit(benchmark::kMillisecond)
-      ->Iterations(3);
+      ->Iterations(5);
+  benchmark::RegisterBenchmark("BM_FullBlockOfBytes", civitas::BM_FullBlockOfBytes)
+      ->Unit(benchmark::kMillisecond)
+      ->Iterations(5);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   civitas::Reporter reporter;

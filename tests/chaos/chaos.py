@@ -42,6 +42,9 @@ import bip340  # noqa: E402  (tests/interop/bip340.py, reused)
 from proxy import LinkProxy  # noqa: E402
 
 N = 4
+# A transfer's gas limit: its intrinsic gas at the genesis defaults (docs/PROTOCOL.md, "Gas and
+# fees": tx_base_gas 25,000 plus 2 per envelope byte) with room for any chain id.
+TRANSFER_GAS_LIMIT = 25_500
 T0 = time.monotonic()
 
 
@@ -441,7 +444,7 @@ class Load:
 
     def body(self, acct, nonce):
         return self.pb.types.TxBody(
-            chain_id=self.chain_id, nonce=nonce, gas_limit=10_000,
+            chain_id=self.chain_id, nonce=nonce, gas_limit=TRANSFER_GAS_LIMIT,
             transfer=self.pb.types.Transfer(to=self.sink, amount=1 + nonce % 7)).SerializeToString()
 
     def start(self):
@@ -704,7 +707,7 @@ class Chaos:
                 if 1 <= int.from_bytes(s, "big") < bip340.N:
                     break
             accounts.append(Account(k, s, node=k % N))
-        bodies = [self.pb.types.TxBody(chain_id=chain_id, nonce=op_nonce + k, gas_limit=10_000,
+        bodies = [self.pb.types.TxBody(chain_id=chain_id, nonce=op_nonce + k, gas_limit=TRANSFER_GAS_LIMIT,
                                        transfer=self.pb.types.Transfer(to=acc.addr, amount=10**9))
                   .SerializeToString() for k, acc in enumerate(accounts)]
         signed = [f.result() for f in [pool.submit(sign_job, op_secret, b) for b in bodies]]

@@ -20,6 +20,9 @@ import subprocess
 import sys
 
 SKIP = 77
+# A transfer's gas limit: its intrinsic gas at the genesis defaults (docs/PROTOCOL.md, "Gas and
+# fees": tx_base_gas 25,000 plus 2 per envelope byte) with room for any chain id.
+TRANSFER_GAS_LIMIT = 25_500
 
 try:
     import grpc
@@ -182,7 +185,7 @@ def run(args, pb, home, chain_id, grpc_addr):
     # 1. The operator funds the citizen: body built, signed and submitted by Python.
     amount = 1_000_000
     op_nonce = node.account(op_addr).nonce
-    body = pb.types.TxBody(chain_id=chain_id, nonce=op_nonce, gas_limit=10_000,
+    body = pb.types.TxBody(chain_id=chain_id, nonce=op_nonce, gas_limit=TRANSFER_GAS_LIMIT,
                            transfer=pb.types.Transfer(to=addr, amount=amount)).SerializeToString()
     tx = sign_tx(pb, op_secret, body)
     want_id = tx_id_of(op_pk, body)
@@ -205,7 +208,7 @@ def run(args, pb, home, chain_id, grpc_addr):
 
     # 3. The citizen's own first transaction.
     back = 1234
-    body2 = pb.types.TxBody(chain_id=chain_id, nonce=0, gas_limit=10_000,
+    body2 = pb.types.TxBody(chain_id=chain_id, nonce=0, gas_limit=TRANSFER_GAS_LIMIT,
                             transfer=pb.types.Transfer(to=op_addr, amount=back)).SerializeToString()
     resp2 = node.submit(sign_tx(pb, secret, body2))
     check(resp2.committed and resp2.receipt.status == pb.types.TX_STATUS_SUCCESS,
@@ -214,7 +217,7 @@ def run(args, pb, home, chain_id, grpc_addr):
     check(acct.nonce == 1 and acct.balance == amount - back - resp2.receipt.fee, f"after: {acct}")
 
     # 4. A signature the node must refuse, with its machine-readable reason.
-    body3 = pb.types.TxBody(chain_id=chain_id, nonce=1, gas_limit=10_000,
+    body3 = pb.types.TxBody(chain_id=chain_id, nonce=1, gas_limit=TRANSFER_GAS_LIMIT,
                             transfer=pb.types.Transfer(to=op_addr, amount=1)).SerializeToString()
     bad = sign_tx(pb, secret, body3)
     bad.signature = bytes([bad.signature[0] ^ 1]) + bad.signature[1:]
@@ -235,13 +238,13 @@ def run(args, pb, home, chain_id, grpc_addr):
         json.dump({"type": "bip340-secp256k1", "public_key": pk.hex(), "secret_key": secret.hex()}, f)
     out = subprocess.run(
         [args.civitas, "-o", "json", "sign", "transfer", "--key", key_path, "--chain-id", chain_id,
-         "--nonce", "1", "--gas-limit", "10000", "--to", op_addr.hex(), "--amount", "77"],
+         "--nonce", "1", "--gas-limit", str(TRANSFER_GAS_LIMIT), "--to", op_addr.hex(), "--amount", "77"],
         check=True, capture_output=True, text=True).stdout
     signed = json.loads(out)
     env = pb.types.Transaction.FromString(bytes.fromhex(signed["envelope"]))
     b = pb.types.TxBody.FromString(env.body)
     check(env.public_key == pk and b.chain_id == chain_id and b.nonce == 1 and
-          b.gas_limit == 10000 and b.transfer.to == op_addr and b.transfer.amount == 77,
+          b.gas_limit == TRANSFER_GAS_LIMIT and b.transfer.to == op_addr and b.transfer.amount == 77,
           f"civitas sign produced {b}")
     check(bip340.verify(bip340.tagged_hash("civitas/tx/v1", env.body), env.public_key, env.signature),
           "the C++ signature does not verify in Python")

@@ -134,7 +134,7 @@ TEST_F(ContractTest, FailuresChargeFeeAndChangeNothingElse) {
 
   auto receipts = Run({
       Call(counter, "no_such", {}),
-      Call(loop, "sum", {vm::Value::Int(1'000'000)}, 20'000),  // runs out of gas
+      Call(loop, "sum", {vm::Value::Int(1'000'000)}, 45'000),  // runs out of gas
       Call(loop, "factorial", {vm::Value::Int(30)}),           // overflow traps
       Call(counter, "increment", {vm::Value::Int(1)}),         // wrong arity
       Call(ContractAddress(me, 99), "increment", {}),          // no contract there
@@ -153,7 +153,7 @@ TEST_F(ContractTest, FailuresChargeFeeAndChangeNothingElse) {
     EXPECT_TRUE(receipts[i].events().empty());
     fees += receipts[i].fee();
   }
-  EXPECT_EQ(receipts[1].gas_used(), 20'000u);  // out of gas burns the whole limit
+  EXPECT_EQ(receipts[1].gas_used(), 45'000u);  // out of gas burns the whole limit
   EXPECT_FALSE(state_.Get(StorageKey(counter, "count"))->has_value());
   EXPECT_EQ(Account(me).balance, before.balance - fees);
   EXPECT_EQ(Account(me).nonce, before.nonce + receipts.size());

@@ -43,42 +43,43 @@ TEST(Executor, TransferMovesFundsChargesFeeAndNonce) {
 }
 
 TEST(Executor, FailedTransferPaysFeeOnly) {
-  auto c = MakeTestChain(2, 10'000);
+  auto c = MakeTestChain(2, 100'000);
   MapState state(c.genesis.InitialState());
   Address a = AddressOf(c.users[0].public_key()), b = AddressOf(c.users[1].public_key());
-  auto t = Decode(c, Transfer(c, c.users[0], b, 1'000'000, 0, 1000));
+  auto t = Decode(c, Transfer(c, c.users[0], b, 1'000'000, 0, 30'000));
   auto r = ExecuteBlock(c.genesis.params, state, {1, 0}, {t});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->receipts[0].status(), v1::TX_STATUS_FAILED);
   EXPECT_EQ(r->receipts[0].reason(), "insufficient_funds");
   EXPECT_TRUE(r->receipts[0].events().empty());
-  EXPECT_EQ(Account(r->writes, state, a).balance, 10'000 - r->receipts[0].fee());
+  EXPECT_EQ(Account(r->writes, state, a).balance, 100'000 - r->receipts[0].fee());
   EXPECT_EQ(Account(r->writes, state, a).nonce, 1u);
-  EXPECT_EQ(Account(r->writes, state, b).balance, 10'000u);
+  EXPECT_EQ(Account(r->writes, state, b).balance, 100'000u);
 }
 
 // Issue 22: a sender whose balance covered each maximum fee alone at admission had its
 // transactions executed after its balance ran out, for what it had left (then for nothing).
 TEST(Executor, ABlockWithAMaximumFeeItsSenderCannotCoverWhenItRunsIsInvalid) {
-  auto c = MakeTestChain(2, 10'000);
+  auto c = MakeTestChain(2, 100'000);
   MapState state(c.genesis.InitialState());
   Address b = AddressOf(c.users[1].public_key());
-  auto alone = Decode(c, Transfer(c, c.users[0], b, 1, 0, 50'000));
+  auto alone = Decode(c, Transfer(c, c.users[0], b, 1, 0, 500'000));
   auto r = ExecuteBlock(c.genesis.params, state, {1, 0}, {alone});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().reason(), "insufficient_funds_for_fee");
-  EXPECT_NE(r.status().message().find("maximum fee 50000"), std::string::npos)
+  EXPECT_NE(r.status().message().find("maximum fee 500000"), std::string::npos)
       << r.status().message();
 
-  // Three transfers each covered alone by 10,000: the second's maximum fee is exactly what the
-  // first leaves, the third's one more than the first two leave.
+  // Three transfers each covered alone by 100,000: the second's maximum fee is exactly what the
+  // first leaves, the third's one more than the first two leave. (All gas limits here are
+  // three-byte varints, so the probe's size is theirs.)
   auto intrinsic = [&](uint64_t nonce) {
     return IntrinsicGas(c.genesis.params,
-                        Decode(c, Transfer(c, c.users[0], b, 0, nonce, 9'000)).size);
+                        Decode(c, Transfer(c, c.users[0], b, 0, nonce, 90'000)).size);
   };
   ASSERT_EQ(c.genesis.params.gas_price, 1u);
-  const uint64_t limits[] = {10'000 - intrinsic(0), 10'000 - intrinsic(0),
-                             10'000 - intrinsic(0) - intrinsic(1) + 1};
+  const uint64_t limits[] = {100'000 - intrinsic(0), 100'000 - intrinsic(0),
+                             100'000 - intrinsic(0) - intrinsic(1) + 1};
   std::vector<DecodedTx> txs;
   for (uint64_t n = 0; n < 3; ++n) {
     txs.push_back(Decode(c, Transfer(c, c.users[0], b, 0, n, limits[n])));
@@ -93,24 +94,24 @@ TEST(Executor, ABlockWithAMaximumFeeItsSenderCannotCoverWhenItRunsIsInvalid) {
 }
 
 TEST(Executor, MaxDebitIsTheMaximumFeePlusTheTokensTheActionSends) {
-  auto c = MakeTestChain(2, 10'000);
+  auto c = MakeTestChain(2, 100'000);
   Address b = AddressOf(c.users[1].public_key());
-  auto t = Decode(c, Transfer(c, c.users[0], b, 123, 0, 5'000));
-  EXPECT_EQ(MaxFee(c.genesis.params, t), 5'000u * c.genesis.params.gas_price);
-  EXPECT_EQ(MaxDebit(c.genesis.params, t), 5'000u * c.genesis.params.gas_price + 123);
-  auto huge = Decode(c, Transfer(c, c.users[0], b, UINT64_MAX - 1, 0, 5'000));
+  auto t = Decode(c, Transfer(c, c.users[0], b, 123, 0, 50'000));
+  EXPECT_EQ(MaxFee(c.genesis.params, t), 50'000u * c.genesis.params.gas_price);
+  EXPECT_EQ(MaxDebit(c.genesis.params, t), 50'000u * c.genesis.params.gas_price + 123);
+  auto huge = Decode(c, Transfer(c, c.users[0], b, UINT64_MAX - 1, 0, 50'000));
   EXPECT_EQ(MaxDebit(c.genesis.params, huge), UINT64_MAX);
 }
 
 // What a proposer and a voting validator check before execution (ledger/pending.h) implies the
 // execution rule: here, with gas limits equal to the intrinsic gas, the two agree exactly.
 TEST(PendingSenders, AMaximumFeeBeyondWhatIsSureToRemainIsRefusedAsExecutionWouldRefuseIt) {
-  const uint64_t balance = 10'000, amount = 3'000;
+  const uint64_t balance = 100'000, amount = 3'000;
   auto c = MakeTestChain(2, balance);
   MapState state(c.genesis.InitialState());
   Address b = AddressOf(c.users[1].public_key());
   // A pending transfer whose gas limit is its intrinsic gas: it debits exactly fee + amount.
-  auto probe = Decode(c, Transfer(c, c.users[0], b, amount, 0, 9'000));
+  auto probe = Decode(c, Transfer(c, c.users[0], b, amount, 0, 90'000));
   const uint64_t intrinsic = IntrinsicGas(c.genesis.params, probe.size);
   auto pending = Decode(c, Transfer(c, c.users[0], b, amount, 0, intrinsic));
   ASSERT_EQ(pending.size, probe.size);
@@ -131,7 +132,7 @@ TEST(PendingSenders, AMaximumFeeBeyondWhatIsSureToRemainIsRefusedAsExecutionWoul
   }
   // Nonces in sequence, as before.
   PendingSenders senders(state, c.genesis.params);
-  EXPECT_EQ(senders.CheckAndTrack(Decode(c, Transfer(c, c.users[0], b, 0, 1, 1'000)), 0).reason(),
+  EXPECT_EQ(senders.CheckAndTrack(Decode(c, Transfer(c, c.users[0], b, 0, 1, 30'000)), 0).reason(),
             "bad_nonce");
 }
 

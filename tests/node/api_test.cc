@@ -6,6 +6,8 @@
 #include <filesystem>
 
 #include "civitas/v1/node.grpc.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "ledger/certified.h"
 #include "node/node.h"
 #include "node_client.h"
@@ -257,9 +259,10 @@ TEST_F(ApiTest, ErrorsQuoteAtMost64BytesOfWhatTheClientSent) {
 // Issue 22: admission checked each maximum fee alone against the committed balance, so a
 // sender holding 1,000 had 188 transactions admitted and committed.
 TEST_F(ApiTest, PendingMaximumFeesMustFitTheBalanceTogether) {
-  // A transfer of 900,000 pending, or committed: either way user 2 is sure to hold no more than
-  // about 100,000 when a next transaction runs, too little for a maximum fee of 200,000.
-  auto give = Submit(Transfer(chain_, chain_.users[2], Addr(1), 900'000, 0, 1'000), false);
+  // A transfer of 900,000 (maximum fee 30,000) pending, or committed: either way user 2 is sure
+  // to hold no more than about 100,000 when a next transaction runs, too little for a maximum
+  // fee of 200,000.
+  auto give = Submit(Transfer(chain_, chain_.users[2], Addr(1), 900'000, 0, 30'000), false);
   ASSERT_TRUE(give.status.ok()) << give.status.error_message();
   auto next = Submit(Transfer(chain_, chain_.users[2], Addr(1), 0, 1, 200'000), false);
   EXPECT_EQ(next.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
@@ -270,6 +273,50 @@ TEST_F(ApiTest, PendingMaximumFeesMustFitTheBalanceTogether) {
   EXPECT_TRUE(small.resp.committed());
   EXPECT_EQ(Account(2).nonce(), 2u);
   EXPECT_LT(Account(2).balance(), 100'000u);
+}
+
+// Issue 25: an error carries gRPC's richer error model, a serialized google.rpc.Status whose
+// details hold a google.rpc.ErrorInfo, besides the civitas-reason trailer.
+TEST_F(ApiTest, ErrorsCarryAGoogleRpcStatusWithAnErrorInfo) {
+  auto error_info = [](const grpc::Status& s) {
+    google::rpc::Status details;
+    EXPECT_TRUE(details.ParseFromString(s.error_details())) << "no google.rpc.Status";
+    EXPECT_EQ(details.code(), static_cast<int32_t>(s.error_code()));
+    EXPECT_EQ(details.message(), s.error_message());
+    google::rpc::ErrorInfo info;
+    EXPECT_EQ(details.details_size(), 1);
+    if (details.details_size() == 1) {
+      EXPECT_EQ(details.details(0).type_url(), "type.googleapis.com/google.rpc.ErrorInfo");
+      EXPECT_TRUE(details.details(0).UnpackTo(&info));
+    }
+    return info;
+  };
+  // A query refused.
+  v1::ResolveDidRequest req;
+  req.set_did("did:example:123");
+  v1::ResolveDidResponse resp;
+  grpc::ClientContext ctx;
+  grpc::Status s = stub_->ResolveDid(&ctx, req, &resp);
+  ASSERT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  google::rpc::ErrorInfo info = error_info(s);
+  EXPECT_EQ(info.reason(), "invalid_did");
+  EXPECT_EQ(info.domain(), "civitas.network");
+  EXPECT_EQ(civitas::testing::ReasonOf(ctx), "invalid_did");
+  // A transaction refused: a signature that does not verify.
+  v1::Transaction bad = Transfer(chain_, chain_.users[0], Addr(1), 1, 0);
+  std::string sig = bad.signature();
+  sig[0] = static_cast<char>(sig[0] ^ 1);
+  bad.set_signature(sig);
+  auto out = Submit(bad, false);
+  ASSERT_EQ(out.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  info = error_info(out.status);
+  EXPECT_EQ(info.reason(), "bad_signature");
+  EXPECT_EQ(info.domain(), "civitas.network");
+  EXPECT_EQ(out.reason, "bad_signature");
+  // A success carries no details.
+  auto good = Submit(Transfer(chain_, chain_.users[0], Addr(1), 1, 0), false);
+  ASSERT_TRUE(good.status.ok()) << good.status.error_message();
+  EXPECT_TRUE(good.status.error_details().empty());
 }
 
 TEST_F(ApiTest, StatusReportsCertifiedRoot) {

@@ -121,7 +121,7 @@ TEST_F(MempoolTest, PendingMaximumFeesAndAmountsMustBeCoveredByTheCommittedBalan
     auto env = Transfer(chain_, chain_.users[1], to, amount, nonce, gas_limit);
     return *DecodeAndCheckTx(env, chain_.genesis.chain_id, chain_.genesis.params);
   };
-  const uint64_t gas = 1'200, fee = gas * chain_.genesis.params.gas_price;
+  const uint64_t gas = 30'000, fee = gas * chain_.genesis.params.gas_price;
   const uint64_t balance = fee + 800;
   // The balance covers one maximum fee, not two.
   ASSERT_TRUE(pool.Add(tx(0, 0, gas), Account(0, balance)).ok());

@@ -525,6 +525,13 @@ class ProvedCliTest : public CitizenshipCredentialTest {
   }
 };
 
+// Issue 25: the CLI names the reason of a refusal, read from the ErrorInfo of the error details.
+TEST_F(ProvedCliTest, ARefusalPrintsItsReason) {
+  Run r = Civitas("tx " + std::string(64, '0'));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("[not_found]"), std::string::npos) << r.err;
+}
+
 TEST_F(ProvedCliTest, ProvedQueriesPrintWhatTheyChecked) {
   FoundTheNation();
   const std::string genesis = WriteGenesis();

@@ -3,6 +3,8 @@
 #include <fstream>
 #include <iostream>
 
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "ledger/tx.h"
 #include "tools/asm/assembler.h"
 #include "tools/cli/cli.h"
@@ -24,10 +26,19 @@ int Fail(const std::string& msg, const std::string& reason) {
 int Fail(const Status& s) { return Fail(s.message(), s.reason()); }
 
 int FailRpc(const grpc::Status& s, const grpc::ClientContext& ctx) {
+  // The reason of the google.rpc.ErrorInfo in the error details (docs/OPERATIONS.md, "gRPC
+  // API"); from a node that sends none, the civitas-reason trailer.
   std::string reason;
+  google::rpc::Status details;
+  if (!s.error_details().empty() && details.ParseFromString(s.error_details())) {
+    for (const auto& any : details.details()) {
+      google::rpc::ErrorInfo info;
+      if (any.UnpackTo(&info) && info.domain() == "civitas.network") reason = info.reason();
+    }
+  }
   auto md = ctx.GetServerTrailingMetadata();
   auto it = md.find("civitas-reason");
-  if (it != md.end()) reason = std::string(it->second.data(), it->second.size());
+  if (reason.empty() && it != md.end()) reason = std::string(it->second.data(), it->second.size());
   return Fail(s.error_message(),
               reason.empty() ? "grpc code " + std::to_string(s.error_code()) : reason);
 }
