@@ -298,7 +298,7 @@ TEST(GenesisParams, HeartbeatHasADefaultThatIsNotWrittenAndBounds) {
   two.params.heartbeat_ms = 2000;
   EXPECT_NE(GenesisToJson(two, -1).find(
                 "\"params\":{\"deploy_byte_gas\":20,\"gas_price\":1,\"heartbeat_ms\":2000,"
-                "\"max_block_gas\":25000000,\"max_tx_gas\":10000000,\"tx_base_gas\":500,"
+                "\"max_block_gas\":25000000,\"max_tx_gas\":10000000,\"tx_base_gas\":25000,"
                 "\"tx_byte_gas\":2}"),
             std::string::npos)
       << GenesisToJson(two, -1);
