@@ -202,21 +202,15 @@ Status AddAccountToDraft(const std::string& draft, const std::string& address, u
 }
 
 Status SetDraftParam(const std::string& draft, const std::string& key, const std::string& value) {
-  static const std::set<std::string> kIntegers = {"genesis_time_ms",
-                                                  "params.gas_price",
-                                                  "params.max_tx_gas",
-                                                  "params.tx_base_gas",
-                                                  "params.tx_byte_gas",
-                                                  "params.deploy_byte_gas",
-                                                  "params.max_block_gas",
-                                                  "params.heartbeat_ms",
-                                                  "nation.council_approvals",
-                                                  "nation.citizenship_validity",
-                                                  "nation.voting_period_s",
-                                                  "nation.quorum",
-                                                  "nation.threshold",
-                                                  "nation.proposal_deposit",
-                                                  "nation.timelock_s"};
+  static const std::set<std::string> kIntegers = {
+      "genesis_time_ms",          "params.gas_price",
+      "params.max_tx_gas",        "params.tx_base_gas",
+      "params.tx_byte_gas",       "params.deploy_byte_gas",
+      "params.max_block_gas",     "params.heartbeat_ms",
+      "nation.council_approvals", "nation.citizenship_validity",
+      "nation.voting_period_s",   "nation.quorum",
+      "nation.threshold",         "nation.proposal_deposit",
+      "nation.timelock_s"};
   auto j = LoadDraft(draft);
   if (!j.ok()) return j.status();
   const auto dot = key.find('.');

@@ -183,9 +183,8 @@ class NetworkTest : public ::testing::Test {
     auto config = node::LoadConfig(Home(i));
     EXPECT_TRUE(config.ok()) << config.status().ToString();
     if (!config.ok()) return 0;
-    const size_t listed = std::erase_if(config->p2p_peers, [&](const std::string& p) {
-      return p.starts_with(ToHex(key) + "@");
-    });
+    const size_t listed = std::erase_if(
+        config->p2p_peers, [&](const std::string& p) { return p.starts_with(ToHex(key) + "@"); });
     std::ofstream(config->ConfigPath()) << node::ConfigToToml(*config);
     return listed;
   }
