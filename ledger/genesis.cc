@@ -127,7 +127,9 @@ Status ParseNation(const json& j, Genesis& g) {
   if (j.contains("rules")) {
     const json& rules = j["rules"];
     if (!rules.is_object()) return Bad("nation.rules is an object of proposal kinds");
-    for (const auto& [kind, r] : rules.items()) {
+    for (const auto& item : rules.items()) {
+      const std::string& kind = item.key();
+      const json& r = item.value();
       if (std::find_if(std::begin(kProposalKinds), std::end(kProposalKinds),
                        [&](const char* k) { return kind == k; }) == std::end(kProposalKinds)) {
         return Bad("nation.rules: unknown proposal kind '" + kind +
