@@ -92,6 +92,7 @@ class CrashTest : public ::testing::Test {
 
 TEST_F(CrashTest, KillNineNeverLosesCommittedTransactions) {
   constexpr int kCycles = 8;
+  constexpr int kCommitsPerCycle = 3;
   std::mt19937_64 rng(20261123);
   std::vector<Committed> committed;
   uint64_t reported_height = 0;
@@ -114,10 +115,15 @@ TEST_F(CrashTest, KillNineNeverLosesCommittedTransactions) {
     }
 
     // Stream transactions, each waiting for its commit, until the node is killed.
-    std::atomic<bool> stop{false};
+    std::atomic<bool> stop{false}, stopped{false};
+    std::atomic<int> cycle_commits{0};
     std::mutex mu;
     uint64_t nonce = OperatorNonce();
     std::thread submitter([&] {
+      struct Done {
+        std::atomic<bool>& flag;
+        ~Done() { flag = true; }
+      } done{stopped};
       while (!stop.load()) {
         v1::TxBody body;
         body.set_chain_id("crash-test");
@@ -137,10 +143,15 @@ TEST_F(CrashTest, KillNineNeverLosesCommittedTransactions) {
         committed.push_back({resp.tx_id(), resp.receipt().height(), resp.receipt().index()});
         reported_height = std::max(reported_height, resp.receipt().height());
         ++nonce;
+        ++cycle_commits;
       }
     });
-    // Kill at a random moment while transactions are in flight.
-    std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 700));
+    // Kill at a random moment while transactions are in flight, once a few have committed in
+    // this cycle (waited for, bounded), so that the count does not depend on the machine's load.
+    for (int i = 0; i < 3000 && cycle_commits < kCommitsPerCycle && !stopped; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 500));
     node->Kill(SIGKILL);
     stop = true;
     submitter.join();
